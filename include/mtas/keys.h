@@ -1,0 +1,173 @@
+// Keys: signing keys (parsed once), public keys and certificates, and the
+// KeyResolver interface through which the verifier finds a signer's key.
+//
+// Resolvers for DNS and HTTP key services plug in behind KeyResolver; this
+// file has the local ones: keys pinned per signer, and embedded
+// certificates validated against a CA file (PKIX).
+#pragma once
+
+#include <openssl/types.h>
+
+#include <map>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "mtas/status.h"
+
+namespace mtas {
+
+enum class KeyAlgorithm { kEd25519, kEcdsaP256, kRsa, kUnknown };
+std::string_view KeyAlgorithmName(KeyAlgorithm alg);  // "ed25519", "ecdsa-p256", "rsa"
+
+// An X.509 certificate (shared, immutable).
+class Certificate {
+ public:
+  Certificate() = default;
+  static Result<Certificate> FromFile(const std::string& path);  // PEM or DER
+  static Result<Certificate> FromDer(std::string_view der);
+  static Certificate Adopt(X509* cert);  // takes ownership
+  X509* get() const { return cert_.get(); }
+  explicit operator bool() const { return static_cast<bool>(cert_); }
+  std::string Der() const;
+
+ private:
+  std::shared_ptr<X509> cert_;
+};
+
+// A public key (shared, immutable).
+class PublicKey {
+ public:
+  PublicKey() = default;
+  static PublicKey Adopt(EVP_PKEY* key);  // takes ownership
+  EVP_PKEY* get() const { return key_.get(); }
+  explicit operator bool() const { return static_cast<bool>(key_); }
+  KeyAlgorithm algorithm() const;
+  int bits() const;
+  // RFC 5280 §4.2.1.2 method 1: SHA-1 of the subjectPublicKey BIT STRING.
+  std::string SubjectKeyId() const;
+  // SubjectPublicKeyInfo DER.
+  std::string SpkiDer() const;
+
+ private:
+  std::shared_ptr<EVP_PKEY> key_;
+};
+
+// Who signed, as the SignerInfo says (RFC 5652 §5.3 sid).
+struct SignerIdentity {
+  std::string key_id;       // subjectKeyIdentifier, or empty
+  std::string issuer_der;   // issuerAndSerialNumber, or empty
+  std::string serial_der;
+  bool Matches(const Certificate& cert) const;
+  bool Matches(const PublicKey& key) const;  // key_id only; true when sid is issuer+serial
+};
+
+// A private key with what the CMS SignerInfo needs, loaded once.
+class SigningKey {
+ public:
+  // key_path: PEM private key. cert_path: optional PEM/DER certificate
+  // (then sid = issuerAndSerialNumber, else subjectKeyIdentifier).
+  static Result<SigningKey> Load(const std::string& key_path, const std::string& cert_path = "");
+  EVP_PKEY* key() const { return key_.get(); }
+  // The certificate CMS_add1_signer gets: the real one, or (bare key) a
+  // self-signed stand-in that carries the subjectKeyIdentifier and is
+  // never put into a signature.
+  X509* signer_cert() const { return cert_.get(); }
+  bool has_real_cert() const { return real_cert_; }
+  KeyAlgorithm algorithm() const { return algorithm_; }
+  PublicKey public_key() const { return public_; }
+
+ private:
+  std::shared_ptr<EVP_PKEY> key_;
+  std::shared_ptr<X509> cert_;
+  PublicKey public_;
+  bool real_cert_ = false;
+  KeyAlgorithm algorithm_ = KeyAlgorithm::kUnknown;
+};
+
+// Reads a public key from a file holding a PEM public key, a PEM private
+// key, or a PEM/DER certificate. `cert` is set when it was a certificate.
+Status LoadPublicKeyFile(const std::string& path, PublicKey* key, Certificate* cert);
+
+// What the verifier asks a resolver.
+struct KeyRequest {
+  std::string signer;    // signed `signer` attribute (FQDN)
+  std::string services;  // signed verificationServices
+  SignerIdentity sid;
+  std::vector<Certificate> embedded;  // certificates in the SignedData
+};
+
+struct KeyLookup {
+  enum class Outcome {
+    kFound,
+    kNoKey,      // nothing usable, not temporary (neutral)
+    kTemporary,  // timeout, network (temperror)
+    kMalformed,  // a published record is broken (permerror)
+    kRejected,   // evidence against the key: bogus DNSSEC, bad chain (fail)
+  };
+  Outcome outcome = Outcome::kNoKey;
+  PublicKey key;
+  Certificate cert;    // when the key came in a certificate
+  std::string method;  // "pinned", "pkix", later "domain:key:email", …
+  std::string trust;   // "local", "pkix", "dnssec", "https", "weak"
+  std::string reason;  // one line, for the report
+};
+
+class KeyResolver {
+ public:
+  virtual ~KeyResolver() = default;
+  virtual KeyLookup Resolve(const KeyRequest& request) = 0;
+};
+
+// Keys or certificates an administrator pins per signer FQDN.
+class PinnedKeyResolver final : public KeyResolver {
+ public:
+  Status Add(const std::string& signer, const std::string& path);
+  KeyLookup Resolve(const KeyRequest& request) override;
+  bool empty() const { return keys_.empty(); }
+
+ private:
+  struct Entry {
+    PublicKey key;
+    Certificate cert;
+    std::string path;
+  };
+  std::multimap<std::string, Entry> keys_;  // lowercase signer
+};
+
+// The embedded certificate chain validated against a CA file; the
+// certificate's DNS SAN must match the signer.
+class PkixResolver final : public KeyResolver {
+ public:
+  static Result<std::unique_ptr<PkixResolver>> FromCaFile(const std::string& ca_file);
+  ~PkixResolver() override;
+  KeyLookup Resolve(const KeyRequest& request) override;
+
+ private:
+  PkixResolver() = default;
+  X509_STORE* store_ = nullptr;
+};
+
+// Tries resolvers in order; the first that finds a key wins. When none
+// does, the most serious outcome is reported (rejected > temporary >
+// malformed > no key).
+class ChainResolver final : public KeyResolver {
+ public:
+  void Add(std::unique_ptr<KeyResolver> r) { resolvers_.push_back(std::move(r)); }
+  KeyLookup Resolve(const KeyRequest& request) override;
+  bool empty() const { return resolvers_.empty(); }
+
+ private:
+  std::vector<std::unique_ptr<KeyResolver>> resolvers_;
+};
+
+// Key generation for `mtas keygen`.
+struct KeygenResult {
+  std::string key_pem;
+  std::string cert_pem;
+  std::string cert_der;
+};
+Result<KeygenResult> GenerateKey(std::string_view algorithm, const std::string& signer, int valid_days = 730);
+
+}  // namespace mtas

@@ -1,0 +1,173 @@
+// The message model: header fields as raw bytes, MIME content types, and
+// the streaming body scanner that indexes parts and postal-data entities.
+//
+// Everything here reads untrusted bytes in chunks of any size, keeps memory
+// bounded by the header section and the structure index (limits.h), and
+// never fails: problems are recorded in the index for the verifier to judge.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "mtas/canon.h"
+#include "mtas/digest.h"
+
+namespace mtas {
+
+// Case-insensitive ASCII comparison.
+bool EqualsIgnoreCase(std::string_view a, std::string_view b);
+bool StartsWithIgnoreCase(std::string_view s, std::string_view prefix);
+
+// One header field exactly as it stands in the message.
+struct HeaderField {
+  std::string raw;      // name, colon, value; folding and line ends kept; no final line end
+  size_t name_len = 0;  // raw[0, name_len) is the field name
+  uint64_t offset = 0;  // byte offset of the field in the message
+  uint64_t length = 0;  // bytes in the message, final line end included
+  bool truncated = false;  // raw holds only the first limits::kMaxHeaderField bytes
+
+  std::string_view name() const { return std::string_view(raw).substr(0, name_len); }
+  std::string_view value() const;  // after the colon, folding kept
+  bool NameIs(std::string_view n) const { return EqualsIgnoreCase(name(), n); }
+};
+
+// Streaming header-section scanner: feed the message from its first byte;
+// it stops at the empty line (or at the first line that is not a field).
+class HeaderScanner {
+ public:
+  // Consumes bytes of the header section; returns how many of `len` it
+  // took. Once done(), the rest of the input is body.
+  size_t Write(const char* data, size_t len);
+  // End of input without an empty line: the whole input was header.
+  void Finish();
+  bool done() const { return done_; }
+
+  std::vector<HeaderField>& fields() { return fields_; }
+  const std::vector<HeaderField>& fields() const { return fields_; }
+  // Bytes already consumed that belong to the body (a non-field line that
+  // ended the header section without an empty line). Usually empty.
+  const std::string& body_start() const { return body_start_; }
+  uint64_t body_offset() const { return body_offset_; }
+  // True when an empty line separated the header section from the body.
+  bool separator_seen() const { return separator_seen_; }
+  // Line end the message uses ("\r\n" or "\n"), from its first line.
+  std::string_view eol() const { return eol_; }
+  // Problems seen: truncated fields, a header section over the limit.
+  const std::vector<std::string>& warnings() const { return warnings_; }
+
+ private:
+  void EndLine();
+  void CloseField();
+
+  std::vector<HeaderField> fields_;
+  std::string line_;  // current line, bounded
+  uint64_t line_len_ = 0;
+  uint64_t line_offset_ = 0;
+  uint64_t offset_ = 0;
+  bool have_field_ = false;
+  HeaderField current_;
+  size_t kept_bytes_ = 0;
+  bool done_ = false;
+  std::string body_start_;
+  uint64_t body_offset_ = 0;
+  bool separator_seen_ = false;
+  std::string eol_ = "\r\n";
+  bool eol_known_ = false;
+  std::vector<std::string> warnings_;
+};
+
+// A parsed Content-Type value (RFC 2045 §5.1). Absent or unparsable means
+// text/plain, as RFC 2045 says.
+struct ContentType {
+  std::string type = "text";  // lowercase
+  std::string subtype = "plain";
+  std::vector<std::pair<std::string, std::string>> params;  // names lowercase, values unquoted
+
+  static ContentType Parse(std::string_view value);
+  std::string Param(std::string_view name) const;  // "" when absent
+  bool IsMultipart() const { return type == "multipart"; }
+  std::string MimeType() const { return type + "/" + subtype; }
+};
+
+// Parses "name=value; name2=\"value\"" parameter lists (MIME parameters,
+// tag lists of the tracking header). Names are lowercased.
+std::vector<std::pair<std::string, std::string>> ParseParams(std::string_view text);
+
+// Which canonicalized-content digests a body scan computes.
+struct ContentDigestSpec {
+  Canon canon = Canon::kRelaxed;
+  DigestAlg alg = DigestAlg::kSha256;
+  bool operator==(const ContentDigestSpec&) const = default;
+};
+
+// One MIME part (spec §3.1 part paths).
+struct PartInfo {
+  std::string path;          // "1", "2.1"
+  std::string content_type;  // "text/plain"
+  bool container = false;    // a multipart: not hashed itself
+  // Digests of the decoded, normalized content, indexed by DigestAlg, for
+  // the algorithms the scan was asked for (leaf parts only).
+  std::array<std::string, kDigestAlgCount> digests;
+};
+
+// A multipart/x-postal-data entity found in the top-level epilogue.
+struct PostalEntity {
+  uint64_t offset = 0;      // body offset of its Content-Type line
+  uint64_t end_offset = 0;  // body offset just after its closing delimiter line
+  std::string msgid;
+  std::string label;        // inner part's content type
+  std::string micalg;
+  std::string services;     // X-Certificate-Verification-Service, unquoted
+  std::string signature_base64;
+  bool complete = false;    // closing delimiter seen
+  std::string error;        // structural problem, empty if none
+  // Digest of the canonicalized body before `offset`, one per ContentDigestSpec.
+  std::vector<std::string> content_digests;
+};
+
+// What a body scan found.
+struct BodyIndex {
+  std::vector<PartInfo> parts;
+  std::vector<PostalEntity> entities;
+  std::vector<std::string> final_digests;  // whole body, one per ContentDigestSpec
+  uint64_t body_length = 0;
+  bool multipart = false;
+  bool top_closed = false;        // the top-level closing delimiter was seen
+  bool ends_with_eol = true;      // the body's last byte is a line end (or body empty)
+  uint64_t unsigned_after_entities = 0;  // non-blank bytes after the last entity
+  std::string structure_error;    // first limit or structure problem, empty if none
+};
+
+// Streaming body scanner: MIME structure, part hashes, postal-data entities
+// and canonicalized-content digests, in one pass over the bytes.
+class BodyScanner {
+ public:
+  struct Options {
+    ContentType top;  // the message's Content-Type
+    TransferEncoding top_encoding = TransferEncoding::kIdentity;
+    std::vector<ContentDigestSpec> content_specs;
+    std::vector<DigestAlg> part_algs;
+  };
+  explicit BodyScanner(Options options);
+  ~BodyScanner();
+  BodyScanner(const BodyScanner&) = delete;
+  BodyScanner& operator=(const BodyScanner&) = delete;
+
+  void Write(const char* data, size_t len);
+  void Write(std::string_view s) { Write(s.data(), s.size()); }
+  BodyIndex Finish();
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+// Content options for a message whose header fields are `fields`.
+BodyScanner::Options BodyOptionsFor(const std::vector<HeaderField>& fields);
+
+}  // namespace mtas

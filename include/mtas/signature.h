@@ -1,0 +1,84 @@
+// The MTAS signature: a detached CMS SignedData (RFC 5652, DER) whose
+// SignerInfo carries the MTAS signed attributes (spec §3, docs/asn1/).
+//
+// Building assembles the SignerInfo with OpenSSL's CMS API and signs the
+// DER of the signed attributes with EVP_DigestSign, the same way for every
+// algorithm: OpenSSL 3.0's CMS layer cannot sign with Ed25519 (RFC 8419),
+// so the signature value is computed by us. Parsing never trusts the input:
+// every field is checked and a problem is a kMalformed status.
+#pragma once
+
+#include <cstdint>
+#include <ctime>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "mtas/digest.h"
+#include "mtas/keys.h"
+#include "mtas/status.h"
+
+namespace mtas {
+
+// The dotted OID of MTAS attribute `n` (1..10) under the spec's arc.
+std::string MtasOid(int n);
+
+struct ReceivedHash {
+  int64_t count = 0;
+  DigestAlg alg = DigestAlg::kSha256;
+  std::string digest;
+};
+
+struct PartHash {
+  std::string path;
+  std::string content_type;
+  std::string digest;
+};
+
+// The MTAS signed attributes (spec §3.1). Empty strings are absent.
+struct MtasAttributes {
+  std::string msgid;                      // mtas.1
+  std::vector<std::string> headers;       // mtas.2, one per signed field
+  std::optional<ReceivedHash> received;   // mtas.3
+  std::vector<PartHash> parts;            // mtas.4
+  std::string services;                   // mtas.5
+  std::string signer;                     // mtas.6
+  std::string canonicalization;           // mtas.7
+  std::string verification_info;          // mtas.8
+  std::string wrapped;                    // mtas.9
+  std::string carrier;                    // mtas.10
+};
+
+struct SignatureRequest {
+  MtasAttributes attrs;
+  DigestAlg digest = DigestAlg::kSha256;
+  std::string content_digest;  // messageDigest: of the canonicalized content
+  std::time_t signing_time = 0;
+  bool embed_certificate = false;
+};
+
+// Builds the DER SignedData.
+Result<std::string> BuildSignature(const SigningKey& key, const SignatureRequest& request);
+
+struct ParsedSignature {
+  DigestAlg digest = DigestAlg::kSha256;
+  KeyAlgorithm algorithm = KeyAlgorithm::kUnknown;  // from signatureAlgorithm
+  int signature_nid = 0;
+  std::string message_digest;
+  std::optional<std::time_t> signing_time;
+  MtasAttributes attrs;
+  SignerIdentity sid;
+  std::vector<Certificate> certificates;
+  std::string signed_attrs_der;  // what the signature value covers
+  std::string signature;
+};
+
+// Parses and checks the structure (one SignerInfo, id-data, detached,
+// required attributes present once). Never crashes on any input.
+Result<ParsedSignature> ParseSignature(std::string_view der);
+
+// Checks the signature value over the signed attributes with `key`.
+// Ok, or kCryptoFailure naming why (wrong key type, bad signature).
+Status CheckSignatureValue(const ParsedSignature& sig, const PublicKey& key);
+
+}  // namespace mtas

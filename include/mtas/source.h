@@ -1,0 +1,68 @@
+// MessageSource: where the signer and verifier read a message from.
+#pragma once
+
+#include <cstdio>
+#include <string>
+#include <string_view>
+
+#include "mtas/status.h"
+
+namespace mtas {
+
+class MessageSource {
+ public:
+  virtual ~MessageSource() = default;
+  // Reads up to `len` bytes into `buf`; 0 means end of message.
+  virtual Result<size_t> Read(char* buf, size_t len) = 0;
+  // Starts again from the first byte.
+  virtual Status Rewind() = 0;
+};
+
+class MemorySource final : public MessageSource {
+ public:
+  explicit MemorySource(std::string_view data) : data_(data) {}
+  Result<size_t> Read(char* buf, size_t len) override;
+  Status Rewind() override {
+    pos_ = 0;
+    return Status::Ok();
+  }
+
+ private:
+  std::string_view data_;
+  size_t pos_ = 0;
+};
+
+// Reads a file descriptor. When it cannot seek (a pipe, a socket) the bytes
+// read are spooled to an unlinked temporary file so that Rewind() works with
+// constant memory.
+class FdSource final : public MessageSource {
+ public:
+  // Does not take ownership of `fd`.
+  explicit FdSource(int fd, std::string name = "input");
+  ~FdSource() override;
+  FdSource(const FdSource&) = delete;
+  FdSource& operator=(const FdSource&) = delete;
+  Result<size_t> Read(char* buf, size_t len) override;
+  Status Rewind() override;
+
+ private:
+  int fd_;
+  std::string name_;
+  bool seekable_ = false;
+  std::FILE* spool_ = nullptr;
+  bool reading_spool_ = false;
+};
+
+// Reads a whole source in chunks of `chunk` bytes, calling `fn(data, len)`.
+template <typename Fn>
+Status ForEachChunk(MessageSource& src, Fn&& fn, size_t chunk = 64 * 1024) {
+  std::string buf(chunk, '\0');
+  for (;;) {
+    auto got = src.Read(buf.data(), buf.size());
+    if (!got.ok()) return got.status();
+    if (*got == 0) return Status::Ok();
+    fn(buf.data(), *got);
+  }
+}
+
+}  // namespace mtas

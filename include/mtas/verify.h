@@ -1,0 +1,100 @@
+// Verification (spec §5): every signature on a message, oldest hop first,
+// with the change report of headers and parts since each hop.
+#pragma once
+
+#include <cstdint>
+#include <ctime>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "mtas/canon.h"
+#include "mtas/keys.h"
+#include "mtas/source.h"
+#include "mtas/status.h"
+
+namespace mtas {
+
+enum class SigResult { kPass, kPartial, kFail, kNeutral, kTempError, kPermError, kNone };
+std::string_view ResultName(SigResult r);  // "pass", "partial", …, "none"
+
+struct HeaderReport {
+  std::string name;
+  std::string status;  // same | changed | removed
+  std::string signed_value;
+  std::string current_value;  // the topmost instance now, when present
+};
+
+struct PartReport {
+  std::string path;
+  std::string content_type;
+  std::string status;  // same | moved | changed | removed
+  std::string now_at;  // for moved: the path where the same content is now
+};
+
+struct AddedPart {
+  std::string path;
+  std::string content_type;
+};
+
+struct SignatureReport {
+  int hop = 0;  // 1 = oldest; 0 = a carrier without a tracking header
+  std::string msgid;
+  std::string signer;
+  std::string carrier;    // body | header
+  std::string algorithm;  // ed25519 | ecdsa-p256 | rsa
+  std::string digest;     // sha256 …
+  std::string canonicalization;
+  std::optional<std::time_t> signing_time;
+  SigResult result = SigResult::kPermError;
+  std::string reason;  // one line
+  std::string key_method;
+  std::string key_trust;
+  std::string services;
+  std::string verification_info;  // what this hop said of earlier hops
+  std::string wrapped;            // the original Content-Type when this hop wrapped the body
+  bool content_intact = false;
+  std::vector<HeaderReport> headers;
+  std::vector<PartReport> parts;
+  std::vector<AddedPart> added_parts;
+  std::optional<bool> received_intact;  // receivedHash check, when signed
+  int64_t received_count = 0;
+  uint64_t unsigned_trailing_bytes = 0;  // non-blank bytes after every entity
+
+  // For `mtas inspect`.
+  std::string cms_der;
+  uint64_t content_length = 0;  // body bytes the signed content spans
+  Canon canon = Canon::kRelaxed;
+};
+
+struct VerifyReport {
+  SigResult result = SigResult::kNone;  // the worst of the signatures
+  std::vector<SignatureReport> signatures;
+  std::vector<std::string> notes;  // message-level observations (limits hit, structure)
+  uint64_t body_offset = 0;
+};
+
+struct VerifyOptions {
+  KeyResolver* resolver = nullptr;  // not owned; nullptr = no key source (neutral)
+  bool allow_sha1 = false;
+  // Compute the change report even when no key was found (for `inspect`;
+  // the result stays neutral).
+  bool report_without_key = false;
+};
+
+class Verifier {
+ public:
+  explicit Verifier(VerifyOptions options) : options_(options) {}
+  // Reads the source once (twice when a signature needs a digest the first
+  // pass did not compute). Fails only on I/O errors: anything wrong with
+  // the message is in the report.
+  Result<VerifyReport> Verify(MessageSource& source) const;
+
+ private:
+  VerifyOptions options_;
+};
+
+// The exit status `mtas verify` uses for an overall result.
+int ExitStatusFor(SigResult overall);
+
+}  // namespace mtas

@@ -1,0 +1,120 @@
+// Streaming body canonicalization, spec §3.2 (= RFC 6376 §3.4.3 / §3.4.4).
+#include <array>
+
+#include "mtas/canon.h"
+
+namespace mtas {
+namespace {
+
+constexpr size_t kFlushAt = 32 * 1024;
+
+// Bytes that interrupt a run of ordinary content.
+struct SpecialTable {
+  std::array<bool, 256> simple{};
+  std::array<bool, 256> relaxed{};
+  constexpr SpecialTable() {
+    simple['\r'] = simple['\n'] = true;
+    relaxed['\r'] = relaxed['\n'] = relaxed[' '] = relaxed['\t'] = true;
+  }
+};
+constexpr SpecialTable kSpecial;
+
+}  // namespace
+
+std::string_view CanonName(Canon c) { return c == Canon::kSimple ? "simple" : "relaxed"; }
+
+Result<Canon> ParseCanon(std::string_view name) {
+  if (name == "simple") return Canon::kSimple;
+  if (name == "relaxed") return Canon::kRelaxed;
+  return Status::InvalidArgument("unknown canonicalization '" + std::string(name) + "'");
+}
+
+BodyCanonicalizer::BodyCanonicalizer(Canon canon) : canon_(canon) { buf_.reserve(kFlushAt + 1024); }
+
+void BodyCanonicalizer::EndLine() {
+  if (line_has_content_) {
+    buf_.append("\r\n", 2);
+    line_has_content_ = false;
+  } else {
+    ++empty_lines_;
+  }
+  pending_wsp_ = false;
+}
+
+void BodyCanonicalizer::Emit(const char* p, size_t n, ByteSink& out) {
+  if (!line_has_content_) {
+    for (; empty_lines_ > 0; --empty_lines_) {
+      buf_.append("\r\n", 2);
+      MaybeFlush(out);
+    }
+    line_has_content_ = true;
+    any_output_ = true;
+  }
+  if (pending_wsp_) {
+    buf_.push_back(' ');
+    pending_wsp_ = false;
+  }
+  buf_.append(p, n);
+  MaybeFlush(out);
+}
+
+void BodyCanonicalizer::MaybeFlush(ByteSink& out) {
+  if (buf_.size() >= kFlushAt) {
+    out.Write(buf_.data(), buf_.size());
+    buf_.clear();
+  }
+}
+
+void BodyCanonicalizer::Update(const char* p, size_t n, ByteSink& out) {
+  const char* end = p + n;
+  const auto& special = canon_ == Canon::kRelaxed ? kSpecial.relaxed : kSpecial.simple;
+  while (p < end) {
+    if (pending_cr_) {
+      pending_cr_ = false;
+      EndLine();  // CR LF, or a bare CR: both end the line
+      if (*p == '\n') {
+        ++p;
+        continue;
+      }
+    }
+    const char* run = p;
+    while (p < end && !special[static_cast<unsigned char>(*p)]) ++p;
+    if (p > run) Emit(run, static_cast<size_t>(p - run), out);
+    if (p == end) break;
+    switch (*p++) {
+      case '\r':
+        pending_cr_ = true;
+        break;
+      case '\n':
+        EndLine();
+        break;
+      default:  // SP or HTAB in relaxed mode
+        pending_wsp_ = true;
+        break;
+    }
+  }
+  MaybeFlush(out);
+}
+
+void BodyCanonicalizer::Finish(ByteSink& out) {
+  if (pending_cr_) {
+    pending_cr_ = false;
+    EndLine();
+  }
+  if (line_has_content_) EndLine();  // unterminated last line gets its CRLF
+  // RFC 6376: an empty simple body is one CRLF; an empty relaxed body is empty.
+  if (!any_output_ && canon_ == Canon::kSimple) buf_.append("\r\n", 2);
+  empty_lines_ = 0;
+  if (!buf_.empty()) out.Write(buf_.data(), buf_.size());
+  buf_.clear();
+}
+
+std::string BodyCanonicalizer::Apply(Canon canon, std::string_view body) {
+  BodyCanonicalizer c(canon);
+  StringSink sink;
+  c.Update(body, sink);
+  c.Finish(sink);
+  return std::move(sink.out);
+}
+
+}  // namespace mtas

@@ -1,0 +1,122 @@
+#include "carrier/carrier.h"
+
+#include <cctype>
+
+#include "mtas/message.h"
+
+namespace mtas {
+namespace {
+
+std::string_view Trim(std::string_view s) {
+  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.front()))) s.remove_prefix(1);
+  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.back()))) s.remove_suffix(1);
+  return s;
+}
+
+// DKIM-style tag list (RFC 6376 §3.2) with quoted values allowed.
+std::vector<std::pair<std::string, std::string>> ParseTagList(std::string_view s) {
+  std::vector<std::pair<std::string, std::string>> out;
+  size_t i = 0;
+  while (i < s.size()) {
+    size_t start = i;
+    bool quoted = false;
+    for (; i < s.size(); ++i) {
+      if (s[i] == '"') quoted = !quoted;
+      if (s[i] == ';' && !quoted) break;
+    }
+    std::string_view item = Trim(s.substr(start, i - start));
+    ++i;
+    size_t eq = item.find('=');
+    if (eq == std::string_view::npos) continue;
+    std::string name(Trim(item.substr(0, eq)));
+    for (char& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    std::string_view v = Trim(item.substr(eq + 1));
+    if (v.size() >= 2 && v.front() == '"' && v.back() == '"') v = v.substr(1, v.size() - 2);
+    std::string value;
+    for (char c : v)
+      if (c != '\r' && c != '\n') value.push_back(c);
+    out.emplace_back(std::move(name), std::move(value));
+  }
+  return out;
+}
+
+}  // namespace
+
+bool ValidMsgid(std::string_view id) {
+  if (id.empty() || id.size() > 64) return false;
+  for (char c : id)
+    if (!std::isalnum(static_cast<unsigned char>(c)) && c != '.' && c != '_' && c != '-') return false;
+  return true;
+}
+
+std::string TrackingField(const std::string& msgid, Carrier carrier, DigestAlg digest, Canon canon) {
+  return std::string(kTrackingName) + ": MTAS/1.0 msgid=" + msgid + "; carrier=" + std::string(CarrierName(carrier)) +
+         "; micalg=" + std::string(DigestMicalg(digest)) + "; canon=" + std::string(CanonName(canon));
+}
+
+std::string SignatureHeaderField(const std::string& msgid, const std::string& services, const std::string& der,
+                                 const std::string& eol) {
+  std::string f = std::string(kSignatureFieldName) + ": v=MTAS/1.0; msgid=" + msgid + ";";
+  if (!services.empty()) f += eol + " vs=\"" + services + "\";";
+  f += eol + " b=" + Base64Encode(der, 72, eol + " ");
+  return f;
+}
+
+std::string PostalDataEntity(const std::string& msgid, DigestAlg digest, const std::string& services,
+                             const std::string& der, const std::string& eol) {
+  std::string boundary = "----=_mtas_" + msgid;
+  std::string e;
+  e += "Content-Type: multipart/x-postal-data; msgid=\"" + msgid + "\";" + eol;
+  e += " boundary=\"" + boundary + "\"" + eol + eol;
+  e += "This mime entity contains message tracking data" + eol;
+  e += "--" + boundary + eol;
+  e += "Content-Type: " + std::string(kSignatureLabel) + "; micalg=" + std::string(DigestMicalg(digest)) +
+       "; ext=\"MTAS/1.0\"" + eol;
+  e += "Content-Transfer-Encoding: base64" + eol;
+  if (!services.empty()) e += "X-Certificate-Verification-Service: \"" + services + "\"" + eol;
+  e += eol;
+  e += Base64Encode(der, 76, eol) + eol;
+  e += "--" + boundary + "--" + eol;
+  return e;
+}
+
+Result<TrackingInfo> ParseTracking(std::string_view value) {
+  value = Trim(value);
+  size_t sp = value.find_first_of(" \t\r\n;");
+  TrackingInfo t;
+  t.version = std::string(value.substr(0, sp));
+  if (t.version.rfind("MTAS/", 0) != 0) return Status::Malformed("tracking header does not start with MTAS/<version>");
+  for (auto& [name, v] : ParseParams(sp == std::string_view::npos ? "" : value.substr(sp))) {
+    if (name == "msgid") t.msgid = v;
+    if (name == "carrier") t.carrier = v;
+    if (name == "micalg") {
+      auto d = ParseDigestName(v);
+      if (d.ok()) t.digest = *d;
+    }
+    if (name == "canon") {
+      auto c = ParseCanon(v);
+      if (c.ok()) t.canon = *c;
+    }
+  }
+  if (t.msgid.empty()) return Status::Malformed("tracking header has no msgid");
+  if (!ValidMsgid(t.msgid)) return Status::Malformed("tracking header msgid is not a valid token");
+  return t;
+}
+
+Result<SignatureField> ParseSignatureField(std::string_view value) {
+  SignatureField f;
+  f.version = "MTAS/1.0";
+  for (auto& [name, v] : ParseTagList(value)) {
+    if (name == "v") f.version = v;
+    if (name == "msgid") f.msgid = v;
+    if (name == "vs") f.services = v;
+    if (name == "b")
+      for (char c : v)
+        if (!std::isspace(static_cast<unsigned char>(c))) f.signature_base64.push_back(c);
+  }
+  if (f.msgid.empty()) return Status::Malformed("MTAS-Signature has no msgid= tag");
+  if (f.signature_base64.empty()) return Status::Malformed("MTAS-Signature has no b= tag");
+  return f;
+}
+
+}  // namespace mtas

@@ -1,0 +1,38 @@
+// MTAS signed attributes <-> ASN.1 values. Internal header.
+#pragma once
+
+#include <optional>
+#include <vector>
+
+#include "cms/ossl.h"
+#include "mtas/signature.h"
+
+namespace mtas {
+
+enum class MtasAttr {
+  kMsgid = 1,
+  kHeader,
+  kReceivedHash,
+  kPartHashes,
+  kServices,
+  kSigner,
+  kCanonicalization,
+  kVerificationInfo,
+  kWrapped,
+  kCarrier,
+};
+
+const ASN1_OBJECT* MtasObject(MtasAttr a);
+std::optional<MtasAttr> MtasAttrOf(const ASN1_OBJECT* obj);
+
+struct EncodedAttribute {
+  MtasAttr which;
+  ossl::AsnTypePtr value;
+};
+std::vector<EncodedAttribute> EncodeMtasAttributes(const MtasAttributes& attrs);
+
+// Decodes one attribute value into `attrs`; `seen` (size 11) catches repeats
+// of single-valued attributes.
+Status DecodeMtasAttribute(MtasAttr which, const ASN1_TYPE* value, MtasAttributes* attrs, std::vector<bool>* seen);
+
+}  // namespace mtas

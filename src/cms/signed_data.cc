@@ -1,0 +1,263 @@
+// CMS SignedData for MTAS: build, parse, check (RFC 5652, RFC 8419).
+#include <openssl/objects.h>
+
+#include <algorithm>
+#include <cstring>
+
+#include "cms/attributes.h"
+#include "cms/ossl.h"
+#include "mtas/limits.h"
+#include "mtas/signature.h"
+
+namespace mtas {
+namespace {
+
+// X.690 §11.6: SET OF components in ascending order of their encodings,
+// the shorter padded with zero octets.
+bool DerSetLess(const std::string& a, const std::string& b) {
+  size_t n = std::min(a.size(), b.size());
+  int c = std::memcmp(a.data(), b.data(), n);
+  if (c != 0) return c < 0;
+  const std::string& longer = a.size() > b.size() ? a : b;
+  bool longer_is_greater = std::any_of(longer.begin() + static_cast<long>(n), longer.end(), [](char ch) { return ch != 0; });
+  return longer_is_greater && &longer == &b;
+}
+
+std::string DerLength(size_t len) {
+  if (len < 0x80) return std::string(1, static_cast<char>(len));
+  std::string bytes;
+  for (size_t l = len; l; l >>= 8) bytes.insert(bytes.begin(), static_cast<char>(l & 0xff));
+  return std::string(1, static_cast<char>(0x80 | bytes.size())) + bytes;
+}
+
+// The DER of the signedAttrs as a SET OF Attribute: the bytes a CMS
+// signature value covers (RFC 5652 §5.4).
+std::string SignedAttributesDer(CMS_SignerInfo* si) {
+  std::vector<std::string> encoded;
+  for (int i = 0; i < CMS_signed_get_attr_count(si); ++i)
+    encoded.push_back(ossl::ToDer<X509_ATTRIBUTE>(i2d_X509_ATTRIBUTE, CMS_signed_get_attr(si, i)));
+  std::sort(encoded.begin(), encoded.end(), DerSetLess);
+  std::string body;
+  for (const auto& e : encoded) body += e;
+  return "\x31" + DerLength(body.size()) + body;
+}
+
+KeyAlgorithm AlgorithmOfSignatureNid(int nid) {
+  switch (nid) {
+    case NID_ED25519:
+      return KeyAlgorithm::kEd25519;
+    case NID_rsaEncryption:
+    case NID_sha256WithRSAEncryption:
+    case NID_sha384WithRSAEncryption:
+    case NID_sha512WithRSAEncryption:
+    case NID_sha1WithRSAEncryption:
+      return KeyAlgorithm::kRsa;
+    case NID_ecdsa_with_SHA256:
+    case NID_ecdsa_with_SHA384:
+    case NID_ecdsa_with_SHA512:
+    case NID_ecdsa_with_SHA1:
+      return KeyAlgorithm::kEcdsaP256;
+    default:
+      return KeyAlgorithm::kUnknown;
+  }
+}
+
+const char* MdName(DigestAlg alg) {
+  switch (alg) {
+    case DigestAlg::kSha1:
+      return "SHA1";
+    case DigestAlg::kSha256:
+      return "SHA256";
+    case DigestAlg::kSha384:
+      return "SHA384";
+    case DigestAlg::kSha512:
+      return "SHA512";
+  }
+  return "SHA256";
+}
+
+std::string StringOf(const ASN1_STRING* s) {
+  return std::string(reinterpret_cast<const char*>(ASN1_STRING_get0_data(s)), static_cast<size_t>(ASN1_STRING_length(s)));
+}
+
+}  // namespace
+
+Result<std::string> BuildSignature(const SigningKey& key, const SignatureRequest& req) {
+  DigestAlg digest = key.algorithm() == KeyAlgorithm::kEd25519 ? DigestAlg::kSha512 : req.digest;
+  if (digest != req.digest)
+    return Status::InvalidArgument("Ed25519 signatures use SHA-512 (RFC 8419); the content digest must be SHA-512");
+  const EVP_MD* md = EVP_get_digestbyname(MdName(digest));
+  unsigned int flags = CMS_PARTIAL | CMS_DETACHED | CMS_BINARY;
+  ossl::CmsPtr cms(CMS_sign(nullptr, nullptr, nullptr, nullptr, flags));
+  if (!cms) return Status::CryptoFailure("CMS_sign: " + ossl::LastError());
+  unsigned int signer_flags = flags | CMS_NOSMIMECAP;
+  if (!key.has_real_cert()) signer_flags |= CMS_USE_KEYID;
+  if (!req.embed_certificate || !key.has_real_cert()) signer_flags |= CMS_NOCERTS;
+  CMS_SignerInfo* si = CMS_add1_signer(cms.get(), key.signer_cert(), key.key(), md, signer_flags);
+  if (!si) return Status::CryptoFailure("CMS_add1_signer: " + ossl::LastError());
+
+  // Standard attributes, then one attribute per MTAS value.
+  while (CMS_signed_get_attr_count(si) > 0) X509_ATTRIBUTE_free(CMS_signed_delete_attr(si, 0));
+  CMS_signed_add1_attr_by_NID(si, NID_pkcs9_contentType, V_ASN1_OBJECT, OBJ_nid2obj(NID_pkcs7_data), -1);
+  CMS_signed_add1_attr_by_NID(si, NID_pkcs9_messageDigest, V_ASN1_OCTET_STRING, req.content_digest.data(),
+                              static_cast<int>(req.content_digest.size()));
+  ASN1_TIME* t = ASN1_TIME_set(nullptr, req.signing_time);
+  CMS_signed_add1_attr_by_NID(si, NID_pkcs9_signingTime, t->type, t, -1);
+  ASN1_TIME_free(t);
+  for (const auto& a : EncodeMtasAttributes(req.attrs)) {
+    const ASN1_STRING* s = a.value->value.asn1_string;
+    if (!CMS_signed_add1_attr_by_OBJ(si, MtasObject(a.which), a.value->type, ASN1_STRING_get0_data(s),
+                                     ASN1_STRING_length(s)))
+      return Status::CryptoFailure("adding MTAS attribute: " + ossl::LastError());
+  }
+
+  // Sign the DER of the signed attributes ourselves (see signature.h).
+  std::string tbs = SignedAttributesDer(si);
+  bool eddsa = key.algorithm() == KeyAlgorithm::kEd25519;
+  ossl::MdCtxPtr ctx(EVP_MD_CTX_new());
+  if (EVP_DigestSignInit_ex(ctx.get(), nullptr, eddsa ? nullptr : MdName(digest), nullptr, nullptr, key.key(),
+                            nullptr) != 1)
+    return Status::CryptoFailure("EVP_DigestSignInit: " + ossl::LastError());
+  size_t sig_len = 0;
+  const auto* tbs_bytes = reinterpret_cast<const unsigned char*>(tbs.data());
+  if (EVP_DigestSign(ctx.get(), nullptr, &sig_len, tbs_bytes, tbs.size()) != 1)
+    return Status::CryptoFailure("EVP_DigestSign: " + ossl::LastError());
+  std::string sig(sig_len, '\0');
+  if (EVP_DigestSign(ctx.get(), reinterpret_cast<unsigned char*>(sig.data()), &sig_len, tbs_bytes, tbs.size()) != 1)
+    return Status::CryptoFailure("EVP_DigestSign: " + ossl::LastError());
+  sig.resize(sig_len);
+
+  X509_ALGOR* sig_alg = nullptr;
+  CMS_SignerInfo_get0_algs(si, nullptr, nullptr, nullptr, &sig_alg);
+  switch (key.algorithm()) {
+    case KeyAlgorithm::kEd25519:
+      X509_ALGOR_set0(sig_alg, OBJ_nid2obj(NID_ED25519), V_ASN1_UNDEF, nullptr);
+      break;
+    case KeyAlgorithm::kRsa:
+      X509_ALGOR_set0(sig_alg, OBJ_nid2obj(NID_rsaEncryption), V_ASN1_NULL, nullptr);
+      break;
+    default: {
+      int sig_nid = NID_undef;
+      OBJ_find_sigid_by_algs(&sig_nid, DigestNid(digest), NID_X9_62_id_ecPublicKey);
+      X509_ALGOR_set0(sig_alg, OBJ_nid2obj(sig_nid), V_ASN1_UNDEF, nullptr);
+    }
+  }
+  ASN1_STRING_set(CMS_SignerInfo_get0_signature(si), sig.data(), static_cast<int>(sig.size()));
+  std::string der = ossl::ToDer<CMS_ContentInfo>(i2d_CMS_ContentInfo, cms.get());
+  if (der.empty()) return Status::CryptoFailure("encoding SignedData: " + ossl::LastError());
+  return der;
+}
+
+Result<ParsedSignature> ParseSignature(std::string_view der) {
+  if (der.empty()) return Status::Malformed("empty signature");
+  if (der.size() > limits::kMaxSignatureBlob)
+    return Status::Malformed("signature of " + std::to_string(der.size()) + " bytes exceeds the 64 KiB limit");
+  const auto* p = reinterpret_cast<const unsigned char*>(der.data());
+  const auto* start = p;
+  ossl::CmsPtr cms(d2i_CMS_ContentInfo(nullptr, &p, static_cast<long>(der.size())));
+  if (!cms) {
+    ERR_clear_error();
+    return Status::Malformed("signature is not a DER CMS structure");
+  }
+  if (p != start + der.size()) return Status::Malformed("trailing bytes after the CMS structure");
+  if (OBJ_obj2nid(CMS_get0_type(cms.get())) != NID_pkcs7_signed)
+    return Status::Malformed("CMS content type is not SignedData");
+  if (OBJ_obj2nid(CMS_get0_eContentType(cms.get())) != NID_pkcs7_data)
+    return Status::Malformed("encapsulated content type is not id-data");
+  ASN1_OCTET_STRING** content = CMS_get0_content(cms.get());
+  if (content && *content) return Status::Malformed("SignedData is not detached");
+  STACK_OF(CMS_SignerInfo)* sis = CMS_get0_SignerInfos(cms.get());
+  if (sk_CMS_SignerInfo_num(sis) != 1) return Status::Malformed("expected exactly one SignerInfo");
+  CMS_SignerInfo* si = sk_CMS_SignerInfo_value(sis, 0);
+
+  ParsedSignature out;
+  X509_ALGOR *dig = nullptr, *sig_alg = nullptr;
+  CMS_SignerInfo_get0_algs(si, nullptr, nullptr, &dig, &sig_alg);
+  auto digest = DigestFromNid(OBJ_obj2nid(dig->algorithm));
+  if (!digest.ok()) return Status::Malformed(digest.status().message());
+  out.digest = *digest;
+  out.signature_nid = OBJ_obj2nid(sig_alg->algorithm);
+  out.algorithm = AlgorithmOfSignatureNid(out.signature_nid);
+  if (out.algorithm == KeyAlgorithm::kUnknown) {
+    char name[80];
+    OBJ_obj2txt(name, sizeof name, sig_alg->algorithm, 0);
+    return Status::Malformed(std::string("unknown signature algorithm ") + name);
+  }
+
+  ASN1_OCTET_STRING* keyid = nullptr;
+  X509_NAME* issuer = nullptr;
+  ASN1_INTEGER* serial = nullptr;
+  if (CMS_SignerInfo_get0_signer_id(si, &keyid, &issuer, &serial) != 1)
+    return Status::Malformed("SignerInfo has no signer identifier");
+  if (keyid) out.sid.key_id = StringOf(keyid);
+  if (issuer) out.sid.issuer_der = ossl::ToDer<X509_NAME>(i2d_X509_NAME, issuer);
+  if (serial) out.sid.serial_der = ossl::ToDer<ASN1_INTEGER>(i2d_ASN1_INTEGER, serial);
+  out.signature = StringOf(CMS_SignerInfo_get0_signature(si));
+
+  int count = CMS_signed_get_attr_count(si);
+  if (count <= 0) return Status::Malformed("SignerInfo has no signed attributes");
+  std::vector<bool> seen(11, false);
+  bool have_ct = false, have_md = false;
+  for (int i = 0; i < count; ++i) {
+    X509_ATTRIBUTE* a = CMS_signed_get_attr(si, i);
+    const ASN1_OBJECT* obj = X509_ATTRIBUTE_get0_object(a);
+    int nid = OBJ_obj2nid(obj);
+    auto mtas = MtasAttrOf(obj);
+    if (!mtas && nid != NID_pkcs9_contentType && nid != NID_pkcs9_messageDigest && nid != NID_pkcs9_signingTime)
+      continue;  // unknown attributes are ignored (spec §3.1, goal 7)
+    if (X509_ATTRIBUTE_count(a) != 1) return Status::Malformed("a signed attribute does not have exactly one value");
+    const ASN1_TYPE* v = X509_ATTRIBUTE_get0_type(a, 0);
+    if (mtas) {
+      MTAS_RETURN_IF_ERROR(DecodeMtasAttribute(*mtas, v, &out.attrs, &seen));
+    } else if (nid == NID_pkcs9_contentType) {
+      if (have_ct || !v || v->type != V_ASN1_OBJECT || OBJ_obj2nid(v->value.object) != NID_pkcs7_data)
+        return Status::Malformed("contentType attribute is not a single id-data");
+      have_ct = true;
+    } else if (nid == NID_pkcs9_messageDigest) {
+      if (have_md || !v || v->type != V_ASN1_OCTET_STRING) return Status::Malformed("messageDigest attribute malformed");
+      out.message_digest = StringOf(v->value.octet_string);
+      have_md = true;
+    } else if (nid == NID_pkcs9_signingTime) {
+      if (!v || (v->type != V_ASN1_UTCTIME && v->type != V_ASN1_GENERALIZEDTIME))
+        return Status::Malformed("signingTime attribute malformed");
+      struct tm tm {};
+      if (ASN1_TIME_to_tm(v->value.utctime, &tm) != 1) return Status::Malformed("signingTime unreadable");
+      out.signing_time = timegm(&tm);
+    }
+  }
+  if (!have_ct || !have_md) return Status::Malformed("contentType or messageDigest attribute missing");
+  if (out.attrs.msgid.empty()) return Status::Malformed("msgid attribute missing");
+  if (out.attrs.signer.empty()) return Status::Malformed("signer attribute missing");
+  out.signed_attrs_der = SignedAttributesDer(si);
+
+  if (STACK_OF(X509)* certs = CMS_get1_certs(cms.get())) {
+    for (int i = 0; i < sk_X509_num(certs); ++i) out.certificates.push_back(Certificate::Adopt(sk_X509_value(certs, i)));
+    sk_X509_free(certs);  // the Certificates own the references now
+  }
+  ERR_clear_error();
+  return out;
+}
+
+Status CheckSignatureValue(const ParsedSignature& sig, const PublicKey& key) {
+  KeyAlgorithm key_alg = key.algorithm();
+  if (key_alg == KeyAlgorithm::kUnknown && EVP_PKEY_is_a(key.get(), "EC")) key_alg = KeyAlgorithm::kEcdsaP256;
+  if (key_alg != sig.algorithm)
+    return Status::CryptoFailure(std::string("key is ") + std::string(KeyAlgorithmName(key_alg)) +
+                                 " but the signature is " + std::string(KeyAlgorithmName(sig.algorithm)));
+  if (key_alg == KeyAlgorithm::kRsa && key.bits() < 1024)
+    return Status::CryptoFailure("RSA key of " + std::to_string(key.bits()) + " bits refused (minimum 1024)");
+  bool eddsa = key_alg == KeyAlgorithm::kEd25519;
+  ossl::MdCtxPtr ctx(EVP_MD_CTX_new());
+  if (EVP_DigestVerifyInit_ex(ctx.get(), nullptr, eddsa ? nullptr : MdName(sig.digest), nullptr, nullptr, key.get(),
+                              nullptr) != 1) {
+    return Status::CryptoFailure("cannot verify with this key: " + ossl::LastError());
+  }
+  int rc = EVP_DigestVerify(ctx.get(), reinterpret_cast<const unsigned char*>(sig.signature.data()),
+                            sig.signature.size(), reinterpret_cast<const unsigned char*>(sig.signed_attrs_der.data()),
+                            sig.signed_attrs_der.size());
+  ERR_clear_error();
+  if (rc != 1) return Status::CryptoFailure("signature value does not verify");
+  return Status::Ok();
+}
+
+}  // namespace mtas

@@ -1,0 +1,124 @@
+// Local key resolvers: pinned keys, PKIX validation of embedded certificates,
+// and the chain that tries them in order.
+#include <cctype>
+
+#include "cms/ossl.h"
+#include "mtas/keys.h"
+
+namespace mtas {
+namespace {
+
+std::string Lower(std::string s) {
+  for (char& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return s;
+}
+
+int Severity(KeyLookup::Outcome o) {
+  switch (o) {
+    case KeyLookup::Outcome::kRejected:
+      return 4;
+    case KeyLookup::Outcome::kTemporary:
+      return 3;
+    case KeyLookup::Outcome::kMalformed:
+      return 2;
+    case KeyLookup::Outcome::kNoKey:
+      return 1;
+    default:
+      return 0;
+  }
+}
+
+}  // namespace
+
+Status PinnedKeyResolver::Add(const std::string& signer, const std::string& path) {
+  Entry e;
+  e.path = path;
+  MTAS_RETURN_IF_ERROR(LoadPublicKeyFile(path, &e.key, &e.cert));
+  keys_.emplace(Lower(signer), std::move(e));
+  return Status::Ok();
+}
+
+KeyLookup PinnedKeyResolver::Resolve(const KeyRequest& request) {
+  KeyLookup out;
+  out.method = "pinned";
+  auto [begin, end] = keys_.equal_range(Lower(request.signer));
+  if (begin == end) {
+    out.reason = "no key pinned for signer " + request.signer;
+    return out;
+  }
+  for (auto it = begin; it != end; ++it) {
+    const Entry& e = it->second;
+    bool match = e.cert ? request.sid.Matches(e.cert) || (!request.sid.key_id.empty() && request.sid.Matches(e.key))
+                        : request.sid.Matches(e.key);
+    if (!match) continue;
+    out.outcome = KeyLookup::Outcome::kFound;
+    out.key = e.key;
+    out.cert = e.cert;
+    out.trust = "local";
+    out.reason = "key pinned from " + e.path;
+    return out;
+  }
+  out.outcome = KeyLookup::Outcome::kRejected;
+  out.reason = "the key pinned for " + request.signer + " is not the key that signed";
+  return out;
+}
+
+Result<std::unique_ptr<PkixResolver>> PkixResolver::FromCaFile(const std::string& ca_file) {
+  std::unique_ptr<PkixResolver> r(new PkixResolver());
+  r->store_ = X509_STORE_new();
+  if (X509_STORE_load_file(r->store_, ca_file.c_str()) != 1) {
+    ERR_clear_error();
+    return Status::InvalidArgument(ca_file + ": cannot load CA certificates");
+  }
+  return r;
+}
+
+PkixResolver::~PkixResolver() { X509_STORE_free(store_); }
+
+KeyLookup PkixResolver::Resolve(const KeyRequest& request) {
+  KeyLookup out;
+  out.method = "pkix";
+  const Certificate* leaf = nullptr;
+  for (const auto& c : request.embedded)
+    if (request.sid.Matches(c)) leaf = &c;
+  if (!leaf) {
+    out.reason = request.embedded.empty() ? "no certificate embedded" : "no embedded certificate matches the signer";
+    return out;
+  }
+  ossl::X509StackPtr chain(sk_X509_new_null());
+  for (const auto& c : request.embedded) {
+    X509_up_ref(c.get());
+    sk_X509_push(chain.get(), c.get());
+  }
+  ossl::StoreCtxPtr ctx(X509_STORE_CTX_new());
+  X509_STORE_CTX_init(ctx.get(), store_, leaf->get(), chain.get());
+  X509_VERIFY_PARAM* param = X509_STORE_CTX_get0_param(ctx.get());
+  X509_VERIFY_PARAM_set1_host(param, request.signer.c_str(), request.signer.size());
+  if (X509_verify_cert(ctx.get()) != 1) {
+    int err = X509_STORE_CTX_get_error(ctx.get());
+    ERR_clear_error();
+    out.outcome = KeyLookup::Outcome::kRejected;
+    out.reason = std::string("certificate not trusted for ") + request.signer + ": " +
+                 X509_verify_cert_error_string(err);
+    return out;
+  }
+  out.outcome = KeyLookup::Outcome::kFound;
+  out.cert = *leaf;
+  out.key = PublicKey::Adopt(X509_get_pubkey(leaf->get()));
+  out.trust = "pkix";
+  out.reason = "embedded certificate chains to a trusted CA, DNS name matches";
+  return out;
+}
+
+KeyLookup ChainResolver::Resolve(const KeyRequest& request) {
+  KeyLookup worst;
+  worst.reason = "no key service configured";
+  for (auto& r : resolvers_) {
+    KeyLookup l = r->Resolve(request);
+    if (l.outcome == KeyLookup::Outcome::kFound) return l;
+    if (Severity(l.outcome) >= Severity(worst.outcome)) worst = std::move(l);
+  }
+  return worst;
+}
+
+}  // namespace mtas

@@ -1,0 +1,562 @@
+// The streaming body scanner: one pass over the body bytes that
+//  - feeds the canonicalizers whose digests the signature covers,
+//  - walks the MIME tree (RFC 2046 §5.1) and hashes each decoded leaf part,
+//  - finds the postal-data entities in the top-level epilogue (spec §2.2) and
+//    takes a snapshot of every content digest where each one starts.
+//
+// Bytes are split into line segments without copying: a segment that starts
+// a line is either the whole line or at least kCarryMax bytes of it, which
+// is all that classifying a line (boundary, entity start) needs. Only the
+// start of a line cut by a chunk edge is copied (into `carry`).
+#include <cstring>
+
+#include "mtas/limits.h"
+#include "mtas/message.h"
+
+namespace mtas {
+namespace {
+
+constexpr size_t kCarryMax = limits::kMaxBoundaryLine + 2;
+constexpr size_t kMaxEntityHeader = 16 * 1024;
+constexpr size_t kMaxSignatureText = limits::kMaxSignatureBlob / 3 * 4 + limits::kMaxSignatureBlob / 38 + 64;
+
+class FanoutSink final : public ByteSink {
+ public:
+  explicit FanoutSink(std::vector<Hasher>* hashers) : hashers_(hashers) {}
+  void Write(const char* p, size_t n) override {
+    for (auto& h : *hashers_) h.Update(p, n);
+  }
+
+ private:
+  std::vector<Hasher>* hashers_;
+};
+
+class CanonStage final : public ByteSink {
+ public:
+  CanonStage(BodyCanonicalizer* c, ByteSink* next) : c_(c), next_(next) {}
+  void Write(const char* p, size_t n) override { c_->Update(p, n, *next_); }
+
+ private:
+  BodyCanonicalizer* c_;
+  ByteSink* next_;
+};
+
+std::string_view StripEol(std::string_view s) {
+  if (!s.empty() && s.back() == '\n') s.remove_suffix(1);
+  if (!s.empty() && s.back() == '\r') s.remove_suffix(1);
+  return s;
+}
+
+bool IsBlank(std::string_view s) {
+  for (char c : s)
+    if (c != ' ' && c != '\t' && c != '\r' && c != '\n') return false;
+  return true;
+}
+
+bool IsEntityStart(std::string_view line) {
+  static constexpr std::string_view kField = "content-type:";
+  if (!StartsWithIgnoreCase(line, kField)) return false;
+  line.remove_prefix(kField.size());
+  while (!line.empty() && (line.front() == ' ' || line.front() == '\t')) line.remove_prefix(1);
+  return StartsWithIgnoreCase(line, "multipart/x-postal-data");
+}
+
+// Decoding and hashing of one leaf part (spec §3.1 "part digests").
+class LeafPipeline {
+ public:
+  LeafPipeline(size_t part_index, const ContentType& ct, TransferEncoding enc,
+               const std::vector<DigestAlg>& algs)
+      : part_index_(part_index), decoder_(MakeDecoder(enc)), sink_(&hashers_) {
+    // text/* and line-oriented 7bit/8bit content: line ends become CRLF and
+    // trailing empty lines go, so relays' LF/CRLF changes are not changes.
+    if (ct.type == "text" || enc == TransferEncoding::kIdentity) normalizer_.emplace(Canon::kSimple);
+    for (DigestAlg a : algs) hashers_.emplace_back(a);
+    if (normalizer_) stage_.emplace(&*normalizer_, &sink_);
+  }
+  void Update(const char* p, size_t n) { decoder_->Update(p, n, Out()); }
+  void Finish(std::vector<PartInfo>& parts) {
+    decoder_->Finish(Out());
+    if (normalizer_) normalizer_->Finish(sink_);
+    for (auto& h : hashers_) parts[part_index_].digests[static_cast<size_t>(h.alg())] = h.Finish();
+  }
+
+ private:
+  ByteSink& Out() { return stage_ ? static_cast<ByteSink&>(*stage_) : sink_; }
+  size_t part_index_;
+  std::unique_ptr<Decoder> decoder_;
+  std::optional<BodyCanonicalizer> normalizer_;
+  std::vector<Hasher> hashers_;
+  FanoutSink sink_;
+  std::optional<CanonStage> stage_;
+};
+
+}  // namespace
+
+BodyScanner::Options BodyOptionsFor(const std::vector<HeaderField>& fields) {
+  BodyScanner::Options o;
+  bool have_ct = false, have_cte = false;
+  for (const auto& f : fields) {
+    if (!have_ct && f.NameIs("Content-Type")) {
+      o.top = ContentType::Parse(f.value());
+      have_ct = true;
+    } else if (!have_cte && f.NameIs("Content-Transfer-Encoding")) {
+      o.top_encoding = ParseTransferEncoding(f.value());
+      have_cte = true;
+    }
+  }
+  return o;
+}
+
+struct BodyScanner::Impl {
+  enum class State {
+    kSingle,          // non-multipart body: all of it is part 1
+    kPreamble,        // inside frames.back(), before its first delimiter
+    kPartHeader,      // header block of a child part
+    kPartBody,        // body of a leaf part
+    kInnerEpilogue,   // after a nested multipart closed, until the parent's next delimiter
+    kTopEpilogue,     // after the top-level closing delimiter
+    kEntityHeader,    // postal-data entity header block
+    kEntityBody,      // postal-data entity, between its delimiters
+    kEntityPartHeader,
+    kEntityPartBody,
+    kAfterEntity,     // after an entity's closing delimiter
+  };
+  struct Frame {
+    std::string boundary;
+    std::string path;
+    int children = 0;
+    bool digest = false;  // multipart/digest: children default to message/rfc822
+  };
+  struct CanonRun {
+    BodyCanonicalizer canonicalizer;
+    std::vector<Hasher> hashers;
+    std::vector<size_t> spec_index;  // hashers[j] computes content_specs[spec_index[j]]
+  };
+
+  Options opt;
+  BodyIndex index;
+  std::vector<CanonRun> runs;
+
+  // Framing.
+  std::string carry;
+  bool at_line_start = true;
+  uint64_t offset = 0;
+  char last_byte = '\n';
+
+  // Coalesced byte runs (valid only within one Write call).
+  const char* canon_ptr = nullptr;
+  size_t canon_len = 0;
+  const char* leaf_ptr = nullptr;
+  size_t leaf_len = 0;
+  size_t leaf_held = 0;     // line end at the end of the leaf run, held back
+  std::string pending_eol;  // held line end of a flushed leaf run
+
+  // MIME state.
+  State state = State::kSingle;
+  std::vector<Frame> frames;
+  std::string part_header;
+  std::string part_path;
+  std::optional<LeafPipeline> leaf;
+
+  // Entity state.
+  std::string entity_header;
+  std::string entity_boundary;
+  int entity_parts = 0;
+
+  explicit Impl(Options o) : opt(std::move(o)) {
+    for (size_t i = 0; i < opt.content_specs.size(); ++i) {
+      const auto& spec = opt.content_specs[i];
+      CanonRun* run = nullptr;
+      for (auto& r : runs)
+        if (r.canonicalizer.canon() == spec.canon) run = &r;
+      if (!run) run = &runs.emplace_back(CanonRun{BodyCanonicalizer(spec.canon), {}, {}});
+      run->hashers.emplace_back(spec.alg);
+      run->spec_index.push_back(i);
+    }
+    const ContentType& top = opt.top;
+    std::string boundary = top.Param("boundary");
+    if (top.IsMultipart() && !boundary.empty() && boundary.size() <= 200) {
+      index.multipart = true;
+      frames.push_back(Frame{boundary, "", 0, top.subtype == "digest"});
+      state = State::kPreamble;
+    } else {
+      if (top.IsMultipart()) index.structure_error = "top-level multipart has no usable boundary";
+      index.parts.push_back(PartInfo{"1", top.MimeType(), false, {}});
+      leaf.emplace(0, top, opt.top_encoding, opt.part_algs);
+    }
+  }
+
+  void Error(std::string e) {
+    if (index.structure_error.empty()) index.structure_error = std::move(e);
+  }
+
+  // ---- coalesced runs ----
+  void FeedCanon(const char* p, size_t n) {
+    if (runs.empty()) return;
+    if (canon_len && canon_ptr + canon_len == p) {
+      canon_len += n;
+      return;
+    }
+    FlushCanon();
+    canon_ptr = p;
+    canon_len = n;
+  }
+  void FlushCanon() {
+    if (!canon_len) return;
+    for (auto& r : runs) {
+      FanoutSink sink(&r.hashers);
+      r.canonicalizer.Update(canon_ptr, canon_len, sink);
+    }
+    canon_len = 0;
+  }
+  void FeedLeaf(const char* p, size_t n, size_t eol_len) {
+    if (!leaf) return;
+    if (leaf_len && leaf_ptr + leaf_len == p) {
+      leaf_len += n;
+    } else {
+      FlushLeaf();
+      leaf_ptr = p;
+      leaf_len = n;
+    }
+    leaf_held = eol_len;
+  }
+  void FlushLeaf() {
+    if (!leaf_len) return;
+    if (!pending_eol.empty()) leaf->Update(pending_eol.data(), pending_eol.size());
+    leaf->Update(leaf_ptr, leaf_len - leaf_held);
+    pending_eol.assign(leaf_ptr + leaf_len - leaf_held, leaf_held);
+    leaf_len = 0;
+  }
+  void EndLeaf(bool keep_last_eol) {
+    if (!leaf) return;
+    FlushLeaf();
+    if (keep_last_eol && !pending_eol.empty()) leaf->Update(pending_eol.data(), pending_eol.size());
+    pending_eol.clear();
+    leaf->Finish(index.parts);
+    leaf.reset();
+  }
+  void FlushRuns() {
+    FlushCanon();
+    FlushLeaf();
+  }
+
+  std::vector<std::string> SnapshotDigests() {
+    FlushCanon();
+    std::vector<std::string> out(opt.content_specs.size());
+    for (auto& r : runs) {
+      BodyCanonicalizer c = r.canonicalizer;
+      std::vector<Hasher> hs = r.hashers;
+      FanoutSink sink(&hs);
+      c.Finish(sink);
+      for (size_t j = 0; j < hs.size(); ++j) out[r.spec_index[j]] = hs[j].Finish();
+    }
+    return out;
+  }
+
+  // ---- framing ----
+  void Write(const char* p, size_t n) {
+    const char* end = p + n;
+    if (!carry.empty()) {
+      const char* nl = static_cast<const char*>(std::memchr(p, '\n', n));
+      size_t want = nl ? static_cast<size_t>(nl - p) + 1 : n;
+      size_t room = kCarryMax - carry.size();
+      if (want <= room && !nl) {  // still an incomplete short line
+        carry.append(p, n);
+        return;
+      }
+      size_t take = std::min(want, room);
+      carry.append(p, take);
+      p += take;
+      bool ends = carry.back() == '\n';
+      Segment(carry.data(), carry.size(), true, ends);
+      FlushRuns();  // the runs may point into carry
+      carry.clear();
+      at_line_start = ends;
+    }
+    while (p < end) {
+      const char* nl = static_cast<const char*>(std::memchr(p, '\n', static_cast<size_t>(end - p)));
+      if (nl) {
+        Segment(p, static_cast<size_t>(nl - p) + 1, at_line_start, true);
+        at_line_start = true;
+        p = nl + 1;
+        continue;
+      }
+      size_t rest = static_cast<size_t>(end - p);
+      if (at_line_start && rest < kCarryMax) {
+        carry.assign(p, rest);
+      } else {
+        Segment(p, rest, at_line_start, false);
+        at_line_start = false;
+      }
+      break;
+    }
+    FlushRuns();
+  }
+
+  // ---- line classification ----
+  int MatchBoundary(std::string_view line, bool* closing) const {
+    if (line.size() < 3 || line[0] != '-' || line[1] != '-' || line.size() > limits::kMaxBoundaryLine) return -1;
+    std::string_view rest = line.substr(2);
+    for (int k = static_cast<int>(frames.size()) - 1; k >= 0; --k) {
+      const std::string& b = frames[static_cast<size_t>(k)].boundary;
+      if (rest.substr(0, b.size()) != b) continue;
+      std::string_view tail = rest.substr(b.size());
+      bool close = tail.substr(0, 2) == "--";
+      if (close) tail.remove_prefix(2);
+      if (IsBlank(tail)) {
+        *closing = close;
+        return k;
+      }
+    }
+    return -1;
+  }
+
+  static bool EntityDelimiter(std::string_view line, const std::string& b, bool* closing) {
+    if (b.empty() || line.size() < b.size() + 2 || line.substr(0, 2) != "--" || line.substr(2, b.size()) != b)
+      return false;
+    std::string_view tail = line.substr(2 + b.size());
+    *closing = tail.substr(0, 2) == "--";
+    if (*closing) tail.remove_prefix(2);
+    return IsBlank(tail);
+  }
+
+  void Segment(const char* p, size_t n, bool starts, bool ends) {
+    std::string_view seg(p, n);
+    std::string_view line = StripEol(seg);
+    size_t eol_len = ends ? n - line.size() : 0;
+    if (!ends) line = seg;  // classification sees the whole (partial) line
+    if (!ends && starts && !line.empty() && line.back() == '\r') line.remove_suffix(1);
+    uint64_t seg_offset = offset;
+    offset += n;
+    last_byte = seg.back();
+
+    bool in_tree = state == State::kPreamble || state == State::kPartHeader || state == State::kPartBody ||
+                   state == State::kInnerEpilogue;
+    if (starts && in_tree) {
+      bool closing = false;
+      int k = MatchBoundary(line, &closing);
+      if (k >= 0) {
+        FeedCanon(p, n);
+        OnDelimiter(static_cast<size_t>(k), closing);
+        return;
+      }
+    }
+    if (starts && (state == State::kTopEpilogue || state == State::kAfterEntity) && IsEntityStart(line)) {
+      PostalEntity e;
+      e.offset = seg_offset;
+      e.content_digests = SnapshotDigests();
+      index.entities.push_back(std::move(e));
+      index.unsigned_after_entities = 0;
+      entity_header.clear();
+      entity_boundary.clear();
+      entity_parts = 0;
+      state = State::kEntityHeader;
+    }
+    FeedCanon(p, n);
+
+    switch (state) {
+      case State::kSingle:
+        FeedLeaf(p, n, 0);
+        break;
+      case State::kPartBody:
+        FeedLeaf(p, n, eol_len);
+        break;
+      case State::kPartHeader:
+        if (starts && ends && line.empty()) {
+          StartPart();
+        } else if (part_header.size() + n <= limits::kMaxPartHeader) {
+          part_header.append(seg);
+        } else {
+          Error("part " + part_path + " header exceeds " + std::to_string(limits::kMaxPartHeader) + " bytes");
+        }
+        break;
+      case State::kPreamble:
+      case State::kInnerEpilogue:
+      case State::kTopEpilogue:
+        break;
+      case State::kAfterEntity:
+        if (!IsBlank(seg)) index.unsigned_after_entities += n;
+        break;
+      case State::kEntityHeader:
+        if (starts && ends && line.empty()) {
+          StartEntityBody();
+        } else if (entity_header.size() + n <= kMaxEntityHeader) {
+          entity_header.append(seg);
+        } else {
+          EntityError("postal-data entity header too long");
+        }
+        break;
+      case State::kEntityBody:
+      case State::kEntityPartHeader:
+      case State::kEntityPartBody:
+        EntityLine(seg, line, starts, ends);
+        break;
+    }
+  }
+
+  void OnDelimiter(size_t k, bool closing) {
+    EndLeaf(false);  // the line end before a delimiter belongs to it (RFC 2046 §5.1.1)
+    if (state == State::kPartHeader) Error("part " + part_path + " ends inside its header");
+    if (k + 1 < frames.size()) {
+      Error("multipart " + frames.back().path + " is not closed");
+      frames.resize(k + 1);
+    }
+    Frame& f = frames[k];
+    if (closing) {
+      if (k == 0) {
+        state = State::kTopEpilogue;
+        index.top_closed = true;
+      } else {
+        frames.pop_back();
+        state = State::kInnerEpilogue;
+      }
+      return;
+    }
+    ++f.children;
+    part_path = f.path.empty() ? std::to_string(f.children) : f.path + "." + std::to_string(f.children);
+    part_header.clear();
+    state = State::kPartHeader;
+  }
+
+  void StartPart() {
+    HeaderScanner hs;
+    hs.Write(part_header.data(), part_header.size());
+    hs.Finish();
+    Options part = BodyOptionsFor(hs.fields());
+    bool has_ct = false;
+    for (const auto& f : hs.fields()) has_ct |= f.NameIs("Content-Type");
+    if (!has_ct && frames.back().digest) part.top = ContentType::Parse("message/rfc822");
+    state = State::kPartBody;
+    if (index.parts.size() >= limits::kMaxParts) {
+      Error("more than " + std::to_string(limits::kMaxParts) + " MIME parts; later parts are not indexed");
+      return;  // no leaf: bytes still flow through the canonicalizers
+    }
+    if (part.top.IsMultipart()) {
+      std::string boundary = part.top.Param("boundary");
+      if (frames.size() >= limits::kMaxMimeDepth) {
+        Error("MIME nesting deeper than " + std::to_string(limits::kMaxMimeDepth));
+      } else if (boundary.empty() || boundary.size() > 200) {
+        Error("multipart part " + part_path + " has no usable boundary");
+      } else {
+        index.parts.push_back(PartInfo{part_path, part.top.MimeType(), true, {}});
+        frames.push_back(Frame{boundary, part_path, 0, part.top.subtype == "digest"});
+        state = State::kPreamble;
+        return;
+      }
+    }
+    index.parts.push_back(PartInfo{part_path, part.top.MimeType(), false, {}});
+    leaf.emplace(index.parts.size() - 1, part.top, part.top_encoding, opt.part_algs);
+  }
+
+  // ---- postal-data entities ----
+  PostalEntity& Entity() { return index.entities.back(); }
+
+  void EntityError(std::string e) {
+    if (Entity().error.empty()) Entity().error = std::move(e);
+  }
+
+  void StartEntityBody() {
+    HeaderScanner hs;
+    hs.Write(entity_header.data(), entity_header.size());
+    hs.Finish();
+    for (const auto& f : hs.fields()) {
+      if (!f.NameIs("Content-Type")) continue;
+      ContentType ct = ContentType::Parse(f.value());
+      Entity().msgid = ct.Param("msgid");
+      entity_boundary = ct.Param("boundary");
+      break;
+    }
+    if (entity_boundary.empty()) EntityError("postal-data entity has no boundary");
+    if (Entity().msgid.empty()) EntityError("postal-data entity has no msgid");
+    state = State::kEntityBody;
+  }
+
+  void EntityLine(std::string_view seg, std::string_view line, bool starts, bool ends) {
+    bool closing = false;
+    if (starts && EntityDelimiter(line, entity_boundary, &closing)) {
+      if (closing) {
+        Entity().complete = true;
+        Entity().end_offset = offset;
+        state = State::kAfterEntity;
+      } else {
+        ++entity_parts;
+        entity_header.clear();
+        state = State::kEntityPartHeader;
+      }
+      return;
+    }
+    if (state == State::kEntityPartHeader) {
+      if (starts && ends && line.empty()) {
+        if (entity_parts == 1) ParseSignaturePartHeader();
+        state = State::kEntityPartBody;
+      } else if (entity_header.size() + seg.size() <= kMaxEntityHeader) {
+        entity_header.append(seg);
+      } else {
+        EntityError("postal-data part header too long");
+      }
+    } else if (state == State::kEntityPartBody && entity_parts == 1) {
+      std::string& text = Entity().signature_base64;
+      if (text.size() + line.size() > kMaxSignatureText) {
+        EntityError("signature exceeds " + std::to_string(limits::kMaxSignatureBlob) + " bytes");
+      } else {
+        text.append(line);
+      }
+    }
+  }
+
+  void ParseSignaturePartHeader() {
+    HeaderScanner hs;
+    hs.Write(entity_header.data(), entity_header.size());
+    hs.Finish();
+    for (const auto& f : hs.fields()) {
+      if (f.NameIs("Content-Type")) {
+        ContentType ct = ContentType::Parse(f.value());
+        Entity().label = ct.MimeType();
+        Entity().micalg = ct.Param("micalg");
+      } else if (f.NameIs("X-Certificate-Verification-Service")) {
+        std::string v;
+        for (char c : f.value())
+          if (c != '\r' && c != '\n') v.push_back(c);
+        size_t a = v.find_first_not_of(" \t");
+        size_t b = v.find_last_not_of(" \t");
+        v = a == std::string::npos ? "" : v.substr(a, b - a + 1);
+        if (v.size() >= 2 && v.front() == '"' && v.back() == '"') v = v.substr(1, v.size() - 2);
+        Entity().services = v;
+      }
+    }
+  }
+
+  BodyIndex Finish() {
+    if (!carry.empty()) {
+      Segment(carry.data(), carry.size(), true, false);
+      FlushRuns();
+      carry.clear();
+    }
+    FlushRuns();
+    EndLeaf(state == State::kSingle);
+    switch (state) {
+      case State::kEntityHeader:
+      case State::kEntityBody:
+      case State::kEntityPartHeader:
+      case State::kEntityPartBody:
+        EntityError("postal-data entity is not closed");
+        break;
+      default:
+        break;
+    }
+    if (index.multipart && !index.top_closed) Error("top-level multipart has no closing delimiter");
+    index.final_digests = SnapshotDigests();
+    index.body_length = offset;
+    index.ends_with_eol = offset == 0 || last_byte == '\n' || last_byte == '\r';
+    return std::move(index);
+  }
+};
+
+BodyScanner::BodyScanner(Options options) : impl_(std::make_unique<Impl>(std::move(options))) {}
+BodyScanner::~BodyScanner() = default;
+void BodyScanner::Write(const char* data, size_t len) {
+  if (len) impl_->Write(data, len);
+}
+BodyIndex BodyScanner::Finish() { return impl_->Finish(); }
+
+}  // namespace mtas

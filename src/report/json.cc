@@ -1,0 +1,110 @@
+// JSON rendering of a VerifyReport (the shape `mtas verify --json` promises).
+#include <cstdio>
+
+#include "mtas/report.h"
+
+namespace mtas {
+
+std::string JsonEscape(std::string_view s) {
+  std::string out = "\"";
+  for (unsigned char c : s) {
+    switch (c) {
+      case '"':
+        out += "\\\"";
+        break;
+      case '\\':
+        out += "\\\\";
+        break;
+      case '\n':
+        out += "\\n";
+        break;
+      case '\r':
+        out += "\\r";
+        break;
+      case '\t':
+        out += "\\t";
+        break;
+      default:
+        if (c < 0x20 || c == 0x7f) {
+          char buf[8];
+          std::snprintf(buf, sizeof buf, "\\u%04x", c);
+          out += buf;
+        } else {
+          out.push_back(static_cast<char>(c));  // UTF-8 passes through; invalid bytes too
+        }
+    }
+  }
+  return out + "\"";
+}
+
+namespace {
+
+class JsonObject {
+ public:
+  JsonObject& Str(const char* k, std::string_view v) { return Raw(k, JsonEscape(v)); }
+  JsonObject& Num(const char* k, long long v) { return Raw(k, std::to_string(v)); }
+  JsonObject& Bool(const char* k, bool v) { return Raw(k, v ? "true" : "false"); }
+  JsonObject& Raw(const char* k, const std::string& v) {
+    body_ += (body_.empty() ? "" : ", ") + JsonEscape(k) + ": " + v;
+    return *this;
+  }
+  std::string Done() const { return "{" + body_ + "}"; }
+
+ private:
+  std::string body_;
+};
+
+template <typename T, typename F>
+std::string Array(const std::vector<T>& items, F&& render) {
+  std::string out = "[";
+  for (size_t i = 0; i < items.size(); ++i) out += (i ? ", " : "") + render(items[i]);
+  return out + "]";
+}
+
+std::string SignatureJson(const SignatureReport& s) {
+  JsonObject o;
+  o.Num("hop", s.hop)
+      .Str("msgid", s.msgid)
+      .Str("signer", s.signer)
+      .Str("carrier", s.carrier)
+      .Str("algorithm", s.algorithm)
+      .Str("digest", s.digest)
+      .Str("canonicalization", s.canonicalization)
+      .Str("result", ResultName(s.result))
+      .Str("reason", s.reason)
+      .Str("key_method", s.key_method)
+      .Str("key_trust", s.key_trust);
+  o.Raw("signing_time", s.signing_time ? std::to_string(*s.signing_time) : "null");
+  o.Str("services", s.services).Bool("content_intact", s.content_intact);
+  o.Raw("headers", Array(s.headers, [](const HeaderReport& h) {
+    return JsonObject().Str("name", h.name).Str("status", h.status).Str("signed_value", h.signed_value)
+        .Str("current_value", h.current_value).Done();
+  }));
+  o.Raw("parts", Array(s.parts, [](const PartReport& p) {
+    JsonObject j;
+    j.Str("path", p.path).Str("content_type", p.content_type).Str("status", p.status);
+    if (!p.now_at.empty()) j.Str("now_at", p.now_at);
+    return j.Done();
+  }));
+  o.Raw("added_parts", Array(s.added_parts, [](const AddedPart& p) {
+    return JsonObject().Str("path", p.path).Str("content_type", p.content_type).Done();
+  }));
+  o.Raw("received_intact", s.received_intact ? (*s.received_intact ? "true" : "false") : "null");
+  o.Num("received_count", s.received_count);
+  o.Num("unsigned_trailing_bytes", static_cast<long long>(s.unsigned_trailing_bytes));
+  if (!s.wrapped.empty()) o.Str("wrapped", s.wrapped);
+  if (!s.verification_info.empty()) o.Str("verification_info", s.verification_info);
+  return o.Done();
+}
+
+}  // namespace
+
+std::string ReportJson(const VerifyReport& report) {
+  JsonObject o;
+  o.Str("result", ResultName(report.result));
+  o.Raw("signatures", Array(report.signatures, SignatureJson));
+  o.Raw("notes", Array(report.notes, [](const std::string& n) { return JsonEscape(n); }));
+  return o.Done() + "\n";
+}
+
+}  // namespace mtas

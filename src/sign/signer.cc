@@ -1,0 +1,261 @@
+// Signing one message: carrier choice, wrapping, attributes, signature.
+#include <openssl/rand.h>
+
+#include <algorithm>
+#include <cctype>
+#include <map>
+#include <ctime>
+
+#include "mtas/signature.h"
+#include "mtas/sign.h"
+#include "carrier/carrier.h"
+#include "message/received.h"
+
+namespace mtas {
+namespace {
+
+// Fields never signed (spec §3.1 "Headers under the signature").
+bool NeverSigned(std::string_view name) {
+  for (std::string_view n : {"X-PostalTracking", "MTAS-Signature", "MTAS-VerificationInfo", "Authentication-Results",
+                             "Received"})
+    if (EqualsIgnoreCase(name, n)) return true;
+  return false;
+}
+
+bool HasField(const std::vector<HeaderField>& fields, std::string_view name) {
+  return std::any_of(fields.begin(), fields.end(), [&](const HeaderField& f) { return f.NameIs(name); });
+}
+
+// A header field as this module builds one: parsed back so that signing and
+// verifying read it the same way.
+HeaderField MakeField(const std::string& raw) {
+  HeaderField f;
+  f.raw = raw;
+  f.name_len = raw.find(':');
+  return f;
+}
+
+}  // namespace
+
+std::string_view CarrierName(Carrier c) {
+  switch (c) {
+    case Carrier::kBody:
+      return "body";
+    case Carrier::kHeader:
+      return "header";
+    default:
+      return "auto";
+  }
+}
+
+Result<Carrier> ParseCarrier(std::string_view name) {
+  if (name == "auto") return Carrier::kAuto;
+  if (name == "body") return Carrier::kBody;
+  if (name == "header") return Carrier::kHeader;
+  return Status::InvalidArgument("unknown carrier '" + std::string(name) + "' (use auto, body or header)");
+}
+
+std::vector<std::string> DefaultSignedHeaders() {
+  return {"From", "To", "Cc", "Subject", "Date", "Message-ID", "Reply-To", "Content-Type", "MIME-Version"};
+}
+
+std::string NewMsgid() {
+  static const char kAlphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
+  unsigned char rnd[16];
+  RAND_bytes(rnd, sizeof rnd);
+  std::string id;
+  for (unsigned char c : rnd) id.push_back(kAlphabet[c % 36]);
+  return id;
+}
+
+Result<std::shared_ptr<const Signer>> Signer::Create(SigningKey key, SignOptions options) {
+  if (options.signer.empty() || options.signer.find_first_of(" \t\r\n;\"") != std::string::npos)
+    return Status::InvalidArgument("--signer must be the FQDN of the signing host");
+  bool eddsa = key.algorithm() == KeyAlgorithm::kEd25519;
+  DigestAlg digest = options.digest.value_or(eddsa ? DigestAlg::kSha512 : DigestAlg::kSha256);
+  if (eddsa && digest != DigestAlg::kSha512)
+    return Status::InvalidArgument("Ed25519 signatures use SHA-512 (RFC 8419 §3.1); drop --digest or use sha512");
+  if (digest == DigestAlg::kSha1 && !options.allow_sha1)
+    return Status::InvalidArgument("SHA-1 is refused unless explicitly allowed");
+  if (options.services.find_first_of("\"\r\n") != std::string::npos)
+    return Status::InvalidArgument("--services must not contain quotes or line breaks");
+  std::vector<std::string> headers;
+  for (auto& h : options.headers)
+    if (!h.empty() && !NeverSigned(h)) headers.push_back(h);
+  options.headers = std::move(headers);
+  return std::shared_ptr<const Signer>(new Signer(std::move(key), std::move(options), digest));
+}
+
+std::unique_ptr<SignSession> Signer::Begin() const { return std::make_unique<SignSession>(*this); }
+
+struct SignSession::Impl {
+  const Signer& signer;
+  HeaderScanner headers;
+  std::optional<BodyScanner> body;
+  MessageEdits edits;
+  std::vector<HeaderField> out_fields;  // the header as it will be, prepended tracking fields aside
+  Carrier planned = Carrier::kBody;
+  std::string wrapped_type;
+  char last_byte = '\n';
+  bool body_seen = false;
+
+  explicit Impl(const Signer& s) : signer(s) { edits.msgid = NewMsgid(); }
+
+  void Write(const char* p, size_t n) {
+    if (!headers.done()) {
+      size_t used = headers.Write(p, n);
+      p += used;
+      n -= used;
+      if (headers.done()) StartBody();
+    }
+    if (n) FeedBody(p, n);
+  }
+
+  void FeedBody(const char* p, size_t n) {
+    if (!n) return;
+    body->Write(p, n);
+    last_byte = p[n - 1];
+    body_seen = true;
+  }
+
+  void StartBody() {
+    const auto& fields = headers.fields();
+    edits.eol = std::string(headers.eol());
+    edits.body_offset = headers.body_offset();
+    BodyScanner::Options opt = BodyOptionsFor(fields);
+
+    Carrier c = signer.options().carrier;
+    if (c == Carrier::kAuto)
+      c = (HasField(fields, "DKIM-Signature") || HasField(fields, "ARC-Seal") || !opt.top.IsMultipart())
+              ? Carrier::kHeader
+              : Carrier::kBody;
+    planned = c;
+    out_fields = fields;
+    if (c == Carrier::kBody && !opt.top.IsMultipart()) Wrap(opt);
+
+    opt.content_specs = {{signer.options().canon, signer.digest()}};
+    opt.part_algs = {signer.digest()};
+    body.emplace(std::move(opt));
+    if (!edits.body_prefix.empty()) body->Write(edits.body_prefix);
+    if (!headers.body_start().empty()) FeedBody(headers.body_start().data(), headers.body_start().size());
+  }
+
+  // Spec §2.2: the top-level Content-Type, -Transfer-Encoding and
+  // -Disposition move into a single body part; the top becomes
+  // multipart/mixed with the entity in its epilogue.
+  void Wrap(BodyScanner::Options& opt) {
+    const std::string& eol = edits.eol;
+    std::string boundary = "----=_mtas_wrap_" + edits.msgid;
+    std::string part_header;
+    std::vector<HeaderField> kept;
+    std::map<std::string, int> seen;
+    for (const auto& f : out_fields) {
+      std::string lname(f.name());
+      for (char& ch : lname) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+      int occurrence = ++seen[lname];
+      if (lname == "content-type" || lname == "content-transfer-encoding" || lname == "content-disposition") {
+        part_header += f.raw + eol;
+        edits.removed.push_back({std::string(f.name()), occurrence, f.offset, f.length});
+        if (lname == "content-type" && wrapped_type.empty()) wrapped_type = std::string(Trim(f.value()));
+      } else {
+        kept.push_back(f);
+      }
+    }
+    // occurrence numbers count the fields left in place when earlier ones go
+    std::map<std::string, int> removed_before;
+    for (auto& r : edits.removed) {
+      std::string lname = r.name;
+      for (char& ch : lname) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+      r.occurrence -= removed_before[lname]++;
+    }
+    if (wrapped_type.empty()) wrapped_type = "text/plain";
+    std::vector<std::string> added = {"Content-Type: multipart/mixed; boundary=\"" + boundary + "\""};
+    if (!HasField(out_fields, "MIME-Version")) added.push_back("MIME-Version: 1.0");
+    out_fields.clear();
+    for (const auto& a : added) out_fields.push_back(MakeField(a));
+    out_fields.insert(out_fields.end(), kept.begin(), kept.end());
+    edits.prepend = added;  // the tracking fields go above these in Finish
+    edits.body_prefix = (headers.separator_seen() ? "" : eol) + "--" + boundary + eol + part_header + eol;
+    edits.wrapped = true;
+    opt.top = ContentType::Parse("multipart/mixed; boundary=\"" + boundary + "\"");
+    opt.top_encoding = TransferEncoding::kIdentity;
+  }
+
+  Result<MessageEdits> Finish() {
+    if (!headers.done()) {
+      headers.Finish();
+      StartBody();
+    }
+    const std::string& eol = edits.eol;
+    std::string boundary = "----=_mtas_wrap_" + edits.msgid;
+    if (edits.wrapped) {
+      std::string closing = (body_seen && last_byte != '\n' && last_byte != '\r' ? eol : "") + "--" + boundary + "--" + eol;
+      body->Write(closing);
+      edits.body_suffix = closing;
+    }
+    BodyIndex index = body->Finish();
+
+    Carrier carrier = planned;
+    if (carrier == Carrier::kBody && !index.top_closed) {
+      if (signer.options().carrier == Carrier::kBody)
+        return Status::InvalidArgument("the multipart body has no closing delimiter, so the body carrier has no "
+                                       "epilogue to go in; use --carrier header");
+      carrier = Carrier::kHeader;
+    }
+    edits.carrier = carrier;
+
+    SignatureRequest req;
+    req.digest = signer.digest();
+    req.content_digest = index.final_digests.at(0);
+    req.signing_time = std::time(nullptr);
+    req.embed_certificate = signer.options().embed_certificate;
+    MtasAttributes& a = req.attrs;
+    a.msgid = edits.msgid;
+    for (const auto& f : out_fields)
+      for (const auto& name : signer.options().headers)
+        if (f.NameIs(name)) a.headers.push_back(NormalizeLineEnds(f.raw));
+    a.received = ComputeReceivedHash(out_fields, signer.digest());
+    for (const auto& p : index.parts)
+      if (!p.container) a.parts.push_back({p.path, p.content_type, p.digests[static_cast<size_t>(signer.digest())]});
+    a.services = signer.options().services;
+    a.signer = signer.options().signer;
+    a.canonicalization = std::string(CanonName(signer.options().canon));
+    a.verification_info = signer.options().verification_info;
+    if (edits.wrapped) a.wrapped = wrapped_type;
+    a.carrier = std::string(CarrierName(carrier));
+
+    auto der = BuildSignature(signer.key(), req);
+    if (!der.ok()) return der.status();
+
+    std::vector<std::string> top = {TrackingField(edits.msgid, carrier, signer.digest(), signer.options().canon)};
+    if (carrier == Carrier::kHeader) {
+      top.push_back(SignatureHeaderField(edits.msgid, signer.options().services, *der, eol));
+    } else {
+      if (!edits.wrapped && body_seen && last_byte != '\n' && last_byte != '\r') edits.body_suffix += eol;
+      edits.body_suffix += PostalDataEntity(edits.msgid, signer.digest(), signer.options().services, *der, eol);
+    }
+    edits.prepend.insert(edits.prepend.begin(), top.begin(), top.end());
+    return std::move(edits);
+  }
+
+  static std::string_view Trim(std::string_view s) {
+    while (!s.empty() && (s.front() == ' ' || s.front() == '\t' || s.front() == '\r' || s.front() == '\n'))
+      s.remove_prefix(1);
+    while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\r' || s.back() == '\n'))
+      s.remove_suffix(1);
+    return s;
+  }
+};
+
+SignSession::SignSession(const Signer& signer) : impl_(std::make_unique<Impl>(signer)) {}
+SignSession::~SignSession() = default;
+void SignSession::Write(const char* data, size_t len) { impl_->Write(data, len); }
+Result<MessageEdits> SignSession::Finish() { return impl_->Finish(); }
+
+Result<MessageEdits> SignMessage(const Signer& signer, MessageSource& source) {
+  auto session = signer.Begin();
+  MTAS_RETURN_IF_ERROR(ForEachChunk(source, [&](const char* p, size_t n) { session->Write(p, n); }));
+  return session->Finish();
+}
+
+}  // namespace mtas

@@ -1,0 +1,109 @@
+#include "verify/change_report.h"
+
+#include <algorithm>
+#include <cctype>
+
+namespace mtas {
+namespace {
+
+std::string LowerName(std::string_view field) {
+  std::string n(field.substr(0, field.find(':')));
+  while (!n.empty() && (n.back() == ' ' || n.back() == '\t')) n.pop_back();
+  for (char& c : n) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return n;
+}
+
+std::string Canonical(Canon canon, std::string_view field) {
+  return canon == Canon::kRelaxed ? CanonicalHeaderRelaxed(field) : NormalizeLineEnds(field);
+}
+
+}  // namespace
+
+std::vector<HeaderReport> CompareHeaders(const std::vector<std::string>& signed_fields,
+                                         const std::vector<HeaderField>& current, Canon canon) {
+  std::vector<std::string> names;  // in order of first appearance
+  for (const auto& s : signed_fields) {
+    std::string n = LowerName(s);
+    if (std::find(names.begin(), names.end(), n) == names.end()) names.push_back(n);
+  }
+  std::vector<HeaderReport> out;
+  for (const auto& n : names) {
+    std::vector<std::string> was, now;
+    HeaderReport r;
+    for (const auto& s : signed_fields)
+      if (LowerName(s) == n) {
+        if (was.empty()) r.signed_value = s;
+        was.push_back(Canonical(canon, s));
+      }
+    for (const auto& f : current)
+      if (f.NameIs(n)) {
+        if (now.empty()) r.current_value = NormalizeLineEnds(f.raw);
+        now.push_back(Canonical(canon, f.raw));
+      }
+    r.name = std::string(r.signed_value.substr(0, r.signed_value.find(':')));
+    std::sort(was.begin(), was.end());
+    std::sort(now.begin(), now.end());
+    if (now.empty()) {
+      r.status = "removed";
+    } else if (was == now) {
+      r.status = "same";
+    } else {
+      r.status = "changed";
+      // Show the signed instance the reader no longer sees.
+      for (const auto& s : signed_fields)
+        if (LowerName(s) == n && !std::binary_search(now.begin(), now.end(), Canonical(canon, s))) {
+          r.signed_value = s;
+          break;
+        }
+    }
+    out.push_back(std::move(r));
+  }
+  return out;
+}
+
+void CompareParts(const std::vector<PartHash>& signed_parts, const std::vector<PartInfo>& current, DigestAlg alg,
+                  std::vector<PartReport>* parts, std::vector<AddedPart>* added) {
+  const size_t a = static_cast<size_t>(alg);
+  std::vector<bool> used(current.size(), false);
+  std::vector<int> match(signed_parts.size(), -1);
+  // Same path and same content first, then same content anywhere.
+  for (size_t i = 0; i < signed_parts.size(); ++i)
+    for (size_t j = 0; j < current.size(); ++j)
+      if (!used[j] && !current[j].container && current[j].path == signed_parts[i].path &&
+          current[j].digests[a] == signed_parts[i].digest) {
+        used[j] = true;
+        match[i] = static_cast<int>(j);
+        break;
+      }
+  for (size_t i = 0; i < signed_parts.size(); ++i) {
+    if (match[i] >= 0) continue;
+    for (size_t j = 0; j < current.size(); ++j)
+      if (!used[j] && !current[j].container && current[j].digests[a] == signed_parts[i].digest) {
+        used[j] = true;
+        match[i] = static_cast<int>(j);
+        break;
+      }
+  }
+  for (size_t i = 0; i < signed_parts.size(); ++i) {
+    PartReport r{signed_parts[i].path, signed_parts[i].content_type, "", ""};
+    if (match[i] >= 0) {
+      const PartInfo& now = current[static_cast<size_t>(match[i])];
+      r.status = now.path == r.path ? "same" : "moved";
+      if (r.status == "moved") r.now_at = now.path;
+    } else {
+      bool path_exists = std::any_of(current.begin(), current.end(), [&](const PartInfo& p) {
+        return !p.container && p.path == r.path;
+      });
+      r.status = path_exists ? "changed" : "removed";
+      if (path_exists) {  // the changed part takes its place: it is not "added"
+        for (size_t j = 0; j < current.size(); ++j)
+          if (!used[j] && current[j].path == r.path) used[j] = true;
+      }
+    }
+    parts->push_back(std::move(r));
+  }
+  for (size_t j = 0; j < current.size(); ++j)
+    if (!used[j] && !current[j].container) added->push_back({current[j].path, current[j].content_type});
+}
+
+}  // namespace mtas

@@ -1,0 +1,433 @@
+// The verifier: locate every signature, then one flat pass of checks per
+// signature, each recording a typed outcome or moving on (spec §5).
+#include <algorithm>
+#include <cctype>
+#include <map>
+
+#include "carrier/carrier.h"
+#include "message/received.h"
+#include "mtas/limits.h"
+#include "mtas/message.h"
+#include "mtas/signature.h"
+#include "mtas/verify.h"
+#include "verify/change_report.h"
+
+namespace mtas {
+namespace {
+
+// One signature as found on the message, before any check.
+struct Located {
+  int hop = 0;
+  std::string msgid;
+  std::string carrier;       // "body" or "header"
+  std::string services;      // from the carrier's header, unsigned
+  std::string base64;
+  std::string link_error;    // permerror found while locating
+  int entity = -1;           // index into BodyIndex::entities (body carrier)
+  std::optional<TrackingInfo> tracking;
+};
+
+struct Scan {
+  std::vector<HeaderField> fields;
+  std::vector<std::string> warnings;
+  BodyIndex body;
+  uint64_t body_offset = 0;
+  std::vector<ContentDigestSpec> specs;
+};
+
+constexpr ContentDigestSpec kDefaultSpec{Canon::kRelaxed, DigestAlg::kSha256};
+
+template <typename T>
+void AddUnique(std::vector<T>& v, const T& x) {
+  if (std::find(v.begin(), v.end(), x) == v.end()) v.push_back(x);
+}
+
+// What a parsed signature needs computed over the body.
+ContentDigestSpec SpecOf(const ParsedSignature& sig) {
+  Canon canon = Canon::kRelaxed;
+  if (auto c = ParseCanon(sig.attrs.canonicalization); c.ok()) canon = *c;
+  return {canon, sig.digest};
+}
+
+// Guesses of pass 1: tracking hints and header-carried signatures.
+std::vector<ContentDigestSpec> InitialSpecs(const std::vector<HeaderField>& fields) {
+  std::vector<ContentDigestSpec> specs = {kDefaultSpec};
+  for (const auto& f : fields) {
+    if (f.NameIs(kTrackingName)) {
+      auto t = ParseTracking(f.value());
+      if (t.ok() && t->digest) AddUnique(specs, ContentDigestSpec{t->canon.value_or(Canon::kRelaxed), *t->digest});
+    } else if (f.NameIs(kSignatureFieldName)) {
+      auto sf = ParseSignatureField(f.value());
+      if (!sf.ok()) continue;
+      auto sig = ParseSignature(Base64Decode(sf->signature_base64));
+      if (sig.ok()) AddUnique(specs, SpecOf(*sig));
+    }
+  }
+  return specs;
+}
+
+Result<Scan> ScanMessage(MessageSource& source, const std::vector<ContentDigestSpec>* forced_specs) {
+  Scan scan;
+  HeaderScanner headers;
+  std::optional<BodyScanner> body;
+  auto start_body = [&]() {
+    scan.fields = headers.fields();
+    scan.warnings = headers.warnings();
+    scan.body_offset = headers.body_offset();
+    BodyScanner::Options opt = BodyOptionsFor(scan.fields);
+    scan.specs = forced_specs ? *forced_specs : InitialSpecs(scan.fields);
+    opt.content_specs = scan.specs;
+    for (const auto& s : scan.specs) AddUnique(opt.part_algs, s.alg);
+    body.emplace(std::move(opt));
+    body->Write(headers.body_start());
+  };
+  MTAS_RETURN_IF_ERROR(source.Rewind());
+  MTAS_RETURN_IF_ERROR(ForEachChunk(source, [&](const char* p, size_t n) {
+    if (!body) {
+      size_t used = headers.Write(p, n);
+      if (!headers.done()) return;
+      start_body();
+      p += used;
+      n -= used;
+    }
+    body->Write(p, n);
+  }));
+  if (!body) {
+    headers.Finish();
+    start_body();
+  }
+  scan.body = body->Finish();
+  return scan;
+}
+
+// Pairs tracking fields with carriers by msgid (spec §2.1).
+std::vector<Located> LocateSignatures(const Scan& scan, std::vector<std::string>* notes) {
+  std::vector<Located> out;
+  std::vector<const HeaderField*> tracking, sig_fields;
+  for (const auto& f : scan.fields) {
+    if (f.NameIs(kTrackingName)) tracking.push_back(&f);
+    if (f.NameIs(kSignatureFieldName)) sig_fields.push_back(&f);
+  }
+  std::reverse(tracking.begin(), tracking.end());  // hop 1 = bottom-most
+  if (tracking.size() > limits::kMaxSignatures) {
+    notes->push_back(std::to_string(tracking.size()) + " tracking headers; only the oldest " +
+                     std::to_string(limits::kMaxSignatures) + " are examined");
+    tracking.resize(limits::kMaxSignatures);
+  }
+  std::map<std::string, int> tracking_count, field_count, entity_count;
+  std::vector<std::optional<SignatureField>> parsed_fields;
+  for (const auto* f : sig_fields) {
+    auto sf = ParseSignatureField(f->value());
+    parsed_fields.push_back(sf.ok() ? std::optional<SignatureField>(*sf) : std::nullopt);
+    if (sf.ok()) ++field_count[sf->msgid];
+    else notes->push_back("unreadable MTAS-Signature field: " + sf.status().message());
+  }
+  for (const auto& e : scan.body.entities) ++entity_count[e.msgid];
+
+  std::vector<bool> field_used(sig_fields.size(), false), entity_used(scan.body.entities.size(), false);
+  int hop = 0;
+  for (const auto* f : tracking) {
+    Located loc;
+    loc.hop = ++hop;
+    auto t = ParseTracking(f->value());
+    if (!t.ok()) {
+      loc.link_error = t.status().message();
+      out.push_back(std::move(loc));
+      continue;
+    }
+    loc.tracking = *t;
+    loc.msgid = t->msgid;
+    if (++tracking_count[t->msgid] > 1) {
+      loc.link_error = "two tracking headers carry msgid " + t->msgid;
+      out.push_back(std::move(loc));
+      continue;
+    }
+    if (t->version != "MTAS/1.0") {
+      loc.link_error = "unsupported version " + t->version;
+      out.push_back(std::move(loc));
+      continue;
+    }
+    int in_fields = field_count[t->msgid], in_entities = entity_count[t->msgid];
+    if (in_fields + in_entities > 1) {
+      loc.link_error = "more than one carrier holds msgid " + t->msgid;
+    } else if (in_fields == 1) {
+      for (size_t i = 0; i < sig_fields.size(); ++i)
+        if (parsed_fields[i] && parsed_fields[i]->msgid == t->msgid) {
+          field_used[i] = true;
+          loc.carrier = "header";
+          loc.services = parsed_fields[i]->services;
+          loc.base64 = parsed_fields[i]->signature_base64;
+          if (parsed_fields[i]->version != "MTAS/1.0") loc.link_error = "unsupported version " + parsed_fields[i]->version;
+        }
+    } else if (in_entities == 1) {
+      for (size_t i = 0; i < scan.body.entities.size(); ++i) {
+        const PostalEntity& e = scan.body.entities[i];
+        if (e.msgid != t->msgid) continue;
+        entity_used[i] = true;
+        loc.carrier = "body";
+        loc.entity = static_cast<int>(i);
+        loc.services = e.services;
+        loc.base64 = e.signature_base64;
+        if (!e.error.empty()) loc.link_error = e.error;
+        else if (e.label != kSignatureLabel && e.label != kSeedSignatureLabel)
+          loc.link_error = "postal-data entity holds '" + e.label + "', not an MTAS signature";
+      }
+    } else {
+      loc.link_error = "no carrier (postal-data entity or MTAS-Signature) holds msgid " + t->msgid;
+    }
+    out.push_back(std::move(loc));
+  }
+  // Carriers that no tracking header names.
+  for (size_t i = 0; i < sig_fields.size(); ++i)
+    if (!field_used[i] && parsed_fields[i] && out.size() < limits::kMaxSignatures) {
+      Located loc;
+      loc.msgid = parsed_fields[i]->msgid;
+      loc.carrier = "header";
+      loc.link_error = "MTAS-Signature for msgid " + loc.msgid + " has no tracking header";
+      out.push_back(std::move(loc));
+    }
+  for (size_t i = 0; i < scan.body.entities.size(); ++i)
+    if (!entity_used[i] && out.size() < limits::kMaxSignatures) {
+      Located loc;
+      loc.msgid = scan.body.entities[i].msgid;
+      loc.carrier = "body";
+      loc.entity = static_cast<int>(i);
+      loc.link_error = "postal-data entity for msgid " + loc.msgid + " has no tracking header";
+      out.push_back(std::move(loc));
+    }
+  return out;
+}
+
+// Where the signed content of `loc` ends: its own entity (body carrier), or
+// the first entity a later hop appended (header carrier), or the body's end.
+const std::vector<std::string>* ContentDigests(const Located& loc, const std::vector<Located>& all, const Scan& scan,
+                                               uint64_t* length) {
+  const auto& entities = scan.body.entities;
+  if (loc.carrier == "body") {
+    *length = entities[static_cast<size_t>(loc.entity)].offset;
+    return &entities[static_cast<size_t>(loc.entity)].content_digests;
+  }
+  for (const auto& e : entities)
+    for (const auto& other : all)
+      if (other.hop > loc.hop && other.carrier == "body" && other.msgid == e.msgid) {
+        *length = e.offset;
+        return &e.content_digests;
+      }
+  *length = scan.body.body_length;
+  return &scan.body.final_digests;
+}
+
+std::string Summarize(const SignatureReport& r) {
+  std::string s;
+  auto add = [&](const std::string& x) { s += (s.empty() ? "" : "; ") + x; };
+  if (!r.content_intact) add("signed content changed");
+  for (const auto& h : r.headers)
+    if (h.status != "same") add(h.name + " " + h.status);
+  for (const auto& p : r.parts)
+    if (p.status == "changed" || p.status == "removed") add("part " + p.path + " " + p.status);
+  for (const auto& p : r.added_parts) add("part " + p.path + " (" + p.content_type + ") added");
+  return s;
+}
+
+class SignatureCheck {
+ public:
+  SignatureCheck(const VerifyOptions& options, const Scan& scan, const std::vector<Located>& all)
+      : options_(options), scan_(scan), all_(all) {}
+
+  // One flat sequence: each step either records the outcome and returns,
+  // or passes to the next.
+  SignatureReport Run(const Located& loc, const Result<ParsedSignature>& parsed) {
+    SignatureReport r;
+    r.hop = loc.hop;
+    r.msgid = loc.msgid;
+    r.carrier = loc.carrier;
+    r.services = loc.services;
+    r.unsigned_trailing_bytes = scan_.body.unsigned_after_entities;
+    if (!loc.link_error.empty()) return Outcome(r, SigResult::kPermError, loc.link_error);
+    if (!parsed.ok()) return Outcome(r, SigResult::kPermError, parsed.status().message());
+    const ParsedSignature& sig = *parsed;
+    r.cms_der = Base64Decode(loc.base64);
+    r.signer = sig.attrs.signer;
+    r.algorithm = std::string(KeyAlgorithmName(sig.algorithm));
+    r.digest = std::string(DigestName(sig.digest));
+    r.signing_time = sig.signing_time;
+    r.verification_info = sig.attrs.verification_info;
+    r.wrapped = sig.attrs.wrapped;
+    if (!sig.attrs.services.empty()) r.services = sig.attrs.services;  // the signed copy wins
+    r.canonicalization = sig.attrs.canonicalization.empty() ? "relaxed" : sig.attrs.canonicalization;
+    auto canon = ParseCanon(r.canonicalization);
+    if (!canon.ok()) return Outcome(r, SigResult::kPermError, "unknown canonicalization " + r.canonicalization);
+    r.canon = *canon;
+    if (sig.digest == DigestAlg::kSha1 && !options_.allow_sha1)
+      return Outcome(r, SigResult::kPermError, "SHA-1 signatures are refused (allow them explicitly)");
+    if (!sig.attrs.carrier.empty() && sig.attrs.carrier != loc.carrier)
+      return Outcome(r, SigResult::kFail, "signed for the " + sig.attrs.carrier + " carrier, found in the " +
+                                              loc.carrier + " carrier");
+
+    KeyLookup key;
+    key.reason = "no key source configured";
+    if (options_.resolver)
+      key = options_.resolver->Resolve(KeyRequest{sig.attrs.signer, r.services, sig.sid, sig.certificates});
+    r.key_method = key.method;
+    r.key_trust = key.trust;
+    switch (key.outcome) {
+      case KeyLookup::Outcome::kFound:
+        break;
+      case KeyLookup::Outcome::kNoKey:
+        if (options_.report_without_key) CompareContent(loc, sig, r);
+        return Outcome(r, SigResult::kNeutral, key.reason);
+      case KeyLookup::Outcome::kTemporary:
+        return Outcome(r, SigResult::kTempError, key.reason);
+      case KeyLookup::Outcome::kMalformed:
+        return Outcome(r, SigResult::kPermError, key.reason);
+      case KeyLookup::Outcome::kRejected:
+        return Outcome(r, SigResult::kFail, key.reason);
+    }
+    if (Status s = CheckSignatureValue(sig, key.key); !s.ok()) return Outcome(r, SigResult::kFail, s.message());
+    if (sig.attrs.msgid != loc.msgid)
+      return Outcome(r, SigResult::kFail, "signed msgid " + sig.attrs.msgid + " is not the carrier's " + loc.msgid);
+
+    // The signature is genuine: now what changed since.
+    CompareContent(loc, sig, r);
+    for (const auto& h : r.headers)
+      if (EqualsIgnoreCase(h.name, "From") && h.status != "same")
+        return Outcome(r, SigResult::kFail, "From " + h.status + " since signing");
+    bool headers_same = std::all_of(r.headers.begin(), r.headers.end(), [](auto& h) { return h.status == "same"; });
+    if (r.content_intact && headers_same) {
+      if (!scan_.body.structure_error.empty() && r.parts.size() < sig.attrs.parts.size())
+        return Outcome(r, SigResult::kPermError, scan_.body.structure_error);
+      return Outcome(r, SigResult::kPass, "");
+    }
+    if (!r.content_intact && !scan_.body.structure_error.empty())
+      return Outcome(r, SigResult::kPermError, "content changed and " + scan_.body.structure_error);
+    bool any_part_intact = std::any_of(r.parts.begin(), r.parts.end(),
+                                       [](auto& p) { return p.status == "same" || p.status == "moved"; });
+    if (!r.content_intact && !r.parts.empty() && !any_part_intact)
+      return Outcome(r, SigResult::kFail, "no signed part is intact: " + Summarize(r));
+    return Outcome(r, SigResult::kPartial, Summarize(r));
+  }
+
+ private:
+  // Content digest, headers, parts and Received against the message now.
+  void CompareContent(const Located& loc, const ParsedSignature& sig, SignatureReport& r) {
+    const std::vector<std::string>* digests = ContentDigests(loc, all_, scan_, &r.content_length);
+    size_t spec = static_cast<size_t>(
+        std::find(scan_.specs.begin(), scan_.specs.end(), ContentDigestSpec{r.canon, sig.digest}) - scan_.specs.begin());
+    r.content_intact = spec < digests->size() && (*digests)[spec] == sig.message_digest;
+    r.headers = CompareHeaders(sig.attrs.headers, scan_.fields, r.canon);
+    CompareParts(sig.attrs.parts, scan_.body.parts, sig.digest, &r.parts, &r.added_parts);
+    if (sig.attrs.received) {
+      r.received_count = sig.attrs.received->count;
+      auto now = ComputeReceivedHash(scan_.fields, sig.attrs.received->alg, sig.attrs.received->count);
+      r.received_intact = now && now->digest == sig.attrs.received->digest;
+    }
+  }
+
+  static SignatureReport Outcome(SignatureReport& r, SigResult result, std::string reason) {
+    r.result = result;
+    r.reason = std::move(reason);
+    return std::move(r);
+  }
+  const VerifyOptions& options_;
+  const Scan& scan_;
+  const std::vector<Located>& all_;
+};
+
+int Rank(SigResult r) {
+  switch (r) {
+    case SigResult::kFail:
+      return 6;
+    case SigResult::kPermError:
+      return 5;
+    case SigResult::kTempError:
+      return 4;
+    case SigResult::kPartial:
+      return 3;
+    case SigResult::kNeutral:
+      return 2;
+    case SigResult::kPass:
+      return 1;
+    default:
+      return 0;
+  }
+}
+
+}  // namespace
+
+std::string_view ResultName(SigResult r) {
+  switch (r) {
+    case SigResult::kPass:
+      return "pass";
+    case SigResult::kPartial:
+      return "partial";
+    case SigResult::kFail:
+      return "fail";
+    case SigResult::kNeutral:
+      return "neutral";
+    case SigResult::kTempError:
+      return "temperror";
+    case SigResult::kPermError:
+      return "permerror";
+    case SigResult::kNone:
+      return "none";
+  }
+  return "none";
+}
+
+int ExitStatusFor(SigResult overall) {
+  switch (overall) {
+    case SigResult::kPass:
+      return 0;
+    case SigResult::kFail:
+      return 1;
+    case SigResult::kNone:
+      return 2;
+    case SigResult::kTempError:
+      return 3;
+    case SigResult::kPermError:
+      return 4;
+    case SigResult::kPartial:
+      return 5;
+    case SigResult::kNeutral:
+      return 6;
+  }
+  return 4;
+}
+
+Result<VerifyReport> Verifier::Verify(MessageSource& source) const {
+  auto scan = ScanMessage(source, nullptr);
+  if (!scan.ok()) return scan.status();
+  VerifyReport report;
+  report.notes = scan->warnings;
+  if (!scan->body.structure_error.empty()) report.notes.push_back(scan->body.structure_error);
+  std::vector<Located> located = LocateSignatures(*scan, &report.notes);
+
+  std::vector<Result<ParsedSignature>> parsed;
+  std::vector<ContentDigestSpec> needed = scan->specs;
+  bool second_pass = false;
+  for (const auto& loc : located) {
+    parsed.push_back(loc.link_error.empty() ? ParseSignature(Base64Decode(loc.base64))
+                                            : Result<ParsedSignature>(Status::Malformed(loc.link_error)));
+    if (parsed.back().ok()) {
+      ContentDigestSpec s = SpecOf(*parsed.back());
+      if (std::find(needed.begin(), needed.end(), s) == needed.end()) {
+        needed.push_back(s);
+        second_pass = true;
+      }
+    }
+  }
+  if (second_pass) {  // a digest pass 1 did not guess: read the message again
+    auto again = ScanMessage(source, &needed);
+    if (!again.ok()) return again.status();
+    scan = std::move(again);
+  }
+
+  SignatureCheck check(options_, *scan, located);
+  for (size_t i = 0; i < located.size(); ++i) report.signatures.push_back(check.Run(located[i], parsed[i]));
+  for (const auto& s : report.signatures)
+    if (Rank(s.result) > Rank(report.result)) report.result = s.result;
+  report.body_offset = scan->body_offset;
+  return report;
+}
+
+}  // namespace mtas

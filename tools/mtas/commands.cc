@@ -1,0 +1,353 @@
+#include "commands.h"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <fstream>
+#include <functional>
+#include <map>
+#include <memory>
+#include <optional>
+#include <set>
+
+#include "mtas/keys.h"
+#include "mtas/report.h"
+#include "mtas/sign.h"
+#include "mtas/source.h"
+#include "mtas/verify.h"
+
+namespace mtas::cli {
+namespace {
+
+// --name value / --name=value options, repeated ones kept, and positionals.
+class Args {
+ public:
+  // `flags` take no value; every other --option takes one.
+  Args(const std::vector<std::string>& args, std::set<std::string> flags, std::set<std::string> options) {
+    for (size_t i = 0; i < args.size(); ++i) {
+      const std::string& a = args[i];
+      if (a.rfind("--", 0) != 0 || a == "-") {
+        positional_.push_back(a);
+        continue;
+      }
+      std::string name = a.substr(2), value;
+      size_t eq = name.find('=');
+      bool inline_value = eq != std::string::npos;
+      if (inline_value) {
+        value = name.substr(eq + 1);
+        name.resize(eq);
+      }
+      if (flags.count(name)) {
+        if (inline_value) Fail("option --" + name + " takes no value");
+        values_[name].push_back("1");
+      } else if (options.count(name)) {
+        if (!inline_value) {
+          if (i + 1 >= args.size()) Fail("option --" + name + " needs a value");
+          value = args[++i];
+        }
+        values_[name].push_back(value);
+      } else {
+        Fail("unknown option --" + name);
+      }
+    }
+  }
+  bool ok() const { return error_.empty(); }
+  const std::string& error() const { return error_; }
+  bool Has(const std::string& n) const { return values_.count(n) > 0; }
+  std::string Get(const std::string& n, const std::string& def = "") const {
+    auto it = values_.find(n);
+    return it == values_.end() ? def : it->second.back();
+  }
+  std::vector<std::string> All(const std::string& n) const {
+    auto it = values_.find(n);
+    return it == values_.end() ? std::vector<std::string>{} : it->second;
+  }
+  const std::vector<std::string>& positional() const { return positional_; }
+
+ private:
+  void Fail(const std::string& e) {
+    if (error_.empty()) error_ = e;
+  }
+  std::map<std::string, std::vector<std::string>> values_;
+  std::vector<std::string> positional_;
+  std::string error_;
+};
+
+int Usage(const std::string& cmd, const std::string& msg) {
+  std::fprintf(stderr, "mtas %s: %s (see mtas --help)\n", cmd.c_str(), msg.c_str());
+  return kUsage;
+}
+
+int Error(const std::string& cmd, const std::string& msg, int status = 1) {
+  std::fprintf(stderr, "mtas %s: %s\n", cmd.c_str(), msg.c_str());
+  return status;
+}
+
+class FileSink final : public ByteSink {
+ public:
+  explicit FileSink(std::FILE* f) : f_(f) {}
+  void Write(const char* p, size_t n) override {
+    if (n && std::fwrite(p, 1, n, f_) != n) failed_ = true;
+  }
+  bool failed() const { return failed_ || std::ferror(f_); }
+
+ private:
+  std::FILE* f_;
+  bool failed_ = false;
+};
+
+// An input file (or stdin for "" / "-").
+struct Input {
+  int fd = -1;
+  bool owned = false;
+  std::string name;
+  std::unique_ptr<FdSource> source;
+  ~Input() {
+    source.reset();
+    if (owned) ::close(fd);
+  }
+};
+
+Status OpenInput(const std::string& path, Input* in) {
+  if (path.empty() || path == "-") {
+    in->fd = 0;
+    in->name = "stdin";
+  } else {
+    in->fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    if (in->fd < 0) return Status::IoError(path + ": " + std::strerror(errno));
+    in->owned = true;
+    in->name = path;
+  }
+  in->source = std::make_unique<FdSource>(in->fd, in->name);
+  return Status::Ok();
+}
+
+// Writes through `write` to OUTPUT atomically (temporary file + rename), or stdout.
+Status WriteOutput(const std::string& path, const std::function<Status(ByteSink&)>& write) {
+  if (path.empty() || path == "-") {
+    FileSink sink(stdout);
+    MTAS_RETURN_IF_ERROR(write(sink));
+    if (std::fflush(stdout) != 0 || sink.failed()) return Status::IoError("writing stdout failed");
+    return Status::Ok();
+  }
+  std::string tmp = path + ".mtas-tmp";
+  std::FILE* f = std::fopen(tmp.c_str(), "wb");
+  if (!f) return Status::IoError(tmp + ": " + std::strerror(errno));
+  FileSink sink(f);
+  Status st = write(sink);
+  bool failed = sink.failed();
+  if (std::fclose(f) != 0) failed = true;
+  if (st.ok() && failed) st = Status::IoError(path + ": write failed");
+  if (st.ok() && std::rename(tmp.c_str(), path.c_str()) != 0) st = Status::IoError(path + ": " + std::strerror(errno));
+  if (!st.ok()) std::remove(tmp.c_str());
+  return st;
+}
+
+Status WriteFile(const std::string& path, const std::string& data, mode_t mode) {
+  int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
+  if (fd < 0) return Status::IoError(path + ": " + std::strerror(errno));
+  ::fchmod(fd, mode);
+  bool ok = ::write(fd, data.data(), data.size()) == static_cast<ssize_t>(data.size());
+  ok = (::close(fd) == 0) && ok;
+  return ok ? Status::Ok() : Status::IoError(path + ": write failed");
+}
+
+std::vector<std::string> SplitList(const std::string& s) {
+  std::vector<std::string> out;
+  size_t start = 0;
+  while (start <= s.size()) {
+    size_t comma = s.find(',', start);
+    std::string item = s.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
+    while (!item.empty() && item.front() == ' ') item.erase(item.begin());
+    while (!item.empty() && item.back() == ' ') item.pop_back();
+    if (!item.empty()) out.push_back(item);
+    if (comma == std::string::npos) break;
+    start = comma + 1;
+  }
+  return out;
+}
+
+}  // namespace
+
+int Keygen(const std::vector<std::string>& argv) {
+  Args a(argv, {}, {"algorithm", "signer", "selector", "out", "days"});
+  if (!a.ok()) return Usage("keygen", a.error());
+  for (const char* req : {"algorithm", "signer", "selector", "out"})
+    if (!a.Has(req)) return Usage("keygen", std::string("--") + req + " is required");
+  std::string selector = a.Get("selector");
+  if (selector.find('/') != std::string::npos) return Usage("keygen", "--selector must not contain '/'");
+  auto keys = GenerateKey(a.Get("algorithm"), a.Get("signer"), std::stoi(a.Get("days", "730")));
+  if (!keys.ok()) return Error("keygen", keys.status().message(), kUsage);
+  std::string base = a.Get("out") + "/" + selector;
+  ::mkdir(a.Get("out").c_str(), 0755);
+  for (auto [path, data, mode] : {std::tuple{base + ".key.pem", keys->key_pem, 0600},
+                                  std::tuple{base + ".crt.pem", keys->cert_pem, 0644},
+                                  std::tuple{base + ".crt.der", keys->cert_der, 0644}}) {
+    Status st = WriteFile(path, data, static_cast<mode_t>(mode));
+    if (!st.ok()) return Error("keygen", st.message());
+    std::printf("wrote %s\n", path.c_str());
+  }
+  return 0;
+}
+
+int Sign(const std::vector<std::string>& argv) {
+  Args a(argv, {"embed-cert", "allow-sha1"},
+         {"key", "cert", "signer", "services", "carrier", "canonicalization", "digest", "headers", "verification-info"});
+  if (!a.ok()) return Usage("sign", a.error());
+  if (!a.Has("key")) return Usage("sign", "--key is required");
+  if (!a.Has("signer")) return Usage("sign", "--signer is required");
+  if (a.positional().size() > 2) return Usage("sign", "at most INPUT and OUTPUT");
+  if (a.Has("embed-cert") && !a.Has("cert")) return Usage("sign", "--embed-cert needs --cert");
+
+  SignOptions opt;
+  opt.signer = a.Get("signer");
+  opt.services = a.Get("services");
+  opt.embed_certificate = a.Has("embed-cert");
+  opt.allow_sha1 = a.Has("allow-sha1");
+  opt.verification_info = a.Get("verification-info");
+  auto carrier = ParseCarrier(a.Get("carrier", "auto"));
+  if (!carrier.ok()) return Usage("sign", carrier.status().message());
+  opt.carrier = *carrier;
+  auto canon = ParseCanon(a.Get("canonicalization", "relaxed"));
+  if (!canon.ok()) return Usage("sign", canon.status().message());
+  opt.canon = *canon;
+  if (a.Has("digest")) {
+    auto d = ParseDigestName(a.Get("digest"));
+    if (!d.ok()) return Usage("sign", d.status().message());
+    opt.digest = *d;
+  }
+  if (a.Has("headers")) opt.headers = SplitList(a.Get("headers"));
+
+  auto key = SigningKey::Load(a.Get("key"), a.Get("cert"));
+  if (!key.ok()) return Error("sign", key.status().message(), kUsage);
+  auto signer = Signer::Create(std::move(*key), std::move(opt));
+  if (!signer.ok()) return Usage("sign", signer.status().message());
+
+  Input in;
+  std::string input = a.positional().empty() ? "" : a.positional()[0];
+  if (Status st = OpenInput(input, &in); !st.ok()) return Error("sign", st.message());
+  auto edits = SignMessage(**signer, *in.source);
+  if (!edits.ok()) return Error("sign", edits.status().message());
+  std::string output = a.positional().size() > 1 ? a.positional()[1] : "";
+  Status st = WriteOutput(output, [&](ByteSink& out) { return WriteSignedMessage(*in.source, *edits, out); });
+  if (!st.ok()) return Error("sign", st.message());
+  return 0;
+}
+
+namespace {
+
+struct VerifySetup {
+  std::unique_ptr<ChainResolver> resolver;
+  VerifyOptions options;
+};
+
+// Builds the key sources from --key-file and --ca-file.
+Status SetupVerify(const Args& a, VerifySetup* setup) {
+  setup->resolver = std::make_unique<ChainResolver>();
+  auto pinned = std::make_unique<PinnedKeyResolver>();
+  for (const auto& kf : a.All("key-file")) {
+    size_t eq = kf.find('=');
+    if (eq == std::string::npos || eq == 0) return Status::InvalidArgument("--key-file wants FQDN=PATH, got '" + kf + "'");
+    MTAS_RETURN_IF_ERROR(pinned->Add(kf.substr(0, eq), kf.substr(eq + 1)));
+  }
+  if (!pinned->empty()) setup->resolver->Add(std::move(pinned));
+  if (a.Has("ca-file")) {
+    auto pkix = PkixResolver::FromCaFile(a.Get("ca-file"));
+    if (!pkix.ok()) return pkix.status();
+    setup->resolver->Add(std::move(*pkix));
+  }
+  setup->options.resolver = setup->resolver->empty() ? nullptr : setup->resolver.get();
+  setup->options.allow_sha1 = a.Has("allow-sha1");
+  return Status::Ok();
+}
+
+}  // namespace
+
+int Verify(const std::vector<std::string>& argv) {
+  Args a(argv, {"json", "allow-sha1"}, {"key-file", "ca-file", "add-header"});
+  if (!a.ok()) return Usage("verify", a.error());
+  if (a.positional().size() > 1) return Usage("verify", "one INPUT at most");
+  VerifySetup setup;
+  if (Status st = SetupVerify(a, &setup); !st.ok()) return Error("verify", st.message(), kUsage);
+  Input in;
+  if (Status st = OpenInput(a.positional().empty() ? "" : a.positional()[0], &in); !st.ok())
+    return Error("verify", st.message(), kUsage);
+  auto report = Verifier(setup.options).Verify(*in.source);
+  if (!report.ok()) return Error("verify", report.status().message(), 4);
+
+  std::string rendered = a.Has("json") ? ReportJson(*report) : ReportText(*report);
+  if (a.Has("add-header")) {
+    std::string authserv = a.Get("add-header");
+    MessageEdits edits;  // prepend the result fields, change nothing else
+    HeaderScanner hs;
+    Status st = ForEachChunk(*in.source, [&](const char* p, size_t n) {
+      if (!hs.done()) hs.Write(p, n);
+    });
+    if (st.ok()) st = in.source->Rewind();
+    if (!st.ok()) return Error("verify", st.message(), 4);
+    edits.eol = std::string(hs.eol());
+    edits.body_offset = 0;
+    for (const auto& s : report->signatures) edits.prepend.push_back(VerificationInfoField(s, authserv, edits.eol));
+    edits.prepend.push_back(AuthResultsField(*report, authserv, edits.eol));
+    st = WriteOutput("", [&](ByteSink& out) { return WriteSignedMessage(*in.source, edits, out); });
+    if (!st.ok()) return Error("verify", st.message(), 4);
+    std::fputs(rendered.c_str(), stderr);
+  } else {
+    std::fputs(rendered.c_str(), stdout);
+  }
+  return ExitStatusFor(report->result);
+}
+
+int Inspect(const std::vector<std::string>& argv) {
+  Args a(argv, {"json"}, {"cms", "content"});
+  if (!a.ok()) return Usage("inspect", a.error());
+  if (a.positional().size() != 1) return Usage("inspect", "exactly one INPUT");
+  Input in;
+  if (Status st = OpenInput(a.positional()[0], &in); !st.ok()) return Error("inspect", st.message(), kUsage);
+  VerifyOptions opt;
+  opt.report_without_key = true;
+  auto report = Verifier(opt).Verify(*in.source);
+  if (!report.ok()) return Error("inspect", report.status().message());
+
+  std::string which = a.Has("cms") ? a.Get("cms") : a.Get("content");
+  if (which.empty()) {
+    std::fputs((a.Has("json") ? ReportJson(*report) : ReportText(*report)).c_str(), stdout);
+    return 0;
+  }
+  int n = std::atoi(which.c_str());
+  const SignatureReport* sig = nullptr;
+  for (const auto& s : report->signatures)
+    if (s.hop == n && n > 0) sig = &s;
+  if (!sig) return Error("inspect", "no signature " + which + " (hops are numbered from 1, oldest first)", kUsage);
+  if (sig->cms_der.empty()) return Error("inspect", "signature " + which + " is unreadable: " + sig->reason);
+  Status st;
+  if (a.Has("cms")) {
+    st = WriteOutput("", [&](ByteSink& out) {
+      out.Write(sig->cms_der);
+      return Status::Ok();
+    });
+  } else {
+    // The canonicalized body bytes the signature's messageDigest covers.
+    st = in.source->Rewind();
+    if (st.ok())
+      st = WriteOutput("", [&](ByteSink& out) {
+        BodyCanonicalizer canon(sig->canon);
+        uint64_t pos = 0, begin = report->body_offset, end = begin + sig->content_length;
+        Status s = ForEachChunk(*in.source, [&](const char* p, size_t len) {
+          uint64_t from = std::max(pos, begin), to = std::min(pos + len, end);
+          if (from < to) canon.Update(p + (from - pos), static_cast<size_t>(to - from), out);
+          pos += len;
+        });
+        canon.Finish(out);
+        return s;
+      });
+  }
+  if (!st.ok()) return Error("inspect", st.message());
+  return 0;
+}
+
+}  // namespace mtas::cli

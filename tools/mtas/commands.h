@@ -1,0 +1,17 @@
+// The `mtas` subcommands. Each returns the process exit status.
+#pragma once
+
+#include <string>
+#include <vector>
+
+namespace mtas::cli {
+
+// Usage errors exit with 64 (EX_USAGE), as sysexits.h names it.
+inline constexpr int kUsage = 64;
+
+int Keygen(const std::vector<std::string>& args);
+int Sign(const std::vector<std::string>& args);
+int Verify(const std::vector<std::string>& args);
+int Inspect(const std::vector<std::string>& args);
+
+}  // namespace mtas::cli

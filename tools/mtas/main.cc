@@ -1,0 +1,44 @@
+// mtas: sign and verify MTA Signatures (MTAS/1.0) from the command line.
+#include <cstdio>
+#include <string>
+#include <vector>
+
+#include "commands.h"
+
+namespace {
+
+constexpr const char* kUsageText =
+    "usage: mtas <command> [options]\n"
+    "\n"
+    "  keygen  --algorithm ed25519|ecdsa-p256|rsa2048|rsa3072 --signer FQDN --selector LABEL --out DIR\n"
+    "  sign    --key KEY.pem [--cert CERT.pem] [--embed-cert] --signer FQDN [--services \"...\"]\n"
+    "          [--carrier auto|body|header] [--canonicalization relaxed|simple]\n"
+    "          [--digest sha256|sha384|sha512|sha1] [--allow-sha1] [--headers From,To,...]\n"
+    "          [--verification-info TEXT] [INPUT [OUTPUT]]\n"
+    "  verify  [--key-file FQDN=PATH]... [--ca-file CA.pem] [--allow-sha1] [--json]\n"
+    "          [--add-header AUTHSERV-ID] [INPUT]\n"
+    "  inspect [--json] INPUT | --cms N INPUT | --content N INPUT\n"
+    "\n"
+    "verify exit status: 0 pass, 1 fail, 2 no signature, 3 temperror, 4 permerror,\n"
+    "5 partial, 6 neutral (no key), 64 usage error.\n";
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  if (argc < 2) {
+    std::fputs(kUsageText, stderr);
+    return mtas::cli::kUsage;
+  }
+  std::string cmd = argv[1];
+  std::vector<std::string> args(argv + 2, argv + argc);
+  if (cmd == "keygen") return mtas::cli::Keygen(args);
+  if (cmd == "sign") return mtas::cli::Sign(args);
+  if (cmd == "verify") return mtas::cli::Verify(args);
+  if (cmd == "inspect") return mtas::cli::Inspect(args);
+  if (cmd == "-h" || cmd == "--help" || cmd == "help") {
+    std::fputs(kUsageText, stdout);
+    return 0;
+  }
+  std::fprintf(stderr, "mtas: unknown command '%s'\n%s", cmd.c_str(), kUsageText);
+  return mtas::cli::kUsage;
+}
