@@ -12,7 +12,7 @@ namespace {
 // verifier also reads. The spec's arc has one 128-bit component that GnuTLS
 // (libtasn1 decodes arcs into 64 bits) cannot parse, so signatures under it
 // fail the independent check; see docs/protocol.md "OID arc".
-constexpr const char* kArc = "1.3.6.1.3.4204394070";
+constexpr const char* kArc = "1.3.6.1.3.4204393046";
 constexpr const char* kSpecArc = "2.25.157787562415162570243483175449580401238";
 
 ossl::AsnTypePtr StringType(int type, std::string_view s) {
@@ -62,7 +62,7 @@ std::string MtasOid(int n) { return std::string(kArc) + "." + std::to_string(n);
 
 namespace {
 
-const std::array<ASN1_OBJECT*, 11>& Objects(const char* arc) {
+const std::array<ASN1_OBJECT*, 11>& Objects(bool spec_arc_wanted) {
   static std::array<ASN1_OBJECT*, 11> main_arc{}, spec_arc{};
   static const bool init = [] {
     for (int i = 1; i <= 10; ++i) {
@@ -72,12 +72,12 @@ const std::array<ASN1_OBJECT*, 11>& Objects(const char* arc) {
     return true;
   }();
   (void)init;
-  return arc == kArc ? main_arc : spec_arc;
+  return spec_arc_wanted ? spec_arc : main_arc;
 }
 
 }  // namespace
 
-const ASN1_OBJECT* MtasObject(MtasAttr a) { return Objects(kArc)[static_cast<size_t>(a)]; }
+const ASN1_OBJECT* MtasObject(MtasAttr a) { return Objects(false)[static_cast<size_t>(a)]; }
 
 std::vector<EncodedAttribute> EncodeMtasAttributes(const MtasAttributes& attrs) {
   std::vector<EncodedAttribute> out;
@@ -188,9 +188,9 @@ Status DecodeMtasAttribute(MtasAttr which, const ASN1_TYPE* value, MtasAttribute
 }
 
 std::optional<MtasAttr> MtasAttrOf(const ASN1_OBJECT* obj) {
-  for (const char* arc : {kArc, kSpecArc})
+  for (bool spec : {false, true})
     for (int i = 1; i <= 10; ++i)
-      if (OBJ_cmp(obj, Objects(arc)[static_cast<size_t>(i)]) == 0) return static_cast<MtasAttr>(i);
+      if (OBJ_cmp(obj, Objects(spec)[static_cast<size_t>(i)]) == 0) return static_cast<MtasAttr>(i);
   return std::nullopt;
 }
 

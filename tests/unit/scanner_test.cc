@@ -1,0 +1,251 @@
+// The streaming header and body scanners (spec §2.2, §3.1, §7).
+#include <gtest/gtest.h>
+
+#include <random>
+
+#include "mtas/limits.h"
+#include "mtas/message.h"
+#include "test_util.h"
+
+namespace mtas {
+namespace {
+
+using test::Example;
+
+struct Scanned {
+  std::vector<HeaderField> fields;
+  BodyIndex body;
+  std::string eol;
+};
+
+// Scans `msg` fed in chunks of `chunk` bytes.
+Scanned Scan(const std::string& msg, size_t chunk = 1 << 20,
+             std::vector<ContentDigestSpec> specs = {{Canon::kRelaxed, DigestAlg::kSha256}}) {
+  HeaderScanner hs;
+  std::optional<BodyScanner> body;
+  Scanned out;
+  for (size_t i = 0; i < msg.size(); i += chunk) {
+    const char* p = msg.data() + i;
+    size_t n = std::min(chunk, msg.size() - i);
+    if (!body) {
+      size_t used = hs.Write(p, n);
+      if (!hs.done()) continue;
+      auto opt = BodyOptionsFor(hs.fields());
+      opt.content_specs = specs;
+      opt.part_algs = {DigestAlg::kSha256};
+      body.emplace(opt);
+      body->Write(hs.body_start());
+      p += used;
+      n -= used;
+    }
+    body->Write(p, n);
+  }
+  if (!body) {
+    hs.Finish();
+    auto opt = BodyOptionsFor(hs.fields());
+    opt.content_specs = specs;
+    opt.part_algs = {DigestAlg::kSha256};
+    body.emplace(opt);
+    body->Write(hs.body_start());
+  }
+  out.fields = hs.fields();
+  out.eol = std::string(hs.eol());
+  out.body = body->Finish();
+  return out;
+}
+
+std::string Paths(const BodyIndex& idx) {
+  std::string s;
+  for (const auto& p : idx.parts) s += (s.empty() ? "" : " ") + p.path + "=" + p.content_type;
+  return s;
+}
+
+TEST(HeaderScanner, KeepsRawFieldsFoldingDuplicatesAndOrder) {
+  std::string msg =
+      "Received: a\r\n\tb\r\nSubject: one\r\nsubject : two\r\n  folded\r\nX-Empty:\r\n\r\nbody\r\n";
+  Scanned s = Scan(msg);
+  ASSERT_EQ(s.fields.size(), 4u);
+  EXPECT_EQ(s.fields[0].raw, "Received: a\r\n\tb");
+  EXPECT_EQ(s.fields[1].name(), "Subject");
+  EXPECT_EQ(s.fields[2].name(), "subject");
+  EXPECT_TRUE(s.fields[2].NameIs("SUBJECT"));
+  EXPECT_EQ(s.fields[2].value(), " two\r\n  folded");
+  EXPECT_EQ(s.fields[3].value(), "");
+  for (const auto& f : s.fields) EXPECT_EQ(msg.substr(f.offset, f.length), f.raw + "\r\n");
+  EXPECT_EQ(s.eol, "\r\n");
+}
+
+TEST(HeaderScanner, EveryChunkSizeGivesTheSameFields) {
+  std::string msg = Example("mixed-attachment.eml");
+  Scanned whole = Scan(msg);
+  for (size_t chunk : {1, 2, 3, 7, 64, 1000}) {
+    Scanned s = Scan(msg, chunk);
+    ASSERT_EQ(s.fields.size(), whole.fields.size());
+    for (size_t i = 0; i < s.fields.size(); ++i) EXPECT_EQ(s.fields[i].raw, whole.fields[i].raw);
+  }
+}
+
+TEST(HeaderScanner, LfOnlyMessages) {
+  Scanned s = Scan(Example("lf-only.eml"));
+  EXPECT_EQ(s.eol, "\n");
+  EXPECT_GT(s.fields.size(), 5u);
+  EXPECT_EQ(s.fields[0].raw.find('\r'), std::string::npos);
+}
+
+TEST(HeaderScanner, NonFieldLineStartsTheBody) {
+  HeaderScanner hs;
+  std::string msg = "From: a@example.com\r\nthis is not a header\r\nmore\r\n";
+  size_t used = hs.Write(msg.data(), msg.size());
+  ASSERT_TRUE(hs.done());
+  EXPECT_EQ(hs.fields().size(), 1u);
+  EXPECT_EQ(hs.body_start(), "this is not a header\r\n");
+  EXPECT_EQ(msg.substr(used), "more\r\n");
+  EXPECT_FALSE(hs.separator_seen());
+  EXPECT_EQ(hs.warnings().size(), 1u);
+}
+
+TEST(HeaderScanner, OversizedFieldIsTruncatedAndReported) {
+  std::string msg = "Subject: " + std::string(limits::kMaxHeaderField * 2, 'x') + "\r\nTo: b\r\n\r\nbody";
+  Scanned s = Scan(msg, 4096);
+  ASSERT_EQ(s.fields.size(), 2u);
+  EXPECT_TRUE(s.fields[0].truncated);
+  EXPECT_LE(s.fields[0].raw.size(), limits::kMaxHeaderField + 2);
+  EXPECT_EQ(s.fields[1].raw, "To: b");
+}
+
+TEST(ContentTypeParse, ParametersQuotingAndDefaults) {
+  ContentType ct = ContentType::Parse(" Multipart/Mixed ; boundary=\"a b;c\"; charset=utf-8 (comment)");
+  EXPECT_EQ(ct.MimeType(), "multipart/mixed");
+  EXPECT_EQ(ct.Param("boundary"), "a b;c");
+  EXPECT_EQ(ct.Param("charset"), "utf-8");
+  EXPECT_EQ(ContentType::Parse("garbage").MimeType(), "text/plain");
+  EXPECT_EQ(ContentType::Parse("").MimeType(), "text/plain");
+}
+
+TEST(BodyScanner, PartPathsOfEveryExample) {
+  EXPECT_EQ(Paths(Scan(Example("text-plain.eml")).body), "1=text/plain");
+  EXPECT_EQ(Paths(Scan(Example("mixed-attachment.eml")).body), "1=text/plain 2=application/pdf 3=text/csv");
+  EXPECT_EQ(Paths(Scan(Example("alternative.eml")).body), "1=text/plain 2=text/html");
+  EXPECT_EQ(Paths(Scan(Example("related-in-mixed.eml")).body),
+            "1=multipart/related 1.1=text/html 1.2=image/png 2=application/octet-stream");
+  EXPECT_EQ(Paths(Scan(Example("smime-signed.eml")).body), "1=text/plain 2=application/pkcs7-signature");
+  EXPECT_EQ(Paths(Scan(Example("with-epilogue.eml")).body), "1=text/plain 2=text/plain");
+  EXPECT_EQ(Paths(Scan(Example("lf-only.eml")).body), "1=text/plain 2=application/octet-stream");
+}
+
+TEST(BodyScanner, EveryChunkSizeGivesTheSameIndex) {
+  for (const auto& name : test::ExampleNames()) {
+    std::string msg = Example(name);
+    BodyIndex whole = Scan(msg).body;
+    for (size_t chunk : {1, 2, 3, 5, 13, 64, 999, 1001, 4096}) {
+      BodyIndex idx = Scan(msg, chunk).body;
+      ASSERT_EQ(idx.parts.size(), whole.parts.size()) << name << " chunk " << chunk;
+      for (size_t i = 0; i < idx.parts.size(); ++i) EXPECT_EQ(idx.parts[i].digests, whole.parts[i].digests) << name;
+      EXPECT_EQ(idx.final_digests, whole.final_digests) << name << " chunk " << chunk;
+    }
+  }
+}
+
+TEST(BodyScanner, ContentDigestIsTheDigestOfTheCanonicalBody) {
+  std::string msg = Example("mixed-attachment.eml");
+  Scanned s = Scan(msg, 1 << 20, {{Canon::kRelaxed, DigestAlg::kSha256}, {Canon::kSimple, DigestAlg::kSha512}});
+  std::string body = msg.substr(msg.find("\r\n\r\n") + 4);
+  EXPECT_EQ(s.body.final_digests[0], HashBytes(DigestAlg::kSha256, BodyCanonicalizer::Apply(Canon::kRelaxed, body)));
+  EXPECT_EQ(s.body.final_digests[1], HashBytes(DigestAlg::kSha512, BodyCanonicalizer::Apply(Canon::kSimple, body)));
+}
+
+TEST(BodyScanner, PartDigestIsOfDecodedContent) {
+  // The same attachment as base64 and as quoted-printable: same digest.
+  const std::string bytes = "line one\r\nline two = \xC3\xA9\r\n";
+  auto make = [&](const std::string& cte, const std::string& encoded) {
+    return "Content-Type: multipart/mixed; boundary=b\r\n\r\n--b\r\nContent-Type: text/plain\r\n\r\nhi\r\n--b\r\n"
+           "Content-Type: text/csv\r\nContent-Transfer-Encoding: " +
+           cte + "\r\n\r\n" + encoded + "\r\n--b--\r\n";
+  };
+  BodyIndex b64 = Scan(make("base64", Base64Encode(bytes, 76))).body;
+  BodyIndex qp = Scan(make("quoted-printable", "line one\r\nline two =3D =C3=A9\r\n")).body;
+  ASSERT_EQ(b64.parts.size(), 2u);
+  ASSERT_EQ(qp.parts.size(), 2u);
+  EXPECT_EQ(b64.parts[1].digests, qp.parts[1].digests);
+  EXPECT_EQ(b64.parts[1].digests[static_cast<size_t>(DigestAlg::kSha256)], HashBytes(DigestAlg::kSha256, bytes));
+  // A changed byte is a changed digest.
+  BodyIndex other = Scan(make("base64", Base64Encode("line one\r\nline two = \xC3\xA8\r\n", 76))).body;
+  EXPECT_NE(other.parts[1].digests, b64.parts[1].digests);
+}
+
+TEST(BodyScanner, TextPartsIgnoreLineEndStyle) {
+  std::string crlf = Example("mixed-attachment.eml");
+  std::string lf;
+  for (char c : crlf)
+    if (c != '\r') lf.push_back(c);
+  BodyIndex a = Scan(crlf).body, b = Scan(lf).body;
+  ASSERT_EQ(a.parts.size(), b.parts.size());
+  for (size_t i = 0; i < a.parts.size(); ++i) EXPECT_EQ(a.parts[i].digests, b.parts[i].digests) << a.parts[i].path;
+  EXPECT_EQ(a.final_digests, b.final_digests);
+}
+
+TEST(BodyScanner, BinaryPartKeepsItsLastLineEndOutOfTheContent) {
+  std::string msg =
+      "Content-Type: multipart/mixed; boundary=b\r\n\r\n--b\r\nContent-Type: application/x-raw\r\n"
+      "Content-Transfer-Encoding: binary\r\n\r\nab\r\ncd\r\n--b--\r\n";
+  BodyIndex idx = Scan(msg).body;
+  ASSERT_EQ(idx.parts.size(), 1u);
+  EXPECT_EQ(idx.parts[0].digests[static_cast<size_t>(DigestAlg::kSha256)], HashBytes(DigestAlg::kSha256, "ab\r\ncd"));
+  for (size_t chunk = 1; chunk < msg.size(); ++chunk) EXPECT_EQ(Scan(msg, chunk).body.parts[0].digests, idx.parts[0].digests);
+}
+
+TEST(BodyScanner, PreambleAndEpilogueAreNotParts) {
+  BodyIndex idx = Scan(Example("with-epilogue.eml")).body;
+  EXPECT_TRUE(idx.top_closed);
+  EXPECT_EQ(idx.parts.size(), 2u);
+  EXPECT_TRUE(idx.entities.empty());
+  EXPECT_TRUE(idx.structure_error.empty()) << idx.structure_error;
+}
+
+TEST(BodyScanner, NestingDeeperThanTheLimitIsReportedNotFollowed) {
+  std::string msg = "Content-Type: multipart/mixed; boundary=b0\r\n\r\n";
+  const int depth = 40;
+  for (int i = 0; i < depth; ++i)
+    msg += "--b" + std::to_string(i) + "\r\nContent-Type: multipart/mixed; boundary=b" + std::to_string(i + 1) + "\r\n\r\n";
+  msg += "--b" + std::to_string(depth) + "\r\nContent-Type: text/plain\r\n\r\ndeep\r\n";
+  for (int i = depth; i >= 0; --i) msg += "--b" + std::to_string(i) + "--\r\n";
+  BodyIndex idx = Scan(msg).body;
+  EXPECT_NE(idx.structure_error.find("nesting"), std::string::npos) << idx.structure_error;
+  EXPECT_LE(idx.parts.size(), limits::kMaxMimeDepth + 1);
+}
+
+TEST(BodyScanner, TooManyPartsAreReported) {
+  std::string msg = "Content-Type: multipart/mixed; boundary=b\r\n\r\n";
+  for (int i = 0; i < 1200; ++i) msg += "--b\r\n\r\npart " + std::to_string(i) + "\r\n";
+  msg += "--b--\r\n";
+  BodyIndex idx = Scan(msg).body;
+  EXPECT_EQ(idx.parts.size(), limits::kMaxParts);
+  EXPECT_NE(idx.structure_error.find("MIME parts"), std::string::npos);
+  EXPECT_TRUE(idx.top_closed);
+}
+
+TEST(BodyScanner, MissingClosingDelimiterIsReported) {
+  BodyIndex idx = Scan("Content-Type: multipart/mixed; boundary=b\r\n\r\n--b\r\n\r\ntext\r\n").body;
+  EXPECT_FALSE(idx.top_closed);
+  EXPECT_EQ(idx.parts.size(), 1u);
+  EXPECT_NE(idx.structure_error.find("closing delimiter"), std::string::npos);
+}
+
+TEST(BodyScanner, RandomGarbageNeverBreaksIt) {
+  std::mt19937 rng(3);
+  const std::vector<std::string> pieces = {"--b\r\n", "--b--\r\n", "\r\n", "Content-Type: multipart/mixed; boundary=c\r\n",
+                                           "--c\r\n", "Content-Type: multipart/x-postal-data; msgid=X; boundary=p\r\n",
+                                           "--p\r\n", "--p--\r\n", "abc", "=\r\n", "\n", "\r"};
+  for (int round = 0; round < 300; ++round) {
+    std::string msg = "Content-Type: multipart/mixed; boundary=b\r\n\r\n";
+    for (int i = 0; i < 60; ++i) msg += pieces[rng() % pieces.size()];
+    BodyIndex whole = Scan(msg).body;
+    BodyIndex split = Scan(msg, 1 + rng() % 17).body;
+    EXPECT_EQ(whole.final_digests, split.final_digests);
+    EXPECT_EQ(whole.parts.size(), split.parts.size());
+    EXPECT_EQ(whole.entities.size(), split.entities.size());
+  }
+}
+
+}  // namespace
+}  // namespace mtas

@@ -1,0 +1,123 @@
+// The CMS SignedData and the MTAS attributes (docs/asn1/MTAS-1.0.asn1).
+#include <gtest/gtest.h>
+
+#include "mtas/signature.h"
+#include "test_util.h"
+
+namespace mtas {
+namespace {
+
+SignatureRequest FullRequest(DigestAlg d) {
+  SignatureRequest req;
+  req.digest = d;
+  req.content_digest = HashBytes(d, "content");
+  req.signing_time = 1767225600;  // 2026-01-01
+  MtasAttributes& a = req.attrs;
+  a.msgid = "8A2A6KQ3ZP";
+  a.headers = {"From: a@example.com", "Subject: one", "Subject: two\r\n folded"};
+  a.received = ReceivedHash{2, d, HashBytes(d, "received")};
+  a.parts = {{"1", "text/plain", HashBytes(d, "p1")}, {"2.1", "image/png", HashBytes(d, "p2")}};
+  a.services = "domain:key:email _key1._certs; http:download:der _certs mail1.cer";
+  a.signer = "mail.example.com";
+  a.canonicalization = "relaxed";
+  a.verification_info = "mx.example.net; msgid=X; result=pass";
+  a.wrapped = "text/plain; charset=utf-8";
+  a.carrier = "body";
+  return req;
+}
+
+TEST(Signature, EveryAttributeRoundTrips) {
+  for (const char* alg : {"ed25519", "ecdsa-p256", "rsa2048"}) {
+    const auto& k = test::Key(alg, "mail.example.com");
+    for (bool cert : {false, true}) {
+      auto key = SigningKey::Load(k.key_path, cert ? k.cert_path : "");
+      ASSERT_TRUE(key.ok());
+      DigestAlg d = std::string(alg) == "ed25519" ? DigestAlg::kSha512 : DigestAlg::kSha384;
+      SignatureRequest req = FullRequest(d);
+      req.embed_certificate = cert;
+      auto der = BuildSignature(*key, req);
+      ASSERT_TRUE(der.ok()) << der.status().message();
+      auto sig = ParseSignature(*der);
+      ASSERT_TRUE(sig.ok()) << sig.status().message();
+      EXPECT_EQ(sig->digest, d);
+      EXPECT_EQ(sig->message_digest, req.content_digest);
+      EXPECT_EQ(sig->signing_time, std::optional<std::time_t>(req.signing_time));
+      const MtasAttributes& a = sig->attrs;
+      EXPECT_EQ(a.msgid, req.attrs.msgid);
+      std::vector<std::string> headers = a.headers, want = req.attrs.headers;
+      std::sort(headers.begin(), headers.end());
+      std::sort(want.begin(), want.end());
+      EXPECT_EQ(headers, want);  // a DER SET OF keeps the values, not their order
+      ASSERT_TRUE(a.received.has_value());
+      EXPECT_EQ(a.received->count, 2);
+      EXPECT_EQ(a.received->digest, req.attrs.received->digest);
+      ASSERT_EQ(a.parts.size(), 2u);
+      EXPECT_EQ(a.parts[1].path, "2.1");
+      EXPECT_EQ(a.parts[1].content_type, "image/png");
+      EXPECT_EQ(a.parts[1].digest, req.attrs.parts[1].digest);
+      EXPECT_EQ(a.services, req.attrs.services);
+      EXPECT_EQ(a.signer, req.attrs.signer);
+      EXPECT_EQ(a.canonicalization, "relaxed");
+      EXPECT_EQ(a.verification_info, req.attrs.verification_info);
+      EXPECT_EQ(a.wrapped, req.attrs.wrapped);
+      EXPECT_EQ(a.carrier, "body");
+      EXPECT_EQ(sig->certificates.size(), cert ? 1u : 0u);
+      EXPECT_EQ(cert ? sig->sid.key_id.empty() : !sig->sid.key_id.empty(), true);
+      EXPECT_TRUE(CheckSignatureValue(*sig, key->public_key()).ok());
+    }
+  }
+}
+
+TEST(Signature, WrongKeyOrTamperedAttributesFail) {
+  auto key = SigningKey::Load(test::Key("ecdsa-p256", "a.example").key_path);
+  auto other = SigningKey::Load(test::Key("ecdsa-p256", "b.example").key_path);
+  auto ed = SigningKey::Load(test::Key("ed25519", "a.example").key_path);
+  auto der = BuildSignature(*key, FullRequest(DigestAlg::kSha256));
+  ASSERT_TRUE(der.ok());
+  auto sig = ParseSignature(*der);
+  ASSERT_TRUE(sig.ok());
+  EXPECT_FALSE(CheckSignatureValue(*sig, other->public_key()).ok());
+  EXPECT_FALSE(CheckSignatureValue(*sig, ed->public_key()).ok());
+  // One byte of a signed attribute changed in the DER: the value no longer verifies.
+  std::string bad = *der;
+  size_t at = bad.find("mail.example.com");
+  bad[at] = 'M';
+  auto tampered = ParseSignature(bad);
+  ASSERT_TRUE(tampered.ok());
+  EXPECT_FALSE(CheckSignatureValue(*tampered, key->public_key()).ok());
+}
+
+TEST(Signature, MalformedInputIsMalformedNeverACrash) {
+  auto key = SigningKey::Load(test::Key("ed25519", "a.example").key_path);
+  auto der = BuildSignature(*key, FullRequest(DigestAlg::kSha512));
+  ASSERT_TRUE(der.ok());
+  EXPECT_EQ(ParseSignature("").status().code(), Status::Code::kMalformed);
+  EXPECT_EQ(ParseSignature("not der").status().code(), Status::Code::kMalformed);
+  EXPECT_EQ(ParseSignature(std::string(70000, '\x30')).status().code(), Status::Code::kMalformed);
+  EXPECT_EQ(ParseSignature(*der + "x").status().code(), Status::Code::kMalformed);
+  for (size_t cut = 0; cut < der->size(); cut += 7) EXPECT_FALSE(ParseSignature(der->substr(0, cut)).ok());
+  for (size_t i = 0; i < der->size(); ++i) {  // every single-byte corruption: parse or refuse, never crash
+    std::string d = *der;
+    d[i] ^= 0x5a;
+    auto s = ParseSignature(d);
+    if (s.ok()) (void)CheckSignatureValue(*s, key->public_key());
+  }
+}
+
+TEST(Signature, RequiredAttributesMustBePresent) {
+  auto key = SigningKey::Load(test::Key("ed25519", "a.example").key_path);
+  SignatureRequest req = FullRequest(DigestAlg::kSha512);
+  req.attrs.signer.clear();
+  auto der = BuildSignature(*key, req);
+  ASSERT_TRUE(der.ok());
+  auto sig = ParseSignature(*der);
+  ASSERT_FALSE(sig.ok());
+  EXPECT_NE(sig.status().message().find("signer"), std::string::npos);
+}
+
+TEST(Signature, OidArc) {
+  EXPECT_EQ(MtasOid(4), "1.3.6.1.3.4204393046.4");
+}
+
+}  // namespace
+}  // namespace mtas

@@ -1,0 +1,38 @@
+// Helpers shared by the unit tests: example messages, keys made on the fly,
+// sign and verify in memory.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "mtas/sign.h"
+#include "mtas/verify.h"
+
+namespace mtas::test {
+
+std::string ReadFile(const std::string& path);
+std::string Example(const std::string& name);  // examples/messages/<name>
+std::vector<std::string> ExampleNames();       // every *.eml there
+
+// A key pair with a self-signed certificate in a fresh temporary directory.
+struct TestKey {
+  std::string algorithm;  // ed25519 | ecdsa-p256 | rsa2048
+  std::string signer;
+  std::string key_path;
+  std::string cert_path;
+};
+const TestKey& Key(const std::string& algorithm, const std::string& signer);
+
+struct Signed {
+  std::string message;
+  MessageEdits edits;
+};
+Signed SignWith(const TestKey& key, const std::string& message, SignOptions options = {}, bool with_cert = false);
+
+// Verifies with the given keys pinned for their signers.
+VerifyReport VerifyWith(const std::vector<const TestKey*>& keys, const std::string& message, VerifyOptions options = {});
+
+// Replaces the first occurrence of `from` (must exist).
+std::string Replace(std::string s, const std::string& from, const std::string& to);
+
+}  // namespace mtas::test
