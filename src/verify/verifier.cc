@@ -51,11 +51,13 @@ ContentDigestSpec SpecOf(const ParsedSignature& sig) {
 
 // Guesses of pass 1: tracking hints and header-carried signatures.
 std::vector<ContentDigestSpec> InitialSpecs(const std::vector<HeaderField>& fields) {
-  std::vector<ContentDigestSpec> specs = {kDefaultSpec};
+  std::vector<ContentDigestSpec> specs;
+  bool unhinted = false;  // a tracking header that says nothing: guess the default
   for (const auto& f : fields) {
     if (f.NameIs(kTrackingName)) {
       auto t = ParseTracking(f.value());
       if (t.ok() && t->digest) AddUnique(specs, ContentDigestSpec{t->canon.value_or(Canon::kRelaxed), *t->digest});
+      else unhinted = true;
     } else if (f.NameIs(kSignatureFieldName)) {
       auto sf = ParseSignatureField(f.value());
       if (!sf.ok()) continue;
@@ -63,6 +65,7 @@ std::vector<ContentDigestSpec> InitialSpecs(const std::vector<HeaderField>& fiel
       if (sig.ok()) AddUnique(specs, SpecOf(*sig));
     }
   }
+  if (unhinted) AddUnique(specs, kDefaultSpec);
   return specs;
 }
 
