@@ -30,9 +30,9 @@ total=0
 for t in message decoders carrier signature verify; do
   log="$build/fuzz_$t.log"
   ASAN_OPTIONS=detect_leaks=1 "$build/fuzz/fuzz_$t" -max_total_time="$seconds" -max_len=200000 -timeout=5 \
-    -rss_limit_mb=2048 "$corpus/$t" >"$log" 2>&1 || { echo "fuzz_$t FOUND A PROBLEM:"; tail -30 "$log"; exit 1; }
-  runs=$(grep -o 'stat::number_of_executed_units: [0-9]*' "$log" | awk '{print $2}')
-  [ -n "$runs" ] || runs=$(grep -Eo '^#[0-9]+' "$log" | tail -1 | tr -d '#')
+    -rss_limit_mb=2048 -print_final_stats=1 "$corpus/$t" >"$log" 2>&1 || { echo "fuzz_$t FOUND A PROBLEM:"; tail -30 "$log"; exit 1; }
+  runs=$(grep -o 'stat::number_of_executed_units: [0-9]*' "$log" | awk '{print $2}' || true)
+
   echo "fuzz_$t: ${runs:-?} executions, no crash"
   total=$((total + ${runs:-0}))
 done
