@@ -20,7 +20,8 @@
 
 namespace mtas {
 
-// The dotted OID of MTAS attribute `n` (1..10) under the spec's arc.
+// The dotted OID under which signers write MTAS attribute `n` (1..10);
+// see docs/protocol.md for why it is not the spec's UUID arc.
 std::string MtasOid(int n);
 
 struct ReceivedHash {

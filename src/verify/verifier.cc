@@ -263,9 +263,8 @@ class SignatureCheck {
     r.canon = *canon;
     if (sig.digest == DigestAlg::kSha1 && !options_.allow_sha1)
       return Outcome(r, SigResult::kPermError, "SHA-1 signatures are refused (allow them explicitly)");
-    if (!sig.attrs.carrier.empty() && sig.attrs.carrier != loc.carrier)
-      return Outcome(r, SigResult::kFail, "signed for the " + sig.attrs.carrier + " carrier, found in the " +
-                                              loc.carrier + " carrier");
+    if (sig.algorithm == KeyAlgorithm::kEd25519 && sig.digest != DigestAlg::kSha512)
+      return Outcome(r, SigResult::kPermError, "Ed25519 signatures must use SHA-512 (RFC 8419)");
 
     KeyLookup key;
     key.reason = "no key source configured";
@@ -289,6 +288,9 @@ class SignatureCheck {
     if (Status s = CheckSignatureValue(sig, key.key); !s.ok()) return Outcome(r, SigResult::kFail, s.message());
     if (sig.attrs.msgid != loc.msgid)
       return Outcome(r, SigResult::kFail, "signed msgid " + sig.attrs.msgid + " is not the carrier's " + loc.msgid);
+    if (!sig.attrs.carrier.empty() && sig.attrs.carrier != loc.carrier)
+      return Outcome(r, SigResult::kFail, "signed for the " + sig.attrs.carrier + " carrier, found in the " +
+                                              loc.carrier + " carrier");
 
     // The signature is genuine: now what changed since.
     CompareContent(loc, sig, r);
@@ -297,9 +299,8 @@ class SignatureCheck {
         return Outcome(r, SigResult::kFail, "From " + h.status + " since signing");
     bool headers_same = std::all_of(r.headers.begin(), r.headers.end(), [](auto& h) { return h.status == "same"; });
     if (r.content_intact && headers_same) {
-      if (!scan_.body.structure_error.empty() && r.parts.size() < sig.attrs.parts.size())
-        return Outcome(r, SigResult::kPermError, scan_.body.structure_error);
-      return Outcome(r, SigResult::kPass, "");
+      bool weak_rsa = key.key.algorithm() == KeyAlgorithm::kRsa && key.key.bits() < 2048;
+      return Outcome(r, SigResult::kPass, weak_rsa ? "RSA key under 2048 bits" : "");
     }
     if (!r.content_intact && !scan_.body.structure_error.empty())
       return Outcome(r, SigResult::kPermError, "content changed and " + scan_.body.structure_error);
