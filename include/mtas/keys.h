@@ -96,6 +96,7 @@ struct KeyRequest {
   std::string services;  // signed verificationServices
   SignerIdentity sid;
   std::vector<Certificate> embedded;  // certificates in the SignedData
+  int* lookup_budget = nullptr;       // network lookups this message may still make
 };
 
 struct KeyLookup {
@@ -112,6 +113,7 @@ struct KeyLookup {
   std::string method;  // "pinned", "pkix", later "domain:key:email", …
   std::string trust;   // "local", "pkix", "dnssec", "https", "weak"
   std::string reason;  // one line, for the report
+  std::vector<std::string> notes;  // services skipped (unsupported, budget)
 };
 
 class KeyResolver {

@@ -60,6 +60,7 @@ struct SignatureReport {
   std::optional<bool> received_intact;  // receivedHash check, when signed
   int64_t received_count = 0;
   uint64_t unsigned_trailing_bytes = 0;  // non-blank bytes after every entity
+  std::vector<std::string> notes;        // services skipped, header/attribute disagreements
 
   // For `mtas inspect`.
   std::string cms_der;
@@ -80,6 +81,7 @@ struct VerifyOptions {
   // Compute the change report even when no key was found (for `inspect`;
   // the result stays neutral).
   bool report_without_key = false;
+  int max_lookups_per_message = 8;  // network key lookups, all signatures together
 };
 
 class Verifier {

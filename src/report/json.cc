@@ -92,6 +92,7 @@ std::string SignatureJson(const SignatureReport& s) {
   o.Raw("received_intact", s.received_intact ? (*s.received_intact ? "true" : "false") : "null");
   o.Num("received_count", s.received_count);
   o.Num("unsigned_trailing_bytes", static_cast<long long>(s.unsigned_trailing_bytes));
+  o.Raw("notes", Array(s.notes, [](const std::string& n) { return JsonEscape(n); }));
   if (!s.wrapped.empty()) o.Str("wrapped", s.wrapped);
   if (!s.verification_info.empty()) o.Str("verification_info", s.verification_info);
   return o.Done();

@@ -111,6 +111,7 @@ std::string ReportText(const VerifyReport& report) {
       out += "  signed at " + std::string(buf) + "\n";
     }
     if (!s.reason.empty()) out += "  " + s.reason + "\n";
+    for (const auto& n : s.notes) out += "  note: " + n + "\n";
     for (const auto& h : s.headers)
       if (h.status != "same") {
         out += "  header " + h.name + ": " + h.status + "\n    signed: " + h.signed_value + "\n";

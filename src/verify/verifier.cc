@@ -234,8 +234,8 @@ std::string Summarize(const SignatureReport& r) {
 
 class SignatureCheck {
  public:
-  SignatureCheck(const VerifyOptions& options, const Scan& scan, const std::vector<Located>& all)
-      : options_(options), scan_(scan), all_(all) {}
+  SignatureCheck(const VerifyOptions& options, const Scan& scan, const std::vector<Located>& all, int* budget)
+      : options_(options), scan_(scan), all_(all), budget_(budget) {}
 
   // One flat sequence: each step either records the outcome and returns,
   // or passes to the next.
@@ -256,7 +256,11 @@ class SignatureCheck {
     r.signing_time = sig.signing_time;
     r.verification_info = sig.attrs.verification_info;
     r.wrapped = sig.attrs.wrapped;
-    if (!sig.attrs.services.empty()) r.services = sig.attrs.services;  // the signed copy wins
+    if (!sig.attrs.services.empty()) {  // the signed copy wins
+      if (!r.services.empty() && r.services != sig.attrs.services)
+        r.notes.push_back("the carrier's services \"" + r.services + "\" differ from the signed ones; using the signed");
+      r.services = sig.attrs.services;
+    }
     r.canonicalization = sig.attrs.canonicalization.empty() ? "relaxed" : sig.attrs.canonicalization;
     auto canon = ParseCanon(r.canonicalization);
     if (!canon.ok()) return Outcome(r, SigResult::kPermError, "unknown canonicalization " + r.canonicalization);
@@ -269,9 +273,10 @@ class SignatureCheck {
     KeyLookup key;
     key.reason = "no key source configured";
     if (options_.resolver)
-      key = options_.resolver->Resolve(KeyRequest{sig.attrs.signer, r.services, sig.sid, sig.certificates});
+      key = options_.resolver->Resolve(KeyRequest{sig.attrs.signer, r.services, sig.sid, sig.certificates, budget_});
     r.key_method = key.method;
     r.key_trust = key.trust;
+    r.notes.insert(r.notes.end(), key.notes.begin(), key.notes.end());
     switch (key.outcome) {
       case KeyLookup::Outcome::kFound:
         break;
@@ -335,6 +340,7 @@ class SignatureCheck {
   const VerifyOptions& options_;
   const Scan& scan_;
   const std::vector<Located>& all_;
+  int* budget_;  // network lookups left for this message
 };
 
 int Rank(SigResult r) {
@@ -426,7 +432,8 @@ Result<VerifyReport> Verifier::Verify(MessageSource& source) const {
     scan = std::move(again);
   }
 
-  SignatureCheck check(options_, *scan, located);
+  int budget = options_.max_lookups_per_message;
+  SignatureCheck check(options_, *scan, located, &budget);
   for (size_t i = 0; i < located.size(); ++i) report.signatures.push_back(check.Run(located[i], parsed[i]));
   for (const auto& s : report.signatures)
     if (Rank(s.result) > Rank(report.result)) report.result = s.result;

@@ -1,12 +1,14 @@
 #include "commands.h"
 
 #include <fcntl.h>
+#include <openssl/x509.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
+#include <filesystem>
 #include <fstream>
 #include <functional>
 #include <map>
@@ -14,6 +16,8 @@
 #include <optional>
 #include <set>
 
+#include "mtas/key_records.h"
+#include "mtas/key_service.h"
 #include "mtas/keys.h"
 #include "mtas/report.h"
 #include "mtas/sign.h"
@@ -183,7 +187,9 @@ int Keygen(const std::vector<std::string>& argv) {
   auto keys = GenerateKey(a.Get("algorithm"), a.Get("signer"), std::stoi(a.Get("days", "730")));
   if (!keys.ok()) return Error("keygen", keys.status().message(), kUsage);
   std::string base = a.Get("out") + "/" + selector;
-  ::mkdir(a.Get("out").c_str(), 0755);
+  std::error_code ec;
+  std::filesystem::create_directories(a.Get("out"), ec);
+  if (ec) return Error("keygen", a.Get("out") + ": " + ec.message());
   for (auto [path, data, mode] : {std::tuple{base + ".key.pem", keys->key_pem, 0600},
                                   std::tuple{base + ".crt.pem", keys->cert_pem, 0644},
                                   std::tuple{base + ".crt.der", keys->cert_der, 0644}}) {
@@ -191,6 +197,12 @@ int Keygen(const std::vector<std::string>& argv) {
     if (!st.ok()) return Error("keygen", st.message());
     std::printf("wrote %s\n", path.c_str());
   }
+  auto cert = Certificate::FromDer(keys->cert_der);
+  auto zone = cert.ok() ? ZoneRecords(a.Get("signer"), selector, *cert) : Result<std::string>(cert.status());
+  if (!zone.ok()) return Error("keygen", zone.status().message());
+  if (Status st = WriteFile(base + ".zone", *zone, 0644); !st.ok()) return Error("keygen", st.message());
+  std::printf("wrote %s.zone\nsign with: --signer %s --services \"%s\"\n", base.c_str(), a.Get("signer").c_str(),
+              ServicesFor(selector, PublicKey::Adopt(X509_get_pubkey(cert->get())).algorithm()).c_str());
   return 0;
 }
 
@@ -245,7 +257,32 @@ struct VerifySetup {
   VerifyOptions options;
 };
 
-// Builds the key sources from --key-file and --ca-file.
+// The network options every command that looks keys up shares.
+const std::set<std::string> kNetworkOptions = {"resolver", "trust-anchor", "timeout", "tls-ca-file", "connect-to"};
+
+Result<NetworkOptions> NetworkFrom(const Args& a) {
+  NetworkOptions net;
+  int timeout = 5000;
+  if (a.Has("timeout")) {
+    timeout = std::atoi(a.Get("timeout").c_str());
+    if (timeout <= 0 || timeout > 600000) return Status::InvalidArgument("--timeout wants milliseconds (1..600000)");
+  }
+  DnsOptions dns;
+  dns.server = a.Get("resolver");
+  dns.trust_anchor_file = a.Get("trust-anchor");
+  dns.timeout_ms = timeout;
+  auto client = DnsClient::Create(dns);
+  if (!client.ok()) return client.status();
+  net.dns = std::move(*client);
+  net.fetch.timeout_ms = timeout;
+  net.fetch.tls_ca_file = a.Get("tls-ca-file");
+  net.fetch.connect_to = a.All("connect-to");
+  return net;
+}
+
+// Builds the key sources: --key-file pins first, then the signer's
+// verification services over the network (unless --no-network), then
+// embedded certificates against --ca-file.
 Status SetupVerify(const Args& a, VerifySetup* setup) {
   setup->resolver = std::make_unique<ChainResolver>();
   auto pinned = std::make_unique<PinnedKeyResolver>();
@@ -255,6 +292,11 @@ Status SetupVerify(const Args& a, VerifySetup* setup) {
     MTAS_RETURN_IF_ERROR(pinned->Add(kf.substr(0, eq), kf.substr(eq + 1)));
   }
   if (!pinned->empty()) setup->resolver->Add(std::move(pinned));
+  if (!a.Has("no-network")) {
+    auto net = NetworkFrom(a);
+    if (!net.ok()) return net.status();
+    setup->resolver->Add(std::make_unique<ServiceKeyResolver>(std::move(*net)));
+  }
   if (a.Has("ca-file")) {
     auto pkix = PkixResolver::FromCaFile(a.Get("ca-file"));
     if (!pkix.ok()) return pkix.status();
@@ -268,7 +310,9 @@ Status SetupVerify(const Args& a, VerifySetup* setup) {
 }  // namespace
 
 int Verify(const std::vector<std::string>& argv) {
-  Args a(argv, {"json", "allow-sha1"}, {"key-file", "ca-file", "add-header"});
+  std::set<std::string> options = {"key-file", "ca-file", "add-header"};
+  options.insert(kNetworkOptions.begin(), kNetworkOptions.end());
+  Args a(argv, {"json", "allow-sha1", "no-network"}, options);
   if (!a.ok()) return Usage("verify", a.error());
   if (a.positional().size() > 1) return Usage("verify", "one INPUT at most");
   VerifySetup setup;
@@ -348,6 +392,50 @@ int Inspect(const std::vector<std::string>& argv) {
   }
   if (!st.ok()) return Error("inspect", st.message());
   return 0;
+}
+
+int DnsRecord(const std::vector<std::string>& argv) {
+  std::set<std::string> options = {"signer", "services", "key-file", "selector", "cert"};
+  options.insert(kNetworkOptions.begin(), kNetworkOptions.end());
+  Args a(argv, {"check"}, options);
+  if (!a.ok()) return Usage("dns-record", a.error());
+  if (!a.Has("signer")) return Usage("dns-record", "--signer is required");
+  if (!a.Has("check")) {  // print the records for an existing certificate
+    if (!a.Has("cert") || !a.Has("selector")) return Usage("dns-record", "without --check: --cert and --selector");
+    auto cert = Certificate::FromFile(a.Get("cert"));
+    if (!cert.ok()) return Error("dns-record", cert.status().message(), kUsage);
+    auto zone = ZoneRecords(a.Get("signer"), a.Get("selector"), *cert);
+    if (!zone.ok()) return Error("dns-record", zone.status().message());
+    std::fputs(zone->c_str(), stdout);
+    return 0;
+  }
+  if (!a.Has("services") || !a.Has("key-file")) return Usage("dns-record", "--check needs --services and --key-file");
+  PublicKey want;
+  Certificate want_cert;
+  if (Status st = LoadPublicKeyFile(a.Get("key-file"), &want, &want_cert); !st.ok())
+    return Error("dns-record", st.message(), kUsage);
+  auto services = ParseServices(a.Get("services"));
+  if (!services.ok()) return Error("dns-record", services.status().message(), kUsage);
+  auto net = NetworkFrom(a);
+  if (!net.ok()) return Error("dns-record", net.status().message(), kUsage);
+  ServiceKeyResolver resolver(std::move(*net));
+  int bad = 0;
+  for (const auto& service : *services) {
+    std::string target;
+    FetchedKeys f = resolver.FetchService(service, a.Get("signer"), &target);
+    std::string verdict;
+    if (f.outcome == KeyLookup::Outcome::kFound) {
+      bool match = false;
+      for (const auto& c : f.candidates) match |= c.first.SpkiDer() == want.SpkiDer();
+      verdict = match ? "ok: the published key matches (" + f.trust + ")" : "MISMATCH: a different key is published";
+      bad += match ? 0 : 1;
+    } else {
+      verdict = "FAILED: " + f.reason;
+      ++bad;
+    }
+    std::printf("%-22s %-50s %s\n", service.method.c_str(), target.c_str(), verdict.c_str());
+  }
+  return bad == 0 ? 0 : 1;
 }
 
 }  // namespace mtas::cli

@@ -13,5 +13,6 @@ int Keygen(const std::vector<std::string>& args);
 int Sign(const std::vector<std::string>& args);
 int Verify(const std::vector<std::string>& args);
 int Inspect(const std::vector<std::string>& args);
+int DnsRecord(const std::vector<std::string>& args);
 
 }  // namespace mtas::cli

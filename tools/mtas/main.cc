@@ -16,7 +16,12 @@ constexpr const char* kUsageText =
     "          [--digest sha256|sha384|sha512|sha1] [--allow-sha1] [--headers From,To,...]\n"
     "          [--verification-info TEXT] [INPUT [OUTPUT]]\n"
     "  verify  [--key-file FQDN=PATH]... [--ca-file CA.pem] [--allow-sha1] [--json]\n"
-    "          [--add-header AUTHSERV-ID] [INPUT]\n"
+    "          [--add-header AUTHSERV-ID] [--no-network] [NETWORK] [INPUT]\n"
+    "  dns-record --check --signer FQDN --services \"...\" --key-file KEY|CERT [NETWORK]\n"
+    "  dns-record --signer FQDN --selector LABEL --cert CERT.pem    (print zone records)\n"
+    "\n"
+    "  NETWORK: [--resolver HOST[:PORT]] [--trust-anchor FILE] [--timeout MS]\n"
+    "           [--tls-ca-file CA.pem] [--connect-to HOST:PORT:HOST2:PORT2]...\n"
     "  inspect [--json] INPUT | --cms N INPUT | --content N INPUT\n"
     "\n"
     "verify exit status: 0 pass, 1 fail, 2 no signature, 3 temperror, 4 permerror,\n"
@@ -35,6 +40,7 @@ int main(int argc, char** argv) {
   if (cmd == "sign") return mtas::cli::Sign(args);
   if (cmd == "verify") return mtas::cli::Verify(args);
   if (cmd == "inspect") return mtas::cli::Inspect(args);
+  if (cmd == "dns-record") return mtas::cli::DnsRecord(args);
   if (cmd == "-h" || cmd == "--help" || cmd == "help") {
     std::fputs(kUsageText, stdout);
     return 0;

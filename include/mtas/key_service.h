@@ -1,0 +1,73 @@
+// Finding keys through the signer's verification services (spec §4): one
+// KeyMethod class per method, registered in DefaultKeyMethods(), a cache by
+// TTL, and the ServiceKeyResolver that tries the signed service list in order.
+#pragma once
+
+#include <chrono>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "mtas/dns.h"
+#include "mtas/fetch.h"
+#include "mtas/keys.h"
+#include "mtas/services.h"
+
+namespace mtas {
+
+// What one method found at one target.
+struct FetchedKeys {
+  KeyLookup::Outcome outcome = KeyLookup::Outcome::kNoKey;
+  std::vector<std::pair<PublicKey, Certificate>> candidates;  // cert may be empty
+  std::string trust;   // dnssec | https | weak
+  std::string reason;  // one line
+  uint32_t ttl = 0;    // seconds, for the cache (0: the method's default)
+};
+
+class KeyMethod {
+ public:
+  virtual ~KeyMethod() = default;
+  virtual std::string_view name() const = 0;
+  // What it fetches for this entry ("KEY sel._certs.example.com", a URL):
+  // the cache key, and what reports name.
+  virtual Result<std::string> Target(const Service& service, const std::string& signer) const = 0;
+  virtual FetchedKeys Fetch(const std::string& target) = 0;
+};
+
+struct NetworkOptions {
+  std::shared_ptr<DnsClient> dns;  // nullptr: DNS methods report neutral
+  FetchOptions fetch;
+  size_t max_lookups_per_message = 8;
+};
+
+// The methods this build implements (the one place to register a new one).
+std::vector<std::unique_ptr<KeyMethod>> DefaultKeyMethods(const NetworkOptions& options);
+
+// Results by target with expiry; thread-safe.
+class KeyCache {
+ public:
+  using Clock = std::chrono::steady_clock;
+  bool Get(const std::string& key, FetchedKeys* out);
+  void Put(const std::string& key, const FetchedKeys& value);
+
+ private:
+  std::mutex mu_;
+  std::map<std::string, std::pair<Clock::time_point, FetchedKeys>> entries_;
+};
+
+class ServiceKeyResolver final : public KeyResolver {
+ public:
+  explicit ServiceKeyResolver(NetworkOptions options);
+  KeyLookup Resolve(const KeyRequest& request) override;
+  // Fetches what one service entry publishes (for `mtas dns-record --check`).
+  FetchedKeys FetchService(const Service& service, const std::string& signer, std::string* target);
+
+ private:
+  NetworkOptions options_;
+  std::map<std::string, std::unique_ptr<KeyMethod>, std::less<>> methods_;
+  KeyCache cache_;
+};
+
+}  // namespace mtas

@@ -1,0 +1,186 @@
+// The key methods of spec §4, one class each.
+#include <openssl/x509v3.h>
+
+#include "mtas/canon.h"
+#include "mtas/key_records.h"
+#include "mtas/key_service.h"
+
+namespace mtas {
+namespace {
+
+using Outcome = KeyLookup::Outcome;
+
+FetchedKeys Fail(Outcome o, std::string reason) {
+  FetchedKeys f;
+  f.outcome = o;
+  f.reason = std::move(reason);
+  return f;
+}
+
+// Common handling of a DNS answer; `parse` turns one RDATA into a candidate.
+template <typename Parse>
+FetchedKeys FromDns(DnsClient* dns, const std::string& name, int type, const char* what, Parse&& parse) {
+  if (!dns) return Fail(Outcome::kNoKey, "DNS lookups are disabled");
+  DnsAnswer a = dns->Query(name, type);
+  switch (a.outcome) {
+    case DnsAnswer::Outcome::kOk:
+      break;
+    case DnsAnswer::Outcome::kNxDomain:
+      return Fail(Outcome::kNoKey, name + ": no such name");
+    case DnsAnswer::Outcome::kNoData:
+      return Fail(Outcome::kNoKey, name + ": no " + what + " record");
+    case DnsAnswer::Outcome::kBogus:
+      return Fail(Outcome::kRejected, name + ": DNSSEC validation failed (" + a.why + ")");
+    case DnsAnswer::Outcome::kTimeout:
+    case DnsAnswer::Outcome::kServFail:
+      return Fail(Outcome::kTemporary, name + ": " + (a.why.empty() ? "DNS failure" : a.why));
+  }
+  FetchedKeys f;
+  f.ttl = a.ttl;
+  f.trust = a.secure ? "dnssec" : "weak";
+  std::string last_error;
+  bool malformed = false;
+  for (const auto& rdata : a.rdata) {
+    Status st = parse(rdata, &f);
+    if (!st.ok()) {
+      last_error = st.message();
+      malformed |= st.code() == Status::Code::kMalformed;
+    }
+  }
+  if (!f.candidates.empty()) {
+    f.outcome = Outcome::kFound;
+    f.reason = name + ": " + std::to_string(f.candidates.size()) + " " + what + " record(s)" +
+               (a.secure ? ", DNSSEC-validated" : "");
+  } else {
+    f.outcome = malformed ? Outcome::kMalformed : Outcome::kNoKey;
+    f.reason = name + ": no usable " + what + " record (" + last_error + ")";
+  }
+  return f;
+}
+
+class DnsKeyMethod final : public KeyMethod {
+ public:
+  explicit DnsKeyMethod(std::shared_ptr<DnsClient> dns) : dns_(std::move(dns)) {}
+  std::string_view name() const override { return "domain:key:email"; }
+  Result<std::string> Target(const Service& s, const std::string& signer) const override {
+    return ResolveName(s.args[0], signer);
+  }
+  FetchedKeys Fetch(const std::string& target) override {
+    return FromDns(dns_.get(), target, kDnsTypeKey, "KEY", [](const std::string& rdata, FetchedKeys* f) {
+      auto key = ParseKeyRecord(rdata);
+      if (key.ok()) f->candidates.emplace_back(*key, Certificate());
+      return key.ok() ? Status::Ok() : key.status();
+    });
+  }
+
+ private:
+  std::shared_ptr<DnsClient> dns_;
+};
+
+class DnsCertMethod final : public KeyMethod {
+ public:
+  explicit DnsCertMethod(std::shared_ptr<DnsClient> dns) : dns_(std::move(dns)) {}
+  std::string_view name() const override { return "domain:cert:pkix"; }
+  Result<std::string> Target(const Service& s, const std::string& signer) const override {
+    return ResolveName(s.args[0], signer);
+  }
+  FetchedKeys Fetch(const std::string& target) override {
+    return FromDns(dns_.get(), target, kDnsTypeCert, "CERT", [](const std::string& rdata, FetchedKeys* f) {
+      auto cert = ParseCertRecord(rdata);
+      if (cert.ok()) f->candidates.emplace_back(PublicKey::Adopt(X509_get_pubkey(cert->get())), *cert);
+      return cert.ok() ? Status::Ok() : cert.status();
+    });
+  }
+
+ private:
+  std::shared_ptr<DnsClient> dns_;
+};
+
+class DnsTxtMethod final : public KeyMethod {
+ public:
+  explicit DnsTxtMethod(std::shared_ptr<DnsClient> dns) : dns_(std::move(dns)) {}
+  std::string_view name() const override { return "domain:txt:dk"; }
+  Result<std::string> Target(const Service& s, const std::string& signer) const override {
+    return ResolveName(s.args[0], signer);
+  }
+  FetchedKeys Fetch(const std::string& target) override {
+    return FromDns(dns_.get(), target, kDnsTypeTxt, "DKIM key TXT", [](const std::string& rdata, FetchedKeys* f) {
+      auto text = TxtRecordText(rdata);
+      if (!text.ok()) return text.status();
+      if (text->find("p=") == std::string::npos) return Status::NotFound("TXT record is not a key record");
+      auto key = ParseDkimKey(*text);
+      if (key.ok()) f->candidates.emplace_back(*key, Certificate());
+      return key.ok() ? Status::Ok() : key.status();
+    });
+  }
+
+ private:
+  std::shared_ptr<DnsClient> dns_;
+};
+
+// http|https|ftp|tftp:download:der DIR FILE -> <scheme>://<signer>/DIR/FILE,
+// or one absolute URL of the same scheme.
+class DownloadMethod final : public KeyMethod {
+ public:
+  DownloadMethod(std::string scheme, FetchOptions options)
+      : scheme_(std::move(scheme)), name_(scheme_ + ":download:der"), options_(std::move(options)) {}
+  std::string_view name() const override { return name_; }
+  Result<std::string> Target(const Service& s, const std::string& signer) const override {
+    if (s.args.size() == 1 && s.args[0].find("://") != std::string::npos) {
+      if (s.args[0].rfind(scheme_ + "://", 0) != 0)
+        return Status::Malformed(name_ + " with a URL of another scheme: " + s.args[0]);
+      return s.args[0];
+    }
+    std::string path;
+    for (const auto& a : s.args) {
+      std::string part = a;
+      while (!part.empty() && part.front() == '/') part.erase(part.begin());
+      while (!part.empty() && part.back() == '/') part.pop_back();
+      if (part.find("..") != std::string::npos) return Status::Malformed(name_ + ": '..' in a path");
+      path += "/" + part;
+    }
+    return scheme_ + "://" + signer + path;
+  }
+  FetchedKeys Fetch(const std::string& url) override {
+    FetchResult r = mtas::Fetch(url, options_);
+    switch (r.outcome) {
+      case FetchResult::Outcome::kOk:
+        break;
+      case FetchResult::Outcome::kNotFound:
+        return Fail(Outcome::kNoKey, r.why);
+      case FetchResult::Outcome::kTooLarge:
+        return Fail(Outcome::kMalformed, r.why);
+      case FetchResult::Outcome::kRefused:
+        return Fail(Outcome::kRejected, r.why);
+      case FetchResult::Outcome::kTemporary:
+        return Fail(Outcome::kTemporary, r.why);
+    }
+    auto cert = Certificate::FromDer(r.body);
+    if (!cert.ok()) return Fail(Outcome::kMalformed, url + ": not a DER certificate");
+    FetchedKeys f;
+    f.outcome = Outcome::kFound;
+    f.trust = scheme_ == "https" ? "https" : "weak";
+    f.reason = url + ": certificate downloaded";
+    f.candidates.emplace_back(PublicKey::Adopt(X509_get_pubkey(cert->get())), *cert);
+    return f;
+  }
+
+ private:
+  std::string scheme_;
+  std::string name_;
+  FetchOptions options_;
+};
+
+}  // namespace
+
+std::vector<std::unique_ptr<KeyMethod>> DefaultKeyMethods(const NetworkOptions& options) {
+  std::vector<std::unique_ptr<KeyMethod>> m;
+  for (const char* scheme : {"http", "https", "ftp", "tftp"})
+    m.push_back(std::make_unique<DownloadMethod>(scheme, options.fetch));
+  m.push_back(std::make_unique<DnsKeyMethod>(options.dns));
+  m.push_back(std::make_unique<DnsCertMethod>(options.dns));
+  m.push_back(std::make_unique<DnsTxtMethod>(options.dns));
+  return m;
+}
+
+}  // namespace mtas

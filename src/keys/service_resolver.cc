@@ -1,0 +1,145 @@
+// ServiceKeyResolver: the signed service list tried in order (spec §4),
+// first key that matches the signature wins, results cached by TTL, and a
+// per-message budget on lookups.
+#include <openssl/x509v3.h>
+
+#include "mtas/key_service.h"
+
+namespace mtas {
+namespace {
+
+using Outcome = KeyLookup::Outcome;
+
+constexpr uint32_t kMinTtl = 60, kMaxTtl = 86400, kDefaultTtl = 3600, kNegativeTtl = 60;
+
+int Severity(Outcome o) {
+  switch (o) {
+    case Outcome::kRejected:
+      return 4;
+    case Outcome::kTemporary:
+      return 3;
+    case Outcome::kMalformed:
+      return 2;
+    case Outcome::kNoKey:
+      return 1;
+    default:
+      return 0;
+  }
+}
+
+}  // namespace
+
+bool KeyCache::Get(const std::string& key, FetchedKeys* out) {
+  std::lock_guard<std::mutex> lock(mu_);
+  auto it = entries_.find(key);
+  if (it == entries_.end()) return false;
+  if (Clock::now() >= it->second.first) {
+    entries_.erase(it);
+    return false;
+  }
+  *out = it->second.second;
+  return true;
+}
+
+void KeyCache::Put(const std::string& key, const FetchedKeys& value) {
+  uint32_t ttl;
+  switch (value.outcome) {
+    case Outcome::kFound:
+      ttl = value.ttl ? std::min(std::max(value.ttl, kMinTtl), kMaxTtl) : kDefaultTtl;
+      break;
+    case Outcome::kNoKey:
+    case Outcome::kMalformed:
+      ttl = kNegativeTtl;
+      break;
+    default:
+      return;  // temporary failures and rejections are asked again
+  }
+  std::lock_guard<std::mutex> lock(mu_);
+  if (entries_.size() > 10000) entries_.clear();  // bounded; a flush costs only lookups
+  entries_[key] = {Clock::now() + std::chrono::seconds(ttl), value};
+}
+
+ServiceKeyResolver::ServiceKeyResolver(NetworkOptions options) : options_(std::move(options)) {
+  for (auto& m : DefaultKeyMethods(options_)) {
+    std::string name(m->name());
+    methods_.emplace(std::move(name), std::move(m));
+  }
+}
+
+FetchedKeys ServiceKeyResolver::FetchService(const Service& service, const std::string& signer, std::string* target) {
+  auto it = methods_.find(service.method);
+  if (it == methods_.end()) {
+    FetchedKeys f;
+    f.reason = service.method + ": " + (service.known ? "unsupported" : "unknown method");
+    return f;
+  }
+  auto t = it->second->Target(service, signer);
+  if (!t.ok()) {
+    FetchedKeys f;
+    f.outcome = Outcome::kMalformed;
+    f.reason = t.status().message();
+    return f;
+  }
+  *target = *t;
+  std::string cache_key = service.method + " " + *t;
+  FetchedKeys f;
+  if (cache_.Get(cache_key, &f)) return f;
+  f = it->second->Fetch(*t);
+  cache_.Put(cache_key, f);
+  return f;
+}
+
+KeyLookup ServiceKeyResolver::Resolve(const KeyRequest& request) {
+  KeyLookup worst;
+  worst.reason = "no verification service named";
+  if (request.services.empty()) return worst;
+  auto services = ParseServices(request.services);
+  if (!services.ok()) {
+    worst.outcome = Outcome::kMalformed;
+    worst.reason = "verification services: " + services.status().message();
+    return worst;
+  }
+  std::vector<std::string> skipped;
+  for (const Service& service : *services) {
+    if (!methods_.count(service.method)) {
+      skipped.push_back(service.method + (service.known ? " unsupported" : " unknown"));
+      continue;
+    }
+    if (request.lookup_budget && *request.lookup_budget <= 0) {
+      skipped.push_back(service.method + " skipped: lookup budget of the message spent");
+      continue;
+    }
+    if (request.lookup_budget) --*request.lookup_budget;
+    std::string target;
+    FetchedKeys f = FetchService(service, request.signer, &target);
+    KeyLookup l;
+    l.method = service.method;
+    l.trust = f.trust;
+    l.outcome = f.outcome;
+    l.reason = f.reason;
+    if (f.outcome == Outcome::kFound) {
+      bool any_for_signer = false;
+      for (const auto& [key, cert] : f.candidates) {
+        if (cert && X509_check_host(cert.get(), request.signer.c_str(), request.signer.size(), 0, nullptr) != 1)
+          continue;
+        any_for_signer = true;
+        bool match = cert ? request.sid.Matches(cert) || (!request.sid.key_id.empty() && request.sid.Matches(key))
+                          : request.sid.Matches(key);
+        if (!match) continue;
+        l.key = key;
+        l.cert = cert;
+        l.notes = skipped;
+        return l;
+      }
+      l.outcome = Outcome::kRejected;
+      l.reason = any_for_signer ? target + ": the published key is not the key that signed"
+                                : target + ": certificate is not issued for " + request.signer;
+    }
+    if (Severity(l.outcome) >= Severity(worst.outcome)) worst = std::move(l);
+  }
+  worst.notes = skipped;
+  if (worst.method.empty() && !skipped.empty()) worst.reason = "no supported verification service";
+  return worst;
+}
+
+}  // namespace mtas

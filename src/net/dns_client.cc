@@ -1,0 +1,126 @@
+// DnsClient on libunbound. Each query runs asynchronously and is cancelled
+// at the deadline, so a stalled server costs at most the timeout.
+#include <poll.h>
+#include <unbound.h>
+
+#include <chrono>
+#include <cstring>
+
+#include "mtas/dns.h"
+
+namespace mtas {
+namespace {
+
+struct UbCtxFree {
+  void operator()(ub_ctx* c) const { ub_ctx_delete(c); }
+};
+
+struct Pending {
+  bool done = false;
+  int err = 0;
+  ub_result* result = nullptr;
+};
+
+void OnResult(void* arg, int err, ub_result* result) {
+  auto* p = static_cast<Pending*>(arg);
+  p->done = true;
+  p->err = err;
+  p->result = result;
+}
+
+class UnboundClient final : public DnsClient {
+ public:
+  UnboundClient(ub_ctx* ctx, int timeout_ms, bool validating)
+      : ctx_(ctx), timeout_ms_(timeout_ms), validating_(validating) {}
+  ~UnboundClient() override = default;
+
+  bool validating() const override { return validating_; }
+
+  DnsAnswer Query(const std::string& name, int type) override {
+    DnsAnswer answer;
+    Pending pending;
+    int id = 0;
+    if (int rc = ub_resolve_async(ctx_.get(), name.c_str(), type, 1 /* IN */, &pending, OnResult, &id); rc != 0) {
+      answer.why = ub_strerror(rc);
+      return answer;
+    }
+    auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms_);
+    while (!pending.done) {
+      auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+      if (left.count() <= 0) {
+        ub_cancel(ctx_.get(), id);
+        answer.outcome = DnsAnswer::Outcome::kTimeout;
+        answer.why = "no answer for " + name + " within " + std::to_string(timeout_ms_) + " ms";
+        return answer;
+      }
+      pollfd pfd{ub_fd(ctx_.get()), POLLIN, 0};
+      if (poll(&pfd, 1, static_cast<int>(left.count())) > 0) ub_process(ctx_.get());
+    }
+    std::unique_ptr<ub_result, void (*)(ub_result*)> result(pending.result, ub_resolve_free);
+    if (pending.err != 0 || !result) {
+      answer.why = ub_strerror(pending.err);
+      return answer;
+    }
+    answer.secure = result->secure;
+    answer.ttl = result->ttl > 0 ? static_cast<uint32_t>(result->ttl) : 0;
+    if (result->bogus) {
+      answer.outcome = DnsAnswer::Outcome::kBogus;
+      answer.why = result->why_bogus ? result->why_bogus : "DNSSEC validation failed";
+      return answer;
+    }
+    if (result->rcode == 3 /* NXDOMAIN */ || result->nxdomain) {
+      answer.outcome = DnsAnswer::Outcome::kNxDomain;
+      return answer;
+    }
+    if (result->rcode != 0) {
+      answer.outcome = DnsAnswer::Outcome::kServFail;
+      answer.why = "DNS rcode " + std::to_string(result->rcode) + " for " + name;
+      return answer;
+    }
+    if (!result->havedata) {
+      answer.outcome = DnsAnswer::Outcome::kNoData;
+      return answer;
+    }
+    for (int i = 0; result->data[i]; ++i) answer.rdata.emplace_back(result->data[i], static_cast<size_t>(result->len[i]));
+    answer.outcome = DnsAnswer::Outcome::kOk;
+    return answer;
+  }
+
+ private:
+  std::unique_ptr<ub_ctx, UbCtxFree> ctx_;
+  int timeout_ms_;
+  bool validating_;
+};
+
+}  // namespace
+
+Result<std::unique_ptr<DnsClient>> DnsClient::Create(const DnsOptions& options) {
+  std::unique_ptr<ub_ctx, UbCtxFree> ctx(ub_ctx_create());
+  if (!ctx) return Status::IoError("cannot create a DNS resolver context");
+  ub_ctx_async(ctx.get(), 1);  // background work in a thread, not a forked process
+  if (options.server.empty()) {
+    if (int rc = ub_ctx_resolvconf(ctx.get(), nullptr); rc != 0)
+      return Status::IoError(std::string("reading resolv.conf: ") + ub_strerror(rc));
+  } else {
+    std::string server = options.server;
+    size_t colon = server.rfind(':');
+    if (colon != std::string::npos && server.find(':') == colon) server[colon] = '@';  // HOST:PORT -> HOST@PORT
+    ub_ctx_set_option(ctx.get(), "do-not-query-localhost:", "no");
+    if (int rc = ub_ctx_set_fwd(ctx.get(), server.c_str()); rc != 0)
+      return Status::InvalidArgument("resolver '" + options.server + "': " + ub_strerror(rc));
+  }
+  bool validating = !options.trust_anchor_file.empty();
+  if (validating) {
+    if (int rc = ub_ctx_add_ta_file(ctx.get(), options.trust_anchor_file.c_str()); rc != 0)
+      return Status::InvalidArgument("trust anchor " + options.trust_anchor_file + ": " + ub_strerror(rc));
+  }
+  // unbound answers the special-use name test. (RFC 6761) itself; with an
+  // explicit server, ask that server instead (test zones live there). This
+  // finalizes the context, so it comes last.
+  if (!options.server.empty()) ub_ctx_zone_remove(ctx.get(), "test.");
+  std::unique_ptr<DnsClient> client =
+      std::make_unique<UnboundClient>(ctx.release(), options.timeout_ms > 0 ? options.timeout_ms : 5000, validating);
+  return client;
+}
+
+}  // namespace mtas

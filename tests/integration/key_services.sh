@@ -1,0 +1,207 @@
+#!/usr/bin/env bash
+# Key services against real servers on 127.0.0.1 (spec §4): nsd serving
+# KEY, CERT and TXT records made by `mtas keygen` (plain, DNSSEC-signed and a
+# bogus copy), an HTTP(S) server, pyftpdlib and tftpd-hpa. Every server
+# starts on an ephemeral port and stops when the test ends.
+#   key_services.sh MTAS SOURCE_DIR
+set -uo pipefail
+mtas="$1"; root="$2"
+for tool in nsd ldns-keygen ldns-signzone in.tftpd openssl; do
+  command -v "$tool" >/dev/null || { echo "missing $tool (scripts/deps.sh installs it)"; exit 1; }
+done
+/usr/bin/python3 -c "import pyftpdlib" 2>/dev/null || { echo "missing python3-pyftpdlib"; exit 1; }
+work=$(mktemp -d)
+pids=()
+cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null; done; wait 2>/dev/null; rm -rf "$work"; }
+trap cleanup EXIT
+fails=0
+fail() { echo "FAIL: $*"; fails=$((fails + 1)); }
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+msg="$root/examples/messages/mixed-attachment.eml"
+
+# ---- keys and zones -------------------------------------------------------
+keygen() {  # alg signer selector
+  "$mtas" keygen --algorithm "$1" --signer "$2" --selector "$3" --out "$work/keys/$2" >/dev/null
+}
+keygen ed25519 ed.example.test s1
+keygen ecdsa-p256 ec.example.test s1
+keygen rsa2048 rsa.example.test s1
+keygen ed25519 wrong.example.test s1      # signs with this key ...
+keygen ed25519 other.example.test s1      # ... but publishes this one
+keygen ed25519 garbage.example.test s1
+keygen ed25519 ed.secure.test s1
+keygen ed25519 ed.bogus.test s1
+
+soa() { printf '$TTL 300\n%s IN SOA ns.%s hostmaster.%s 1 3600 600 86400 300\n%s IN NS ns.%s\nns.%s IN A 127.0.0.1\n' "$1" "$1" "$1" "$1" "$1" "$1"; }
+{
+  soa example.test.
+  for s in ed ec rsa garbage; do cat "$work/keys/$s.example.test/s1.zone"; done
+  sed 's/other\.example\.test/wrong.example.test/g' "$work/keys/other.example.test/s1.zone"
+} >"$work/example.test.zone"
+# garbage: a KEY record whose Ed25519 key is 5 octets long
+sed -i '/^s1._certs.garbage.example.test. 3600 IN KEY/,/)/d' "$work/example.test.zone"
+echo 's1._certs.garbage.example.test. 3600 IN KEY 512 2 15 AAECAwQ=' >>"$work/example.test.zone"
+
+( cd "$work" &&
+  { soa secure.test.; cat keys/ed.secure.test/s1.zone; } >secure.test.zone &&
+  { soa bogus.test.; cat keys/ed.bogus.test/s1.zone; } >bogus.test.zone &&
+  ksk=$(ldns-keygen -a ECDSAP256SHA256 -k secure.test) && ldns-signzone -n secure.test.zone "$ksk" >/dev/null &&
+  cp "$ksk.key" ta-secure.key &&
+  ksk2=$(ldns-keygen -a ECDSAP256SHA256 -k bogus.test) && ldns-signzone -n bogus.test.zone "$ksk2" >/dev/null &&
+  cat "$ksk.key" "$ksk2.key" >ta.key ) || { echo "zone signing failed"; exit 1; }
+# bogus: after signing, the Ed25519 KEY record is replaced by another key
+other=$(grep -A1 "IN KEY" "$work/keys/ed.example.test/s1.zone" | tr -d '\n' | sed 's/.*IN KEY 512 2 15 (\s*//; s/\s*).*//')
+python3 - "$work/bogus.test.zone.signed" "$other" <<'PY'
+import re, sys
+path, key = sys.argv[1], sys.argv[2].strip()
+text = open(path).read()
+text, n = re.subn(r"(s1\._certs\.ed\.bogus\.test\.\s+\d+\s+IN\s+KEY\s+512 2 15 )\S+", lambda m: m.group(1) + key, text)
+assert n == 1, "KEY record not found in signed zone"
+open(path, "w").write(text)
+PY
+
+dns_port=$(free_port)
+cat >"$work/nsd.conf" <<EOF
+server:
+  ip-address: 127.0.0.1@$dns_port
+  port: $dns_port
+  username: ""
+  database: ""
+  zonelistfile: "$work/zone.list"
+  xfrdfile: "$work/xfrd.state"
+  pidfile: "$work/nsd.pid"
+  logfile: "$work/nsd.log"
+  zonesdir: "$work"
+  verbosity: 1
+remote-control:
+  control-enable: no
+zone:
+  name: example.test
+  zonefile: example.test.zone
+zone:
+  name: secure.test
+  zonefile: secure.test.zone.signed
+zone:
+  name: bogus.test
+  zonefile: bogus.test.zone.signed
+EOF
+nsd -d -c "$work/nsd.conf" >"$work/nsd.out" 2>&1 &
+pids+=($!)
+
+# ---- download servers -----------------------------------------------------
+mkdir -p "$work/www/_certs" "$work/tftp" "$work/ca"
+for s in ed.example.test rsa.example.test; do cp "$work/keys/$s/s1.crt.der" "$work/www/_certs/$s.der"; done
+cp "$work/keys/ed.example.test/s1.crt.der" "$work/tftp/ed.der"
+cp "$work/keys/other.example.test/s1.crt.der" "$work/www/_certs/wrong-san.der"
+chmod -R a+rX "$work/tftp"
+# A test CA and a server certificate for the signer names the downloads use.
+openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout "$work/ca/ca.key" -out "$work/ca/ca.pem" \
+  -days 2 -subj "/CN=mtas test CA" 2>/dev/null
+openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout "$work/ca/srv.key" -out "$work/ca/srv.csr" \
+  -subj "/CN=ed.example.test" 2>/dev/null
+printf 'subjectAltName=DNS:ed.example.test,DNS:rsa.example.test\n' >"$work/ca/ext"
+openssl x509 -req -in "$work/ca/srv.csr" -CA "$work/ca/ca.pem" -CAkey "$work/ca/ca.key" -CAcreateserial \
+  -out "$work/ca/srv.pem" -days 2 -extfile "$work/ca/ext" 2>/dev/null
+python3 "$root/tests/integration/servers.py" --root "$work/www" --ports "$work/ports" \
+  --cert "$work/ca/srv.pem" --key "$work/ca/srv.key" &
+pids+=($!)
+ftp_port=$(free_port)
+/usr/bin/python3 -m pyftpdlib -i 127.0.0.1 -p "$ftp_port" -d "$work/www" >"$work/ftp.log" 2>&1 &
+pids+=($!)
+tftp_port=$(free_port)
+in.tftpd -L -s -a "127.0.0.1:$tftp_port" "$work/tftp" >"$work/tftp.log" 2>&1 &
+pids+=($!)
+for _ in $(seq 50); do [ -f "$work/ports" ] && grep -q "zone example.test" "$work/nsd.log" 2>/dev/null && break; sleep 0.1; done
+[ -f "$work/ports" ] || { echo "test servers did not start"; exit 1; }
+. <(sed 's/^/port_/' "$work/ports")
+sleep 0.5
+
+# ---- the checks -------------------------------------------------------------
+net=(--resolver "127.0.0.1:$dns_port" --timeout 3000)
+last_ms=0
+# check NAME SIGNER SERVICES WANT_RESULT WANT_METHOD WANT_TRUST [-- extra verify options]
+check() {
+  local name="$1" signer="$2" services="$3" want="$4" method="${5:-}" trust="${6:-}"
+  shift 6 2>/dev/null || shift $#
+  [ "${1:-}" = "--" ] && shift
+  local keydir="$work/keys/$signer"
+  "$mtas" sign --key "$keydir/s1.key.pem" --signer "$signer" --services "$services" "$msg" "$work/signed.eml" ||
+    { fail "$name: signing"; return; }
+  local start
+  start=$(date +%s%N)
+  "$mtas" verify "${net[@]}" --json "$@" "$work/signed.eml" >"$work/r.json" 2>"$work/err"
+  last_ms=$(( ($(date +%s%N) - start) / 1000000 ))
+  if python3 - "$work/r.json" "$want" "$method" "$trust" <<'PY'; then
+import json, sys
+r = json.load(open(sys.argv[1]))["signatures"][0]
+want, method, trust = sys.argv[2:5]
+assert r["result"] == want, f"result {r['result']} ({r['reason']}), want {want}"
+assert not method or r["key_method"] == method, f"method {r['key_method']}, want {method}"
+assert not trust or r["key_trust"] == trust, f"trust {r['key_trust']}, want {trust}"
+PY
+    echo "ok: $name -> $want ${method:+via $method }${trust:+($trust) }in ${last_ms} ms"
+  else
+    fail "$name (${last_ms} ms)"; head -c 1500 "$work/r.json"; echo; cat "$work/err"
+  fi
+}
+
+check "KEY Ed25519 (alg 15)" ed.example.test "domain:key:email s1._certs" pass domain:key:email weak
+check "KEY ECDSA P-256 (alg 13)" ec.example.test "domain:key:email s1._certs" pass domain:key:email weak
+check "KEY RSA (alg 8)" rsa.example.test "domain:key:email s1._certs" pass domain:key:email weak
+check "CERT PKIX" rsa.example.test "domain:cert:pkix s1._certs" pass domain:cert:pkix weak
+check "TXT DKIM Ed25519" ed.example.test "domain:txt:dk s1._domainkey" pass domain:txt:dk weak
+check "TXT DKIM RSA" rsa.example.test "domain:txt:dk s1._domainkey" pass domain:txt:dk weak
+check "KEY with DNSSEC" ed.secure.test "domain:key:email s1._certs" pass domain:key:email dnssec -- --trust-anchor "$work/ta.key"
+check "KEY without a trust anchor" ed.secure.test "domain:key:email s1._certs" pass domain:key:email weak
+check "bogus DNSSEC answer" ed.bogus.test "domain:key:email s1._certs" fail domain:key:email "" -- --trust-anchor "$work/ta.key"
+check "unsupported method skipped" ed.example.test "http:scvp https://x.example/; domain:key:email s1._certs" pass domain:key:email weak
+check "http download" ed.example.test "http:download:der _certs ed.example.test.der" pass http:download:der weak -- \
+  --connect-to "ed.example.test:80:127.0.0.1:$port_http"
+check "https download, test CA" ed.example.test "https:download:der _certs ed.example.test.der" pass https:download:der https -- \
+  --connect-to "ed.example.test:443:127.0.0.1:$port_https" --tls-ca-file "$work/ca/ca.pem"
+check "https with an untrusted server certificate" ed.example.test "https:download:der _certs ed.example.test.der" fail https:download:der "" -- \
+  --connect-to "ed.example.test:443:127.0.0.1:$port_https"
+check "ftp download" ed.example.test "ftp:download:der ftp://127.0.0.1:$ftp_port/_certs/ed.example.test.der" pass ftp:download:der weak
+check "tftp download" ed.example.test "tftp:download:der tftp://127.0.0.1:$tftp_port/ed.der" pass tftp:download:der weak
+
+# The failure table.
+check "NXDOMAIN" ed.example.test "domain:key:email nothere._certs" neutral domain:key:email ""
+check "wrong key published" wrong.example.test "domain:key:email s1._certs" fail domain:key:email ""
+check "garbage KEY record" garbage.example.test "domain:key:email s1._certs" permerror domain:key:email ""
+check "HTTP 404" ed.example.test "http:download:der _certs missing.der" neutral http:download:der "" -- \
+  --connect-to "ed.example.test:80:127.0.0.1:$port_http"
+check "certificate with the wrong SAN" ed.example.test "http:download:der _certs wrong-san.der" fail http:download:der "" -- \
+  --connect-to "ed.example.test:80:127.0.0.1:$port_http"
+check "oversized download" ed.example.test "http:download:der http://127.0.0.1:$port_big/x" permerror http:download:der ""
+net=(--resolver "127.0.0.1:$dns_port" --timeout 1000)
+check "slow HTTP server" ed.example.test "http:download:der http://127.0.0.1:$port_slow/x" temperror http:download:der ""
+[ "$last_ms" -lt 3000 ] || fail "a slow HTTP server held verification for $last_ms ms (timeout 1000)"
+net=(--resolver "127.0.0.1:$port_blackhole" --timeout 1000)
+check "stalled DNS server" ed.example.test "domain:key:email s1._certs" temperror domain:key:email ""
+[ "$last_ms" -lt 3000 ] || fail "a stalled DNS server held verification for $last_ms ms (timeout 1000)"
+net=(--resolver "127.0.0.1:$(free_port)" --timeout 1500)
+check "DNS server down" ed.example.test "domain:key:email s1._certs" temperror domain:key:email ""
+net=(--resolver "127.0.0.1:$dns_port" --timeout 3000)
+
+# A signature naming many services makes at most the budgeted lookups.
+many=$(for i in $(seq 12); do printf 'domain:key:email n%s._certs; ' "$i"; done)
+check "lookup budget" ed.example.test "${many}domain:key:email s1._certs" neutral domain:key:email ""
+grep -q "budget" "$work/r.json" || fail "lookup budget: no note about the spent budget"
+
+# --no-network forbids lookups.
+"$mtas" verify --no-network --json "$work/signed.eml" >"$work/r.json"; st=$?
+[ "$st" = 6 ] || fail "--no-network: exit $st, want 6 (neutral)"
+
+# dns-record --check
+"$mtas" dns-record --check "${net[@]}" --signer ed.example.test \
+  --services "domain:key:email s1._certs; domain:cert:pkix s1._certs; domain:txt:dk s1._domainkey" \
+  --key-file "$work/keys/ed.example.test/s1.crt.pem" >"$work/check.out" || { fail "dns-record --check"; cat "$work/check.out"; }
+[ "$(grep -c ' ok: ' "$work/check.out")" = 3 ] || { fail "dns-record --check: want 3 ok lines"; cat "$work/check.out"; }
+if "$mtas" dns-record --check "${net[@]}" --signer wrong.example.test --services "domain:key:email s1._certs" \
+  --key-file "$work/keys/wrong.example.test/s1.crt.pem" >"$work/check.out"; then
+  fail "dns-record --check accepted a wrong key"
+fi
+grep -q MISMATCH "$work/check.out" || fail "dns-record --check did not say MISMATCH"
+
+[ "$fails" = 0 ] && echo "key services: all checks passed"
+exit "$fails"
