@@ -1,7 +1,8 @@
 // The result header fields a verifying MTA prepends (spec §5, RFC 8601).
-#include <ctime>
+#include "mtas/result_headers.h"
 
-#include "mtas/report.h"
+#include <cctype>
+#include <map>
 
 namespace mtas {
 namespace {
@@ -28,106 +29,246 @@ std::string AddedSummary(const SignatureReport& s) {
   return added.empty() ? "none" : added;
 }
 
-// Folds "a; b; c" at "; " so no line exceeds ~76 columns.
-std::string Fold(const std::string& name, const std::vector<std::string>& items, const std::string& eol) {
-  std::string out = name + ":";
-  size_t col = out.size();
-  for (size_t i = 0; i < items.size(); ++i) {
-    std::string item = items[i] + (i + 1 < items.size() ? ";" : "");
-    if (col + 1 + item.size() > 76 && i > 0) {
-      out += eol + " ";
-      col = 1;
-    } else {
-      out += " ";
-      ++col;
-    }
-    out += item;
-    col += item.size();
+// A value as a quoted-string when it holds what ends a value (space, ';',
+// quotes, comments); "domain:key:email" stays readable as in spec §5.
+std::string Quoted(const std::string& v) {
+  bool token = !v.empty();
+  for (unsigned char c : v)
+    if (c <= ' ' || c >= 127 || std::string_view("();\\\"").find(static_cast<char>(c)) != std::string_view::npos)
+      token = false;
+  if (token) return v;
+  std::string out = "\"";
+  for (char c : v) {
+    if (c == '\r' || c == '\n') continue;
+    if (c == '"' || c == '\\') out += '\\';
+    out += c;
   }
-  return out;
+  return out + "\"";
 }
 
-std::vector<std::string> InfoItems(const SignatureReport& s, const std::string& authserv_id) {
-  std::vector<std::string> items = {authserv_id, "msgid=" + s.msgid};
-  if (!s.signer.empty()) items.push_back("signer=" + s.signer);
-  items.push_back("result=" + std::string(ResultName(s.result)));
-  if (!s.key_method.empty()) items.push_back("method=" + s.key_method);
-  if (s.result == SigResult::kPass || s.result == SigResult::kPartial || s.result == SigResult::kFail) {
-    items.push_back("headers=" + HeadersSummary(s));
-    items.push_back("parts=" + PartsSummary(s));
-    items.push_back("added=" + AddedSummary(s));
+// Tokenizer for structured header values: skips comments, unquotes.
+class Lexer {
+ public:
+  explicit Lexer(std::string_view s) : s_(s) {}
+  void SkipCfws() {
+    while (i_ < s_.size()) {
+      char c = s_[i_];
+      if (c == ' ' || c == '\t' || c == '\r' || c == '\n') {
+        ++i_;
+      } else if (c == '(') {
+        int depth = 0;
+        for (; i_ < s_.size(); ++i_) {
+          if (s_[i_] == '\\') {
+            ++i_;
+            continue;
+          }
+          if (s_[i_] == '(') ++depth;
+          if (s_[i_] == ')' && --depth == 0) {
+            ++i_;
+            break;
+          }
+        }
+      } else {
+        return;
+      }
+    }
   }
-  if (s.result != SigResult::kPass && !s.reason.empty()) {
-    std::string reason;
-    for (char c : s.reason) reason.push_back(c == '"' || c == '\\' ? '\'' : c);
-    items.push_back("reason=\"" + reason + "\"");
+  bool Peek(char c) {
+    SkipCfws();
+    return i_ < s_.size() && s_[i_] == c;
   }
-  return items;
+  bool Eat(char c) {
+    if (!Peek(c)) return false;
+    ++i_;
+    return true;
+  }
+  bool AtEnd() {
+    SkipCfws();
+    return i_ >= s_.size();
+  }
+  // A token up to one of `stops`, or a quoted string.
+  std::string Word(std::string_view stops) {
+    SkipCfws();
+    std::string out;
+    if (i_ < s_.size() && s_[i_] == '"') {
+      for (++i_; i_ < s_.size() && s_[i_] != '"'; ++i_) {
+        if (s_[i_] == '\\' && i_ + 1 < s_.size()) ++i_;
+        if (s_[i_] == '\r' || s_[i_] == '\n') continue;
+        out += s_[i_];
+      }
+      if (i_ < s_.size()) ++i_;
+      return out;
+    }
+    while (i_ < s_.size() && stops.find(s_[i_]) == std::string_view::npos && s_[i_] != ' ' && s_[i_] != '\t' &&
+           s_[i_] != '\r' && s_[i_] != '\n' && s_[i_] != '(')
+      out += s_[i_++];
+    return out;
+  }
+
+ private:
+  std::string_view s_;
+  size_t i_ = 0;
+};
+
+std::string Lower(std::string s) {
+  for (char& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return s;
 }
 
 }  // namespace
 
-std::string VerificationInfoValue(const SignatureReport& s, const std::string& authserv_id) {
+std::string FoldField(const std::string& field, const std::string& eol, size_t width) {
   std::string out;
-  for (const auto& i : InfoItems(s, authserv_id)) out += (out.empty() ? "" : "; ") + i;
+  size_t line_start = 0;  // index in out where the current line starts
+  size_t last_space = std::string::npos;
+  bool in_quotes = false;
+  for (char c : field) {
+    if (c == '"') in_quotes = !in_quotes;
+    if (c == ' ' && out.size() > line_start) last_space = out.size();
+    out += c;
+    if (out.size() - line_start > width && last_space != std::string::npos && last_space > line_start) {
+      out.insert(last_space, eol);  // the space stays, as the continuation's leading WSP
+      line_start = last_space + eol.size();
+      last_space = std::string::npos;
+    }
+  }
+  (void)in_quotes;
   return out;
 }
 
-std::string VerificationInfoField(const SignatureReport& s, const std::string& authserv_id, const std::string& eol) {
-  return Fold("MTAS-VerificationInfo", InfoItems(s, authserv_id), eol);
+VerificationInfo InfoFor(const SignatureReport& s, const std::string& authserv_id, const std::string& policy) {
+  VerificationInfo v;
+  v.authserv_id = authserv_id;
+  v.msgid = s.msgid;
+  v.signer = s.signer;
+  v.result = std::string(ResultName(s.result));
+  v.method = s.key_method;
+  if (s.result == SigResult::kPass || s.result == SigResult::kPartial || s.result == SigResult::kFail) {
+    v.headers = HeadersSummary(s);
+    v.parts = PartsSummary(s);
+    v.added = AddedSummary(s);
+  }
+  v.policy = policy;
+  if (s.result != SigResult::kPass) v.reason = s.reason;
+  return v;
 }
 
-std::string AuthResultsField(const VerifyReport& report, const std::string& authserv_id, const std::string& eol) {
-  std::vector<std::string> items = {authserv_id};
-  if (report.signatures.empty()) items.push_back("mtas=none");
-  for (const auto& s : report.signatures) {
-    std::string r = "mtas=" + std::string(ResultName(s.result));
-    if (s.result != SigResult::kPass && !s.reason.empty()) {
-      std::string reason;
-      for (char c : s.reason) reason.push_back(c == '"' || c == '\\' || c == '(' || c == ')' ? '\'' : c);
-      r += " reason=\"" + reason + "\"";
-    }
-    if (!s.signer.empty()) r += " header.s=" + s.signer;
-    r += " header.i=" + s.msgid;
-    items.push_back(r);
-  }
-  return Fold("Authentication-Results", items, eol);
-}
-
-std::string ReportText(const VerifyReport& report) {
-  std::string out;
-  if (report.signatures.empty()) out += "no MTAS signature found\n";
-  for (const auto& s : report.signatures) {
-    out += "hop " + std::to_string(s.hop) + "  " + (s.signer.empty() ? "(unknown signer)" : s.signer) + "  msgid=" +
-           s.msgid + "  " + std::string(ResultName(s.result));
-    if (!s.algorithm.empty()) out += "  " + s.algorithm + "/" + s.digest + "  carrier=" + s.carrier;
-    if (!s.key_method.empty()) out += "  key=" + s.key_method + "(" + s.key_trust + ")";
-    out += "\n";
-    if (s.signing_time) {
-      char buf[64];
-      std::tm tm{};
-      gmtime_r(&*s.signing_time, &tm);
-      std::strftime(buf, sizeof buf, "%Y-%m-%d %H:%M:%SZ", &tm);
-      out += "  signed at " + std::string(buf) + "\n";
-    }
-    if (!s.reason.empty()) out += "  " + s.reason + "\n";
-    for (const auto& n : s.notes) out += "  note: " + n + "\n";
-    for (const auto& h : s.headers)
-      if (h.status != "same") {
-        out += "  header " + h.name + ": " + h.status + "\n    signed: " + h.signed_value + "\n";
-        if (!h.current_value.empty()) out += "    now:    " + h.current_value + "\n";
-      }
-    for (const auto& p : s.parts)
-      if (p.status != "same")
-        out += "  part " + p.path + " (" + p.content_type + "): " + p.status +
-               (p.now_at.empty() ? "" : " to " + p.now_at) + "\n";
-    for (const auto& p : s.added_parts) out += "  part " + p.path + " (" + p.content_type + "): added\n";
-    if (s.unsigned_trailing_bytes)
-      out += "  " + std::to_string(s.unsigned_trailing_bytes) + " bytes after the signatures are unsigned\n";
-  }
-  for (const auto& n : report.notes) out += "note: " + n + "\n";
-  out += "result: " + std::string(ResultName(report.result)) + "\n";
+std::string FormatVerificationInfoValue(const VerificationInfo& v) {
+  std::string out = v.authserv_id + "; msgid=" + v.msgid;
+  auto add = [&](const char* name, const std::string& value) {
+    if (!value.empty()) out += std::string("; ") + name + "=" + Quoted(value);
+  };
+  add("signer", v.signer);
+  add("result", v.result);
+  add("method", v.method);
+  add("headers", v.headers);
+  add("parts", v.parts);
+  add("added", v.added);
+  add("policy", v.policy);
+  add("reason", v.reason);
   return out;
+}
+
+std::string FormatVerificationInfo(const VerificationInfo& v, const std::string& eol) {
+  return FoldField(std::string(kVerificationInfoName) + ": " + FormatVerificationInfoValue(v), eol);
+}
+
+Result<VerificationInfo> ParseVerificationInfo(std::string_view value) {
+  Lexer lx(value);
+  VerificationInfo v;
+  v.authserv_id = lx.Word(";");
+  if (v.authserv_id.empty()) return Status::Malformed("MTAS-VerificationInfo has no authserv-id");
+  std::map<std::string, std::string*> slots = {
+      {"msgid", &v.msgid},     {"signer", &v.signer}, {"result", &v.result}, {"method", &v.method},
+      {"headers", &v.headers}, {"parts", &v.parts},   {"added", &v.added},   {"policy", &v.policy},
+      {"reason", &v.reason}};
+  while (lx.Eat(';')) {
+    if (lx.AtEnd()) break;
+    std::string name = Lower(lx.Word("=;"));
+    if (!lx.Eat('=')) return Status::Malformed("MTAS-VerificationInfo: '" + name + "' has no value");
+    std::string val = lx.Word(";");
+    auto it = slots.find(name);
+    if (it != slots.end()) *it->second = val;  // unknown names are ignored
+  }
+  if (!lx.AtEnd()) return Status::Malformed("MTAS-VerificationInfo: unexpected text");
+  if (v.msgid.empty() || v.result.empty()) return Status::Malformed("MTAS-VerificationInfo lacks msgid or result");
+  return v;
+}
+
+AuthResults AuthResultsFor(const VerifyReport& report, const std::string& authserv_id) {
+  AuthResults ar;
+  ar.authserv_id = authserv_id;
+  for (const auto& s : report.signatures) {
+    AuthResult r;
+    r.result = std::string(ResultName(s.result));
+    if (s.result != SigResult::kPass) r.reason = s.reason;
+    if (!s.signer.empty()) r.properties.emplace_back("header.s", s.signer);
+    r.properties.emplace_back("header.i", s.msgid);
+    ar.results.push_back(std::move(r));
+  }
+  return ar;
+}
+
+std::string FormatAuthResults(const AuthResults& ar, const std::string& eol) {
+  std::string f = std::string(kAuthResultsName) + ": " + ar.authserv_id + ";";
+  if (ar.results.empty()) f += " mtas=none";
+  for (size_t i = 0; i < ar.results.size(); ++i) {
+    const AuthResult& r = ar.results[i];
+    f += (i ? "; " : " ") + r.method + "=" + r.result;
+    if (!r.reason.empty()) f += " reason=" + Quoted(r.reason);
+    for (const auto& [k, v] : r.properties) f += " " + k + "=" + Quoted(v);
+  }
+  return FoldField(f, eol);
+}
+
+Result<AuthResults> ParseAuthResults(std::string_view value) {
+  Lexer lx(value);
+  AuthResults ar;
+  ar.authserv_id = lx.Word(";");
+  if (ar.authserv_id.empty()) return Status::Malformed("Authentication-Results has no authserv-id");
+  if (!lx.Peek(';')) lx.Word(";");  // optional authres-version
+  while (lx.Eat(';')) {
+    if (lx.AtEnd()) break;
+    std::string method = Lower(lx.Word("=;/"));
+    if (lx.Eat('/')) lx.Word("=;");  // method version
+    if (!lx.Eat('=')) {
+      if (method == "none") continue;
+      return Status::Malformed("Authentication-Results: method '" + method + "' has no result");
+    }
+    AuthResult r;
+    r.method = method;
+    r.result = Lower(lx.Word(";"));
+    while (!lx.AtEnd() && !lx.Peek(';')) {
+      std::string key = Lower(lx.Word("=;"));
+      if (key.empty() || !lx.Eat('=')) return Status::Malformed("Authentication-Results: bad property near '" + key + "'");
+      std::string val = lx.Word(";");
+      if (key == "reason") r.reason = val;
+      else r.properties.emplace_back(key, val);
+    }
+    ar.results.push_back(std::move(r));
+  }
+  if (!lx.AtEnd()) return Status::Malformed("Authentication-Results: unexpected text");
+  return ar;
+}
+
+MessageEdits ResultHeaderEdits(const std::vector<HeaderField>& fields, const VerifyReport& report,
+                               const std::string& authserv_id, const std::string& eol, const std::string& policy) {
+  MessageEdits edits;
+  edits.eol = eol;
+  std::map<std::string, int> seen, removed;
+  for (const auto& f : fields) {
+    bool info = f.NameIs(kVerificationInfoName), ar = f.NameIs(kAuthResultsName);
+    if (!info && !ar) continue;
+    std::string key = info ? "info" : "ar";
+    int occurrence = ++seen[key];
+    Lexer lx(f.value());
+    if (!EqualsIgnoreCase(lx.Word(";"), authserv_id)) continue;
+    // A field claiming to be ours that we did not write now: a forgery.
+    edits.removed.push_back({std::string(f.name()), occurrence - removed[key]++, f.offset, f.length});
+  }
+  for (const auto& s : report.signatures) edits.prepend.push_back(FormatVerificationInfo(InfoFor(s, authserv_id, policy), eol));
+  edits.prepend.push_back(FormatAuthResults(AuthResultsFor(report, authserv_id), eol));
+  return edits;
 }
 
 }  // namespace mtas

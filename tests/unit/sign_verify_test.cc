@@ -4,6 +4,7 @@
 
 #include "carrier/carrier.h"
 #include "mtas/report.h"
+#include "mtas/result_headers.h"
 #include "test_util.h"
 
 namespace mtas {
@@ -247,7 +248,7 @@ TEST(SignVerify, ResignCarriesVerificationInfo) {
   auto s1 = SignWith(Ed(), Example("mixed-attachment.eml"));
   VerifyReport r1 = VerifyWith({&Ed()}, s1.message);
   SignOptions o;
-  o.verification_info = VerificationInfoValue(r1.signatures[0], "relay.example.org");
+  o.verification_info = FormatVerificationInfoValue(InfoFor(r1.signatures[0], "relay.example.org"));
   auto s2 = SignWith(Ec(), s1.message, o);
   VerifyReport r2 = VerifyWith({&Ed(), &Ec()}, s2.message);
   ASSERT_EQ(r2.result, SigResult::kPass);

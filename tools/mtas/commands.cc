@@ -20,6 +20,7 @@
 #include "mtas/key_service.h"
 #include "mtas/keys.h"
 #include "mtas/report.h"
+#include "mtas/result_headers.h"
 #include "mtas/sign.h"
 #include "mtas/source.h"
 #include "mtas/verify.h"
@@ -326,17 +327,15 @@ int Verify(const std::vector<std::string>& argv) {
   std::string rendered = a.Has("json") ? ReportJson(*report) : ReportText(*report);
   if (a.Has("add-header")) {
     std::string authserv = a.Get("add-header");
-    MessageEdits edits;  // prepend the result fields, change nothing else
     HeaderScanner hs;
-    Status st = ForEachChunk(*in.source, [&](const char* p, size_t n) {
+    Status st = in.source->Rewind();
+    if (st.ok()) st = ForEachChunk(*in.source, [&](const char* p, size_t n) {
       if (!hs.done()) hs.Write(p, n);
     });
-    if (st.ok()) st = in.source->Rewind();
+    hs.Finish();
     if (!st.ok()) return Error("verify", st.message(), 4);
-    edits.eol = std::string(hs.eol());
+    MessageEdits edits = ResultHeaderEdits(hs.fields(), *report, authserv, std::string(hs.eol()));
     edits.body_offset = 0;
-    for (const auto& s : report->signatures) edits.prepend.push_back(VerificationInfoField(s, authserv, edits.eol));
-    edits.prepend.push_back(AuthResultsField(*report, authserv, edits.eol));
     st = WriteOutput("", [&](ByteSink& out) { return WriteSignedMessage(*in.source, edits, out); });
     if (!st.ok()) return Error("verify", st.message(), 4);
     std::fputs(rendered.c_str(), stderr);

@@ -1,0 +1,44 @@
+// The human-readable verification summary (`mtas verify` without --json).
+#include <ctime>
+
+#include "mtas/report.h"
+
+namespace mtas {
+
+std::string ReportText(const VerifyReport& report) {
+  std::string out;
+  if (report.signatures.empty()) out += "no MTAS signature found\n";
+  for (const auto& s : report.signatures) {
+    out += "hop " + std::to_string(s.hop) + "  " + (s.signer.empty() ? "(unknown signer)" : s.signer) + "  msgid=" +
+           s.msgid + "  " + std::string(ResultName(s.result));
+    if (!s.algorithm.empty()) out += "  " + s.algorithm + "/" + s.digest + "  carrier=" + s.carrier;
+    if (!s.key_method.empty()) out += "  key=" + s.key_method + "(" + s.key_trust + ")";
+    out += "\n";
+    if (s.signing_time) {
+      char buf[64];
+      std::tm tm{};
+      gmtime_r(&*s.signing_time, &tm);
+      std::strftime(buf, sizeof buf, "%Y-%m-%d %H:%M:%SZ", &tm);
+      out += "  signed at " + std::string(buf) + "\n";
+    }
+    if (!s.reason.empty()) out += "  " + s.reason + "\n";
+    for (const auto& n : s.notes) out += "  note: " + n + "\n";
+    for (const auto& h : s.headers)
+      if (h.status != "same") {
+        out += "  header " + h.name + ": " + h.status + "\n    signed: " + h.signed_value + "\n";
+        if (!h.current_value.empty()) out += "    now:    " + h.current_value + "\n";
+      }
+    for (const auto& p : s.parts)
+      if (p.status != "same")
+        out += "  part " + p.path + " (" + p.content_type + "): " + p.status +
+               (p.now_at.empty() ? "" : " to " + p.now_at) + "\n";
+    for (const auto& p : s.added_parts) out += "  part " + p.path + " (" + p.content_type + "): added\n";
+    if (s.unsigned_trailing_bytes)
+      out += "  " + std::to_string(s.unsigned_trailing_bytes) + " bytes after the signatures are unsigned\n";
+  }
+  for (const auto& n : report.notes) out += "note: " + n + "\n";
+  out += "result: " + std::string(ResultName(report.result)) + "\n";
+  return out;
+}
+
+}  // namespace mtas
