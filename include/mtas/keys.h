@@ -8,6 +8,7 @@
 
 #include <openssl/types.h>
 
+#include <functional>
 #include <map>
 #include <memory>
 #include <string>
@@ -97,6 +98,9 @@ struct KeyRequest {
   SignerIdentity sid;
   std::vector<Certificate> embedded;  // certificates in the SignedData
   int* lookup_budget = nullptr;       // network lookups this message may still make
+  // Whether the signature verifies with a key: for candidates the signer
+  // identifier cannot tell apart (issuerAndSerialNumber against a bare key).
+  std::function<bool(const PublicKey&)> verifies;
 };
 
 struct KeyLookup {
@@ -138,8 +142,8 @@ class PinnedKeyResolver final : public KeyResolver {
   std::multimap<std::string, Entry> keys_;  // lowercase signer
 };
 
-// The embedded certificate chain validated against a CA file; the
-// certificate's DNS SAN must match the signer.
+// The embedded certificate chain validated against a CA file (or, with an
+// empty name, the system trust store); the DNS SAN must match the signer.
 class PkixResolver final : public KeyResolver {
  public:
   static Result<std::unique_ptr<PkixResolver>> FromCaFile(const std::string& ca_file);
@@ -151,8 +155,9 @@ class PkixResolver final : public KeyResolver {
   X509_STORE* store_ = nullptr;
 };
 
-// Tries resolvers in order; the first that finds a key wins. When none
-// does, the most serious outcome is reported (rejected > temporary >
+// Tries resolvers in order; the first that finds a key, or that has
+// evidence against it (kRejected: a pinned key that is not the signer's),
+// decides. Otherwise the most serious outcome is reported (temporary >
 // malformed > no key).
 class ChainResolver final : public KeyResolver {
  public:

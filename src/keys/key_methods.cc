@@ -1,6 +1,8 @@
 // The key methods of spec §4, one class each.
 #include <openssl/x509v3.h>
 
+#include <algorithm>
+
 #include "mtas/canon.h"
 #include "mtas/key_records.h"
 #include "mtas/key_service.h"
@@ -36,7 +38,7 @@ FetchedKeys FromDns(DnsClient* dns, const std::string& name, int type, const cha
       return Fail(Outcome::kTemporary, name + ": " + (a.why.empty() ? "DNS failure" : a.why));
   }
   FetchedKeys f;
-  f.ttl = a.ttl;
+  f.ttl = std::max<uint32_t>(a.ttl, 1);  // 0 means "do not keep": the cache's minimum
   f.trust = a.secure ? "dnssec" : "weak";
   std::string last_error;
   bool malformed = false;

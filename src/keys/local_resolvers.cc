@@ -49,7 +49,8 @@ KeyLookup PinnedKeyResolver::Resolve(const KeyRequest& request) {
   for (auto it = begin; it != end; ++it) {
     const Entry& e = it->second;
     bool match = e.cert ? request.sid.Matches(e.cert) || (!request.sid.key_id.empty() && request.sid.Matches(e.key))
-                        : request.sid.Matches(e.key);
+                        : request.sid.Matches(e.key) && (!request.sid.key_id.empty() || !request.verifies ||
+                                                         request.verifies(e.key));
     if (!match) continue;
     out.outcome = KeyLookup::Outcome::kFound;
     out.key = e.key;
@@ -66,7 +67,9 @@ KeyLookup PinnedKeyResolver::Resolve(const KeyRequest& request) {
 Result<std::unique_ptr<PkixResolver>> PkixResolver::FromCaFile(const std::string& ca_file) {
   std::unique_ptr<PkixResolver> r(new PkixResolver());
   r->store_ = X509_STORE_new();
-  if (X509_STORE_load_file(r->store_, ca_file.c_str()) != 1) {
+  if (ca_file.empty()) {
+    X509_STORE_set_default_paths(r->store_);
+  } else if (X509_STORE_load_file(r->store_, ca_file.c_str()) != 1) {
     ERR_clear_error();
     return Status::InvalidArgument(ca_file + ": cannot load CA certificates");
   }
@@ -97,8 +100,9 @@ KeyLookup PkixResolver::Resolve(const KeyRequest& request) {
   if (X509_verify_cert(ctx.get()) != 1) {
     int err = X509_STORE_CTX_get_error(ctx.get());
     ERR_clear_error();
-    out.outcome = KeyLookup::Outcome::kRejected;
-    out.reason = std::string("certificate not trusted for ") + request.signer + ": " +
+    // No trust path is no evidence against the key: other sources may know it.
+    out.outcome = KeyLookup::Outcome::kNoKey;
+    out.reason = std::string("embedded certificate not trusted for ") + request.signer + ": " +
                  X509_verify_cert_error_string(err);
     return out;
   }
@@ -113,10 +117,12 @@ KeyLookup PkixResolver::Resolve(const KeyRequest& request) {
 KeyLookup ChainResolver::Resolve(const KeyRequest& request) {
   KeyLookup worst;
   worst.reason = "no key service configured";
+  bool any = false;
   for (auto& r : resolvers_) {
     KeyLookup l = r->Resolve(request);
-    if (l.outcome == KeyLookup::Outcome::kFound) return l;
-    if (Severity(l.outcome) >= Severity(worst.outcome)) worst = std::move(l);
+    if (l.outcome == KeyLookup::Outcome::kFound || l.outcome == KeyLookup::Outcome::kRejected) return l;
+    if (!any || Severity(l.outcome) >= Severity(worst.outcome)) worst = std::move(l);  // ties: the later source
+    any = true;
   }
   return worst;
 }

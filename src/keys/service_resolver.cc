@@ -3,7 +3,10 @@
 // per-message budget on lookups.
 #include <openssl/x509v3.h>
 
+#include <cctype>
+
 #include "mtas/key_service.h"
+#include "mtas/policy.h"
 
 namespace mtas {
 namespace {
@@ -11,6 +14,24 @@ namespace {
 using Outcome = KeyLookup::Outcome;
 
 constexpr uint32_t kMinTtl = 60, kMaxTtl = 86400, kDefaultTtl = 3600, kNegativeTtl = 60;
+
+// A key published for `signer` must come from its own domain: the DNS name
+// or URL host at or below the signer's organisational domain. Otherwise
+// anyone could name their own record in a signature and pass as the signer.
+bool BelongsToSigner(const std::string& target, const std::string& signer) {
+  std::string host = target;
+  if (size_t scheme = host.find("://"); scheme != std::string::npos) {
+    host = host.substr(scheme + 3);
+    host = host.substr(0, host.find_first_of("/?#"));
+    if (size_t at = host.rfind('@'); at != std::string::npos) host = host.substr(at + 1);
+    if (!host.empty() && host.front() == '[') return false;  // an IP literal names no domain
+    host = host.substr(0, host.rfind(':') == std::string::npos ? std::string::npos : host.rfind(':'));
+  }
+  for (char& c : host) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  std::string org = OrganizationalDomain(signer);
+  return host == org || (host.size() > org.size() && host.compare(host.size() - org.size(), org.size(), org) == 0 &&
+                         host[host.size() - org.size() - 1] == '.');
+}
 
 int Severity(Outcome o) {
   switch (o) {
@@ -112,6 +133,11 @@ KeyLookup ServiceKeyResolver::Resolve(const KeyRequest& request) {
     if (request.lookup_budget) --*request.lookup_budget;
     std::string target;
     FetchedKeys f = FetchService(service, request.signer, &target);
+    if (!target.empty() && !BelongsToSigner(target, request.signer)) {
+      f = FetchedKeys();
+      f.outcome = Outcome::kRejected;
+      f.reason = target + " is outside the domain of signer " + request.signer;
+    }
     KeyLookup l;
     l.method = service.method;
     l.trust = f.trust;
@@ -125,6 +151,8 @@ KeyLookup ServiceKeyResolver::Resolve(const KeyRequest& request) {
         any_for_signer = true;
         bool match = cert ? request.sid.Matches(cert) || (!request.sid.key_id.empty() && request.sid.Matches(key))
                           : request.sid.Matches(key);
+        // A bare key against an issuer+serial identifier: only the signature can tell.
+        if (match && !cert && request.sid.key_id.empty() && request.verifies) match = request.verifies(key);
         if (!match) continue;
         l.key = key;
         l.cert = cert;

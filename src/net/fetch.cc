@@ -49,7 +49,9 @@ FetchResult Fetch(const std::string& url, const FetchOptions& options) {
   CURL* h = curl.get();
   curl_easy_setopt(h, CURLOPT_URL, url.c_str());
   curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https,ftp,tftp");
-  curl_easy_setopt(h, CURLOPT_REDIR_PROTOCOLS_STR, "http,https,ftp");
+  // A redirect keeps the scheme: an https key must not arrive over http.
+  std::string scheme = url.substr(0, url.find(':'));
+  curl_easy_setopt(h, CURLOPT_REDIR_PROTOCOLS_STR, scheme == "http" ? "http,https" : scheme.c_str());
   curl_easy_setopt(h, CURLOPT_FOLLOWLOCATION, 1L);
   curl_easy_setopt(h, CURLOPT_MAXREDIRS, static_cast<long>(options.max_redirects));
   curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, static_cast<long>(options.timeout_ms));

@@ -100,11 +100,28 @@ std::string SignatureJson(const SignatureReport& s) {
 
 }  // namespace
 
-std::string ReportJson(const VerifyReport& report) {
+std::string PolicyJson(const PolicyDecision& d) {
+  JsonObject o;
+  o.Str("decision", ActionName(d.action)).Str("reason", d.reason).Str("smtp_reply", d.smtp_reply);
+  o.Str("applied", PolicyName(d.applied));
+  o.Raw("domains", Array(d.policies, [](const DomainPolicy& p) {
+    return JsonObject()
+        .Str("domain", p.domain)
+        .Str("policy", PolicyName(p.level))
+        .Str("found_at", p.found_at)
+        .Bool("temporary_error", p.temporary_error)
+        .Str("error", p.error)
+        .Done();
+  }));
+  return o.Done();
+}
+
+std::string ReportJson(const VerifyReport& report, const PolicyDecision* decision) {
   JsonObject o;
   o.Str("result", ResultName(report.result));
   o.Raw("signatures", Array(report.signatures, SignatureJson));
   o.Raw("notes", Array(report.notes, [](const std::string& n) { return JsonEscape(n); }));
+  if (decision) o.Raw("policy", PolicyJson(*decision));
   return o.Done() + "\n";
 }
 

@@ -5,7 +5,7 @@
 
 namespace mtas {
 
-std::string ReportText(const VerifyReport& report) {
+std::string ReportText(const VerifyReport& report, const PolicyDecision* decision) {
   std::string out;
   if (report.signatures.empty()) out += "no MTAS signature found\n";
   for (const auto& s : report.signatures) {
@@ -38,6 +38,13 @@ std::string ReportText(const VerifyReport& report) {
   }
   for (const auto& n : report.notes) out += "note: " + n + "\n";
   out += "result: " + std::string(ResultName(report.result)) + "\n";
+  if (decision) {
+    for (const auto& p : decision->policies)
+      out += "policy of " + p.domain + ": " + std::string(PolicyName(p.level)) +
+             (p.found_at.empty() ? "" : " (" + p.found_at + ")") + (p.error.empty() ? "" : "; " + p.error) + "\n";
+    out += "decision: " + std::string(ActionName(decision->action)) + " — " + decision->reason + "\n";
+    if (!decision->smtp_reply.empty()) out += "smtp reply: " + decision->smtp_reply + "\n";
+  }
   return out;
 }
 

@@ -273,7 +273,8 @@ class SignatureCheck {
     KeyLookup key;
     key.reason = "no key source configured";
     if (options_.resolver)
-      key = options_.resolver->Resolve(KeyRequest{sig.attrs.signer, r.services, sig.sid, sig.certificates, budget_});
+      key = options_.resolver->Resolve(KeyRequest{sig.attrs.signer, r.services, sig.sid, sig.certificates, budget_,
+                                                  [&sig](const PublicKey& k) { return CheckSignatureValue(sig, k).ok(); }});
     r.key_method = key.method;
     r.key_trust = key.trust;
     r.notes.insert(r.notes.end(), key.notes.begin(), key.notes.end());

@@ -161,8 +161,14 @@ check "https download, test CA" ed.example.test "https:download:der _certs ed.ex
   --connect-to "ed.example.test:443:127.0.0.1:$port_https" --tls-ca-file "$work/ca/ca.pem"
 check "https with an untrusted server certificate" ed.example.test "https:download:der _certs ed.example.test.der" fail https:download:der "" -- \
   --connect-to "ed.example.test:443:127.0.0.1:$port_https"
-check "ftp download" ed.example.test "ftp:download:der ftp://127.0.0.1:$ftp_port/_certs/ed.example.test.der" pass ftp:download:der weak
-check "tftp download" ed.example.test "tftp:download:der tftp://127.0.0.1:$tftp_port/ed.der" pass tftp:download:der weak
+check "ftp download" ed.example.test "ftp:download:der _certs ed.example.test.der" pass ftp:download:der weak -- \
+  --connect-to "ed.example.test:21:127.0.0.1:$ftp_port"
+check "tftp download" ed.example.test "tftp:download:der tftp://ed.example.test:$tftp_port/ed.der" pass tftp:download:der weak -- \
+  --connect-to "ed.example.test:$tftp_port:127.0.0.1:$tftp_port"
+
+# A key must come from the signer's own domain: naming another zone's record fails.
+check "record outside the signer's domain" ed.example.test "domain:key:email s1._certs.ed.secure.test." fail domain:key:email ""
+check "URL outside the signer's domain" ed.example.test "http:download:der http://127.0.0.1:$port_http/_certs/ed.example.test.der" fail http:download:der ""
 
 # The failure table.
 check "NXDOMAIN" ed.example.test "domain:key:email nothere._certs" neutral domain:key:email ""
@@ -172,9 +178,11 @@ check "HTTP 404" ed.example.test "http:download:der _certs missing.der" neutral 
   --connect-to "ed.example.test:80:127.0.0.1:$port_http"
 check "certificate with the wrong SAN" ed.example.test "http:download:der _certs wrong-san.der" fail http:download:der "" -- \
   --connect-to "ed.example.test:80:127.0.0.1:$port_http"
-check "oversized download" ed.example.test "http:download:der http://127.0.0.1:$port_big/x" permerror http:download:der ""
+check "oversized download" ed.example.test "http:download:der _big x" permerror http:download:der "" -- \
+  --connect-to "ed.example.test:80:127.0.0.1:$port_big"
 net=(--resolver "127.0.0.1:$dns_port" --timeout 1000)
-check "slow HTTP server" ed.example.test "http:download:der http://127.0.0.1:$port_slow/x" temperror http:download:der ""
+check "slow HTTP server" ed.example.test "http:download:der _slow x" temperror http:download:der "" -- \
+  --connect-to "ed.example.test:80:127.0.0.1:$port_slow"
 [ "$last_ms" -lt 3000 ] || fail "a slow HTTP server held verification for $last_ms ms (timeout 1000)"
 net=(--resolver "127.0.0.1:$port_blackhole" --timeout 1000)
 check "stalled DNS server" ed.example.test "domain:key:email s1._certs" temperror domain:key:email ""

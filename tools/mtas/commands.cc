@@ -19,6 +19,7 @@
 #include "mtas/key_records.h"
 #include "mtas/key_service.h"
 #include "mtas/keys.h"
+#include "mtas/policy.h"
 #include "mtas/report.h"
 #include "mtas/result_headers.h"
 #include "mtas/sign.h"
@@ -281,9 +282,10 @@ Result<NetworkOptions> NetworkFrom(const Args& a) {
   return net;
 }
 
-// Builds the key sources: --key-file pins first, then the signer's
-// verification services over the network (unless --no-network), then
-// embedded certificates against --ca-file.
+// Builds the key sources: --key-file pins first, then an embedded
+// certificate that chains to --ca-file (or the system store) — no lookup
+// needed —, then the signer's verification services over the network
+// (unless --no-network).
 Status SetupVerify(const Args& a, VerifySetup* setup) {
   setup->resolver = std::make_unique<ChainResolver>();
   auto pinned = std::make_unique<PinnedKeyResolver>();
@@ -293,15 +295,15 @@ Status SetupVerify(const Args& a, VerifySetup* setup) {
     MTAS_RETURN_IF_ERROR(pinned->Add(kf.substr(0, eq), kf.substr(eq + 1)));
   }
   if (!pinned->empty()) setup->resolver->Add(std::move(pinned));
+  {  // embedded certificates: --ca-file, else the system trust store
+    auto pkix = PkixResolver::FromCaFile(a.Get("ca-file"));
+    if (!pkix.ok()) return pkix.status();
+    setup->resolver->Add(std::move(*pkix));
+  }
   if (!a.Has("no-network")) {
     auto net = NetworkFrom(a);
     if (!net.ok()) return net.status();
     setup->resolver->Add(std::make_unique<ServiceKeyResolver>(std::move(*net)));
-  }
-  if (a.Has("ca-file")) {
-    auto pkix = PkixResolver::FromCaFile(a.Get("ca-file"));
-    if (!pkix.ok()) return pkix.status();
-    setup->resolver->Add(std::move(*pkix));
   }
   setup->options.resolver = setup->resolver->empty() ? nullptr : setup->resolver.get();
   setup->options.allow_sha1 = a.Has("allow-sha1");
@@ -311,9 +313,10 @@ Status SetupVerify(const Args& a, VerifySetup* setup) {
 }  // namespace
 
 int Verify(const std::vector<std::string>& argv) {
-  std::set<std::string> options = {"key-file", "ca-file", "add-header"};
+  std::set<std::string> options = {"key-file", "ca-file", "add-header", "policy-file", "max-age", "envelope-from",
+                                   "envelope-to"};
   options.insert(kNetworkOptions.begin(), kNetworkOptions.end());
-  Args a(argv, {"json", "allow-sha1", "no-network"}, options);
+  Args a(argv, {"json", "allow-sha1", "no-network", "policy"}, options);
   if (!a.ok()) return Usage("verify", a.error());
   if (a.positional().size() > 1) return Usage("verify", "one INPUT at most");
   VerifySetup setup;
@@ -324,7 +327,32 @@ int Verify(const std::vector<std::string>& argv) {
   auto report = Verifier(setup.options).Verify(*in.source);
   if (!report.ok()) return Error("verify", report.status().message(), 4);
 
-  std::string rendered = a.Has("json") ? ReportJson(*report) : ReportText(*report);
+  // Policy (spec §6): the published mtas= modifiers and the local file.
+  std::optional<PolicyDecision> decision;
+  if (a.Has("policy") || a.Has("policy-file")) {
+    LocalPolicy local;
+    if (a.Has("policy-file")) {
+      auto lp = LocalPolicy::Load(a.Get("policy-file"));
+      if (!lp.ok()) return Error("verify", lp.status().message(), kUsage);
+      local = *lp;
+    }
+    std::shared_ptr<DnsClient> dns;
+    if (!a.Has("no-network")) {
+      auto net = NetworkFrom(a);
+      if (!net.ok()) return Error("verify", net.status().message(), kUsage);
+      dns = net->dns;
+    }
+    DnsPolicySource source(dns);
+    HeaderScanner hs;
+    Status st = in.source->Rewind();
+    if (st.ok()) st = ForEachChunk(*in.source, [&](const char* p, size_t n) {
+      if (!hs.done()) hs.Write(p, n);
+    });
+    if (!st.ok()) return Error("verify", st.message(), 4);
+    decision = DecidePolicy(*report, FromDomain(hs.fields()), source, local);
+  }
+  const PolicyDecision* dp = decision ? &*decision : nullptr;
+  std::string rendered = a.Has("json") ? ReportJson(*report, dp) : ReportText(*report, dp);
   if (a.Has("add-header")) {
     std::string authserv = a.Get("add-header");
     HeaderScanner hs;
@@ -334,7 +362,8 @@ int Verify(const std::vector<std::string>& argv) {
     });
     hs.Finish();
     if (!st.ok()) return Error("verify", st.message(), 4);
-    MessageEdits edits = ResultHeaderEdits(hs.fields(), *report, authserv, std::string(hs.eol()));
+    MessageEdits edits = ResultHeaderEdits(hs.fields(), *report, authserv, std::string(hs.eol()),
+                                           dp ? std::string(PolicyName(dp->applied)) : "");
     edits.body_offset = 0;
     st = WriteOutput("", [&](ByteSink& out) { return WriteSignedMessage(*in.source, edits, out); });
     if (!st.ok()) return Error("verify", st.message(), 4);

@@ -1,0 +1,345 @@
+// Policy (spec §6): published SPF modifiers, local overrides, the decision.
+#include "mtas/policy.h"
+
+#include <algorithm>
+#include <cctype>
+#include <fstream>
+#include <set>
+#include <sstream>
+
+#include "mtas/key_records.h"
+#include "mtas/message.h"
+
+namespace mtas {
+namespace {
+
+std::string Lower(std::string_view s) {
+  std::string out(s);
+  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  while (!out.empty() && out.back() == '.') out.pop_back();
+  return out;
+}
+
+// Public suffix rules, read once (Debian: publicsuffix package).
+struct SuffixList {
+  std::set<std::string> rules, wildcards, exceptions;
+  bool loaded = false;
+  SuffixList() {
+    std::ifstream in("/usr/share/publicsuffix/public_suffix_list.dat");
+    std::string line;
+    while (std::getline(in, line)) {
+      if (line.empty() || line.rfind("//", 0) == 0) continue;
+      line = line.substr(0, line.find_first_of(" \t\r"));
+      loaded = true;
+      if (line.rfind("*.", 0) == 0) wildcards.insert(Lower(line.substr(2)));
+      else if (line.rfind("!", 0) == 0) exceptions.insert(Lower(line.substr(1)));
+      else rules.insert(Lower(line));
+    }
+  }
+};
+
+bool IsBelowOrAt(const std::string& name, const std::string& domain) {
+  return name == domain || (name.size() > domain.size() && name.compare(name.size() - domain.size(), domain.size(), domain) == 0 &&
+                            name[name.size() - domain.size() - 1] == '.');
+}
+
+// The names from `domain` up to its organisational domain, most specific first.
+std::vector<std::string> PolicyNames(const std::string& domain) {
+  std::string org = OrganizationalDomain(domain);
+  std::vector<std::string> out;
+  std::string d = Lower(domain);
+  while (true) {
+    out.push_back(d);
+    if (d == org || out.size() >= 8) break;
+    size_t dot = d.find('.');
+    if (dot == std::string::npos) break;
+    d = d.substr(dot + 1);
+  }
+  return out;
+}
+
+int Rank(PolicyLevel p) { return static_cast<int>(p); }
+
+}  // namespace
+
+std::string_view PolicyName(PolicyLevel p) {
+  switch (p) {
+    case PolicyLevel::kIgnore:
+      return "ignore";
+    case PolicyLevel::kTest:
+      return "test";
+    case PolicyLevel::kVerify:
+      return "verify";
+    case PolicyLevel::kRequired:
+      return "required";
+    default:
+      return "none";
+  }
+}
+
+Result<PolicyLevel> ParsePolicyName(std::string_view name) {
+  std::string n = Lower(name);
+  for (PolicyLevel p : {PolicyLevel::kIgnore, PolicyLevel::kTest, PolicyLevel::kVerify, PolicyLevel::kRequired})
+    if (n == PolicyName(p)) return p;
+  return Status::Malformed("unknown MTAS policy '" + std::string(name) + "'");
+}
+
+Result<PolicyLevel> ParseSpfPolicy(std::string_view txt) {
+  std::istringstream in{std::string(txt)};
+  std::string term;
+  in >> term;
+  if (Lower(term) != "v=spf1") return Status::NotFound("not an SPF record");
+  PolicyLevel level = PolicyLevel::kNone;
+  bool seen = false;
+  while (in >> term) {
+    size_t eq = term.find('=');
+    if (eq == std::string::npos || Lower(term.substr(0, eq)) != "mtas") continue;  // other terms: SPF's business
+    if (seen) return Status::Malformed("mtas= appears twice in the SPF record");
+    seen = true;
+    auto p = ParsePolicyName(term.substr(eq + 1));
+    if (!p.ok()) return p.status();
+    level = *p;
+  }
+  return level;
+}
+
+std::string OrganizationalDomain(std::string_view domain) {
+  static const SuffixList psl;
+  std::string d = Lower(domain);
+  std::vector<std::string> labels;
+  for (size_t start = 0; start <= d.size();) {
+    size_t dot = d.find('.', start);
+    labels.push_back(d.substr(start, dot == std::string::npos ? std::string::npos : dot - start));
+    if (dot == std::string::npos) break;
+    start = dot + 1;
+  }
+  if (labels.size() <= 2) return d;
+  auto suffix_of = [&](size_t from) {
+    std::string s;
+    for (size_t i = from; i < labels.size(); ++i) s += (s.empty() ? "" : ".") + labels[i];
+    return s;
+  };
+  size_t suffix_len = 1;  // labels in the public suffix
+  if (psl.loaded) {
+    for (size_t i = 0; i < labels.size(); ++i) {
+      std::string s = suffix_of(i);
+      std::string parent = i + 1 < labels.size() ? suffix_of(i + 1) : "";
+      if (psl.exceptions.count(s)) {
+        suffix_len = labels.size() - i - 1;
+        break;
+      }
+      if (psl.rules.count(s) || (!parent.empty() && psl.wildcards.count(parent))) {
+        suffix_len = labels.size() - i;
+        break;
+      }
+    }
+  }
+  if (suffix_len + 1 > labels.size()) return d;
+  return suffix_of(labels.size() - suffix_len - 1);
+}
+
+DomainPolicy DnsPolicySource::Lookup(const std::string& domain) {
+  DomainPolicy out;
+  out.domain = Lower(domain);
+  for (const std::string& name : PolicyNames(out.domain)) {
+    if (!dns_) break;
+    DnsAnswer a = dns_->Query(name, kDnsTypeTxt);
+    if (a.outcome == DnsAnswer::Outcome::kTimeout || a.outcome == DnsAnswer::Outcome::kServFail ||
+        a.outcome == DnsAnswer::Outcome::kBogus) {
+      out.temporary_error = a.outcome != DnsAnswer::Outcome::kBogus;
+      out.error = "SPF lookup of " + name + ": " + (a.why.empty() ? "failed" : a.why);
+      if (out.temporary_error) return out;
+      continue;
+    }
+    int spf_records = 0;
+    PolicyLevel level = PolicyLevel::kNone;
+    std::string error;
+    for (const auto& rdata : a.rdata) {
+      auto text = TxtRecordText(rdata);
+      if (!text.ok()) continue;
+      auto p = ParseSpfPolicy(*text);
+      if (p.status().code() == Status::Code::kNotFound) continue;
+      ++spf_records;
+      if (p.ok()) level = *p;
+      else error = p.status().message();
+    }
+    if (spf_records > 1) error = "more than one SPF record at " + name;  // RFC 7208 §4.5
+    if (!error.empty()) {
+      out.error = "policy of " + name + ": " + error + " (ignored)";
+      continue;
+    }
+    if (Rank(level) > Rank(out.level)) {
+      out.level = level;
+      out.found_at = name;
+    }
+  }
+  return out;
+}
+
+Result<LocalPolicy> LocalPolicy::Parse(std::string_view text) {
+  LocalPolicy lp;
+  std::istringstream in{std::string(text)};
+  std::string line;
+  int n = 0;
+  while (std::getline(in, line)) {
+    ++n;
+    line = line.substr(0, line.find('#'));
+    std::istringstream words(line);
+    std::string a, b, extra;
+    if (!(words >> a)) continue;
+    if (!(words >> b) || (words >> extra))
+      return Status::InvalidArgument("policy file line " + std::to_string(n) + ": want 'DOMAIN POLICY' or 'partial ACTION'");
+    if (Lower(a) == "partial") {
+      std::string v = Lower(b);
+      if (v == "quarantine") lp.partial = PartialAction::kQuarantine;
+      else if (v == "reject") lp.partial = PartialAction::kReject;
+      else if (v == "accept") lp.partial = PartialAction::kAccept;
+      else return Status::InvalidArgument("policy file line " + std::to_string(n) + ": partial wants quarantine, reject or accept");
+      continue;
+    }
+    auto p = ParsePolicyName(b);
+    if (!p.ok()) return Status::InvalidArgument("policy file line " + std::to_string(n) + ": " + p.status().message());
+    lp.overrides[Lower(a)] = *p;
+  }
+  return lp;
+}
+
+Result<LocalPolicy> LocalPolicy::Load(const std::string& path) {
+  std::ifstream in(path);
+  if (!in) return Status::IoError(path + ": cannot open");
+  std::ostringstream ss;
+  ss << in.rdbuf();
+  auto lp = Parse(ss.str());
+  if (!lp.ok()) return Status::InvalidArgument(path + ": " + lp.status().message());
+  return lp;
+}
+
+PolicyLevel LocalPolicy::For(const std::string& domain) const {
+  std::string d = Lower(domain);
+  if (auto it = overrides.find(d); it != overrides.end()) return it->second;
+  for (size_t dot = d.find('.'); dot != std::string::npos; dot = d.find('.', dot + 1))
+    if (auto it = overrides.find("*." + d.substr(dot + 1)); it != overrides.end()) return it->second;
+  if (auto it = overrides.find("*." + d); it != overrides.end()) return it->second;
+  return PolicyLevel::kNone;
+}
+
+std::string_view ActionName(PolicyDecision::Action a) {
+  switch (a) {
+    case PolicyDecision::Action::kReject:
+      return "reject";
+    case PolicyDecision::Action::kTempFail:
+      return "tempfail";
+    case PolicyDecision::Action::kQuarantine:
+      return "quarantine";
+    default:
+      return "accept";
+  }
+}
+
+std::string FromDomain(const std::vector<HeaderField>& fields) {
+  for (const auto& f : fields) {
+    if (!f.NameIs("From")) continue;
+    std::string v(f.value());
+    size_t lt = v.rfind('<');
+    if (lt != std::string::npos) v = v.substr(lt + 1, v.find('>', lt) - lt - 1);
+    size_t at = v.rfind('@');
+    if (at == std::string::npos) return "";
+    std::string d;
+    for (char c : v.substr(at + 1)) {
+      if (c == '>' || c == ' ' || c == '\t' || c == '\r' || c == '\n' || c == ',' || c == ')' || c == '(') break;
+      d.push_back(c);
+    }
+    return Lower(d);
+  }
+  return "";
+}
+
+PolicyDecision DecidePolicy(const VerifyReport& report, const std::string& from_domain, PolicySource& source,
+                            const LocalPolicy& local) {
+  using Action = PolicyDecision::Action;
+  PolicyDecision d;
+  // Which domains have a say: every signer's, and the From domain.
+  std::vector<std::string> domains;
+  for (const auto& s : report.signatures)
+    if (!s.signer.empty() && std::find(domains.begin(), domains.end(), Lower(s.signer)) == domains.end())
+      domains.push_back(Lower(s.signer));
+  if (!from_domain.empty() && std::find(domains.begin(), domains.end(), Lower(from_domain)) == domains.end())
+    domains.push_back(Lower(from_domain));
+
+  // A partial hop is vouched for when a later hop passes over its changes.
+  auto vouched = [&](const SignatureReport& s) {
+    for (const auto& later : report.signatures)
+      if (later.hop > s.hop && later.result == SigResult::kPass) return true;
+    return false;
+  };
+  int worst = 0;  // accept 0 < quarantine 1 < tempfail 2 < reject 3
+  auto decide = [&](Action a, int rank, std::string reason, std::string reply) {
+    if (rank <= worst) return;
+    worst = rank;
+    d.action = a;
+    d.reason = std::move(reason);
+    d.smtp_reply = std::move(reply);
+  };
+
+  for (const std::string& domain : domains) {
+    DomainPolicy p = source.Lookup(domain);
+    if (PolicyLevel o = local.For(domain); o != PolicyLevel::kNone) {
+      p.level = o;
+      p.found_at = "local";
+      p.temporary_error = false;
+    }
+    d.policies.push_back(p);
+    if (Rank(p.level) > Rank(d.applied)) d.applied = p.level;
+    // The signatures this domain speaks for: signers at or below its organisational domain.
+    std::string org = OrganizationalDomain(domain);
+    std::vector<const SignatureReport*> own;
+    for (const auto& s : report.signatures)
+      if (!s.signer.empty() && IsBelowOrAt(Lower(s.signer), org)) own.push_back(&s);
+    bool any_good = std::any_of(own.begin(), own.end(), [&](const SignatureReport* s) {
+      return s->result == SigResult::kPass || (s->result == SigResult::kPartial && vouched(*s));
+    });
+
+    if (p.temporary_error) {  // unknown policy: never silently accept what it might forbid
+      if (!any_good)
+        decide(Action::kTempFail, 2, p.error, "451 4.7.1 MTAS policy of " + domain + " unavailable, try again later");
+      continue;
+    }
+    if (p.level != PolicyLevel::kVerify && p.level != PolicyLevel::kRequired) continue;
+    std::string pname(PolicyName(p.level));
+    for (const SignatureReport* s : own) {
+      switch (s->result) {
+        case SigResult::kFail:
+        case SigResult::kPermError:
+          decide(Action::kReject, 3, "hop " + std::to_string(s->hop) + " (" + s->signer + ") " +
+                                         std::string(ResultName(s->result)) + " under mtas=" + pname + " of " + domain +
+                                         ": " + s->reason,
+                 "550 5.7.1 MTAS signature of " + s->signer + " failed; " + domain + " publishes mtas=" + pname);
+          break;
+        case SigResult::kTempError:
+          decide(Action::kTempFail, 2, "hop " + std::to_string(s->hop) + " key lookup failed for now: " + s->reason,
+                 "451 4.7.1 MTAS signature of " + s->signer + " cannot be checked now, try again later");
+          break;
+        case SigResult::kPartial:
+          if (vouched(*s)) break;
+          if (local.partial == PartialAction::kReject)
+            decide(Action::kReject, 3, "unvouched changes after hop " + std::to_string(s->hop) + ": " + s->reason,
+                   "550 5.7.1 MTAS: message changed after " + s->signer + " signed it");
+          else if (local.partial == PartialAction::kQuarantine)
+            decide(Action::kQuarantine, 1, "unvouched changes after hop " + std::to_string(s->hop) + ": " + s->reason, "");
+          break;
+        default:
+          break;
+      }
+    }
+    if (p.level == PolicyLevel::kRequired && !any_good) {
+      bool temp = std::any_of(own.begin(), own.end(), [](auto* s) { return s->result == SigResult::kTempError; });
+      if (!temp)
+        decide(Action::kReject, 3, domain + " publishes mtas=required and no passing signature of it is present",
+               "550 5.7.1 MTAS: " + domain + " requires a valid MTA signature");
+    }
+  }
+  if (worst == 0) d.reason = d.applied == PolicyLevel::kNone ? "no MTAS policy published" : "policy satisfied";
+  return d;
+}
+
+}  // namespace mtas
