@@ -298,6 +298,11 @@ PolicyDecision DecidePolicy(const VerifyReport& report, const std::string& from_
     bool any_good = std::any_of(own.begin(), own.end(), [&](const SignatureReport* s) {
       return s->result == SigResult::kPass || (s->result == SigResult::kPartial && vouched(*s));
     });
+    // For mtas=required a partial signature is present: its unvouched
+    // changes are judged by the partial action, not as a missing signature.
+    bool any_present = std::any_of(own.begin(), own.end(), [](const SignatureReport* s) {
+      return s->result == SigResult::kPass || s->result == SigResult::kPartial;
+    });
 
     if (p.temporary_error) {  // unknown policy: never silently accept what it might forbid
       if (!any_good)
@@ -331,7 +336,7 @@ PolicyDecision DecidePolicy(const VerifyReport& report, const std::string& from_
           break;
       }
     }
-    if (p.level == PolicyLevel::kRequired && !any_good) {
+    if (p.level == PolicyLevel::kRequired && !any_present) {
       bool temp = std::any_of(own.begin(), own.end(), [](auto* s) { return s->result == SigResult::kTempError; });
       if (!temp)
         decide(Action::kReject, 3, domain + " publishes mtas=required and no passing signature of it is present",

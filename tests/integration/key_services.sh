@@ -10,13 +10,7 @@ for tool in nsd ldns-keygen ldns-signzone in.tftpd openssl; do
   command -v "$tool" >/dev/null || { echo "missing $tool (scripts/deps.sh installs it)"; exit 1; }
 done
 /usr/bin/python3 -c "import pyftpdlib" 2>/dev/null || { echo "missing python3-pyftpdlib"; exit 1; }
-work=$(mktemp -d)
-pids=()
-cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null; done; wait 2>/dev/null; rm -rf "$work"; }
-trap cleanup EXIT
-fails=0
-fail() { echo "FAIL: $*"; fails=$((fails + 1)); }
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+. "$root/tests/integration/lib.sh"
 msg="$root/examples/messages/mixed-attachment.eml"
 
 # ---- keys and zones -------------------------------------------------------
@@ -32,7 +26,6 @@ keygen ed25519 garbage.example.test s1
 keygen ed25519 ed.secure.test s1
 keygen ed25519 ed.bogus.test s1
 
-soa() { printf '$TTL 300\n%s IN SOA ns.%s hostmaster.%s 1 3600 600 86400 300\n%s IN NS ns.%s\nns.%s IN A 127.0.0.1\n' "$1" "$1" "$1" "$1" "$1" "$1"; }
 {
   soa example.test.
   for s in ed ec rsa garbage; do cat "$work/keys/$s.example.test/s1.zone"; done
@@ -60,33 +53,8 @@ assert n == 1, "KEY record not found in signed zone"
 open(path, "w").write(text)
 PY
 
-dns_port=$(free_port)
-cat >"$work/nsd.conf" <<EOF
-server:
-  ip-address: 127.0.0.1@$dns_port
-  port: $dns_port
-  username: ""
-  database: ""
-  zonelistfile: "$work/zone.list"
-  xfrdfile: "$work/xfrd.state"
-  pidfile: "$work/nsd.pid"
-  logfile: "$work/nsd.log"
-  zonesdir: "$work"
-  verbosity: 1
-remote-control:
-  control-enable: no
-zone:
-  name: example.test
-  zonefile: example.test.zone
-zone:
-  name: secure.test
-  zonefile: secure.test.zone.signed
-zone:
-  name: bogus.test
-  zonefile: bogus.test.zone.signed
-EOF
-nsd -d -c "$work/nsd.conf" >"$work/nsd.out" 2>&1 &
-pids+=($!)
+start_nsd "$work" example.test:example.test.zone secure.test:secure.test.zone.signed \
+  bogus.test:bogus.test.zone.signed || exit 1
 
 # ---- download servers -----------------------------------------------------
 mkdir -p "$work/www/_certs" "$work/tftp" "$work/ca"
@@ -111,7 +79,7 @@ pids+=($!)
 tftp_port=$(free_port)
 in.tftpd -L -s -a "127.0.0.1:$tftp_port" "$work/tftp" >"$work/tftp.log" 2>&1 &
 pids+=($!)
-for _ in $(seq 50); do [ -f "$work/ports" ] && grep -q "zone example.test" "$work/nsd.log" 2>/dev/null && break; sleep 0.1; done
+for _ in $(seq 50); do [ -f "$work/ports" ] && break; sleep 0.1; done
 [ -f "$work/ports" ] || { echo "test servers did not start"; exit 1; }
 . <(sed 's/^/port_/' "$work/ports")
 sleep 0.5
