@@ -2,7 +2,7 @@
 # Installs what building and testing mtas needs on Debian 12 (idempotent).
 set -euo pipefail
 packages=(cmake g++ make pkg-config libssl-dev openssl libgtest-dev libgmock-dev libbenchmark-dev gnutls-bin python3
-          libunbound-dev libcurl4-openssl-dev
+          libunbound-dev libcurl4-openssl-dev publicsuffix
           nsd ldnsutils tftpd-hpa python3-pyftpdlib)  # the last line: real servers the tests start
 missing=()
 for p in "${packages[@]}"; do

@@ -39,8 +39,11 @@ class KeyMethod {
 struct NetworkOptions {
   std::shared_ptr<DnsClient> dns;  // nullptr: DNS methods report neutral
   FetchOptions fetch;
-  size_t max_lookups_per_message = 8;
 };
+
+// Whether a lookup target (DNS name or URL) lies at or below the signer's
+// organisational domain: a key for a signer must come from its own domain.
+bool BelongsToSigner(const std::string& target, const std::string& signer);
 
 // The methods this build implements (the one place to register a new one).
 std::vector<std::unique_ptr<KeyMethod>> DefaultKeyMethods(const NetworkOptions& options);

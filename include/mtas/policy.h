@@ -60,7 +60,7 @@ enum class PartialAction { kQuarantine, kReject, kAccept };
 
 // Local configuration: per-domain overrides and what an unvouched partial
 // result gets. File format, one setting a line, '#' comments:
-//   example.com required        (a domain, or *.domain for its subdomains)
+//   example.com required        (a domain; *.domain: the domain and its subdomains)
 //   partial quarantine|reject|accept
 struct LocalPolicy {
   std::map<std::string, PolicyLevel> overrides;  // lowercase domain or "*.domain"

@@ -18,6 +18,7 @@
 #include "mtas/digest.h"
 #include "mtas/keys.h"
 #include "mtas/message.h"
+#include "mtas/signature.h"
 #include "mtas/sink.h"
 #include "mtas/source.h"
 #include "mtas/status.h"
@@ -86,6 +87,9 @@ class SignSession {
  public:
   explicit SignSession(const Signer& signer);
   ~SignSession();
+  // Binds the signature to the envelope this hop sends the message with
+  // (mtas.11); call before Finish().
+  void SetEnvelope(const Envelope& envelope);
   void Write(const char* data, size_t len);
   void Write(std::string_view s) { Write(s.data(), s.size()); }
   // Ends the message and makes the signature.
@@ -97,7 +101,7 @@ class SignSession {
 };
 
 // Signs everything `source` holds.
-Result<MessageEdits> SignMessage(const Signer& signer, MessageSource& source);
+Result<MessageEdits> SignMessage(const Signer& signer, MessageSource& source, const Envelope* envelope = nullptr);
 
 // Writes `source` (from its first byte) with `edits` applied.
 Status WriteSignedMessage(MessageSource& source, const MessageEdits& edits, ByteSink& out);

@@ -20,7 +20,7 @@
 
 namespace mtas {
 
-// The dotted OID under which signers write MTAS attribute `n` (1..10);
+// The dotted OID under which signers write MTAS attribute `n` (1..11);
 // see docs/protocol.md for why it is not the spec's UUID arc.
 std::string MtasOid(int n);
 
@@ -28,6 +28,22 @@ struct ReceivedHash {
   int64_t count = 0;
   DigestAlg alg = DigestAlg::kSha256;
   std::string digest;
+};
+
+// mtas.11 envelope [profile extension]: digests of the SMTP envelope the
+// signing hop sent the message with, so that the next hop can tell a replay
+// (the same signed message sent to other recipients), as DKIM2's mf=/rt=.
+struct EnvelopeBinding {
+  DigestAlg alg = DigestAlg::kSha256;
+  std::string mail_from;  // digest of "mail-from:<address>" lowercased
+  std::string rcpt_to;    // digest of "rcpt-to:<address>\r\n" per recipient, lowercased and sorted
+};
+EnvelopeBinding BindEnvelope(DigestAlg alg, const std::string& mail_from, const std::vector<std::string>& rcpt_to);
+
+// The SMTP envelope of one transmission, when known.
+struct Envelope {
+  std::string mail_from;
+  std::vector<std::string> rcpt_to;
 };
 
 struct PartHash {
@@ -48,6 +64,7 @@ struct MtasAttributes {
   std::string verification_info;          // mtas.8
   std::string wrapped;                    // mtas.9
   std::string carrier;                    // mtas.10
+  std::optional<EnvelopeBinding> envelope;  // mtas.11
 };
 
 struct SignatureRequest {

@@ -10,6 +10,7 @@
 
 #include "mtas/canon.h"
 #include "mtas/keys.h"
+#include "mtas/signature.h"
 #include "mtas/source.h"
 #include "mtas/status.h"
 
@@ -23,6 +24,7 @@ struct HeaderReport {
   std::string status;  // same | changed | removed
   std::string signed_value;
   std::string current_value;  // the topmost instance now, when present
+  bool added_above = false;   // the signed instances are all there, but another was put above them
 };
 
 struct PartReport {
@@ -61,6 +63,7 @@ struct SignatureReport {
   int64_t received_count = 0;
   uint64_t unsigned_trailing_bytes = 0;  // non-blank bytes after every entity
   std::vector<std::string> notes;        // services skipped, header/attribute disagreements
+  bool too_old = false;                  // signed longer ago than the configured maximum age
 
   // For `mtas inspect`.
   std::string cms_der;
@@ -82,6 +85,10 @@ struct VerifyOptions {
   // the result stays neutral).
   bool report_without_key = false;
   int max_lookups_per_message = 8;  // network key lookups, all signatures together
+  int64_t max_age_seconds = 0;       // signatures older than this are flagged (0: no limit)
+  // The envelope this message arrived with: checked against the newest
+  // signature's envelope binding (mtas.11), the one made for this transmission.
+  std::optional<Envelope> envelope;
 };
 
 class Verifier {

@@ -62,10 +62,10 @@ std::string MtasOid(int n) { return std::string(kArc) + "." + std::to_string(n);
 
 namespace {
 
-const std::array<ASN1_OBJECT*, 11>& Objects(bool spec_arc_wanted) {
-  static std::array<ASN1_OBJECT*, 11> main_arc{}, spec_arc{};
+const std::array<ASN1_OBJECT*, kMtasAttrCount + 1>& Objects(bool spec_arc_wanted) {
+  static std::array<ASN1_OBJECT*, kMtasAttrCount + 1> main_arc{}, spec_arc{};
   static const bool init = [] {
-    for (int i = 1; i <= 10; ++i) {
+    for (int i = 1; i <= kMtasAttrCount; ++i) {
       main_arc[static_cast<size_t>(i)] = OBJ_txt2obj((std::string(kArc) + "." + std::to_string(i)).c_str(), 1);
       spec_arc[static_cast<size_t>(i)] = OBJ_txt2obj((std::string(kSpecArc) + "." + std::to_string(i)).c_str(), 1);
     }
@@ -116,6 +116,15 @@ std::vector<EncodedAttribute> EncodeMtasAttributes(const MtasAttributes& attrs) 
   utf8(MtasAttr::kVerificationInfo, attrs.verification_info);
   utf8(MtasAttr::kWrapped, attrs.wrapped);
   utf8(MtasAttr::kCarrier, attrs.carrier);
+  if (attrs.envelope) {
+    std::vector<ossl::AsnTypePtr> items;
+    ossl::AsnTypePtr alg(ASN1_TYPE_new());
+    ASN1_TYPE_set(alg.get(), V_ASN1_OBJECT, OBJ_nid2obj(DigestNid(attrs.envelope->alg)));
+    items.push_back(std::move(alg));
+    items.push_back(StringType(V_ASN1_OCTET_STRING, attrs.envelope->mail_from));
+    items.push_back(StringType(V_ASN1_OCTET_STRING, attrs.envelope->rcpt_to));
+    out.push_back({MtasAttr::kEnvelope, SequenceType(EncodeSequence(std::move(items)))});
+  }
   return out;
 }
 
@@ -183,13 +192,26 @@ Status DecodeMtasAttribute(MtasAttr which, const ASN1_TYPE* value, MtasAttribute
       return utf8(&attrs->wrapped);
     case MtasAttr::kCarrier:
       return utf8(&attrs->carrier);
+    case MtasAttr::kEnvelope: {
+      auto seq = DecodeSequence(value, "envelope");
+      if (!seq.ok()) return seq.status();
+      ASN1_SEQUENCE_ANY* s = seq->get();
+      const ASN1_TYPE *alg = nullptr, *mf = nullptr, *rt = nullptr;
+      if (sk_ASN1_TYPE_num(s) != 3 || !(alg = Item(s, 0, V_ASN1_OBJECT)) || !(mf = Item(s, 1, V_ASN1_OCTET_STRING)) ||
+          !(rt = Item(s, 2, V_ASN1_OCTET_STRING)))
+        return Status::Malformed("envelope is not SEQUENCE { OID, OCTET STRING, OCTET STRING }");
+      auto a = DigestFromNid(OBJ_obj2nid(alg->value.object));
+      if (!a.ok()) return Status::Malformed("envelope: " + a.status().message());
+      attrs->envelope = EnvelopeBinding{*a, StringOf(mf->value.octet_string), StringOf(rt->value.octet_string)};
+      return Status::Ok();
+    }
   }
   return Status::Ok();
 }
 
 std::optional<MtasAttr> MtasAttrOf(const ASN1_OBJECT* obj) {
   for (bool spec : {false, true})
-    for (int i = 1; i <= 10; ++i)
+    for (int i = 1; i <= kMtasAttrCount; ++i)
       if (OBJ_cmp(obj, Objects(spec)[static_cast<size_t>(i)]) == 0) return static_cast<MtasAttr>(i);
   return std::nullopt;
 }

@@ -20,7 +20,9 @@ enum class MtasAttr {
   kVerificationInfo,
   kWrapped,
   kCarrier,
+  kEnvelope,  // mtas.11, see signature.h
 };
+inline constexpr int kMtasAttrCount = 11;
 
 const ASN1_OBJECT* MtasObject(MtasAttr a);
 std::optional<MtasAttr> MtasAttrOf(const ASN1_OBJECT* obj);
@@ -31,7 +33,7 @@ struct EncodedAttribute {
 };
 std::vector<EncodedAttribute> EncodeMtasAttributes(const MtasAttributes& attrs);
 
-// Decodes one attribute value into `attrs`; `seen` (size 11) catches repeats
+// Decodes one attribute value into `attrs`; `seen` (kMtasAttrCount + 1) catches repeats
 // of single-valued attributes.
 Status DecodeMtasAttribute(MtasAttr which, const ASN1_TYPE* value, MtasAttributes* attrs, std::vector<bool>* seen);
 

@@ -2,6 +2,7 @@
 #include <openssl/objects.h>
 
 #include <algorithm>
+#include <cctype>
 #include <cstring>
 
 #include "cms/attributes.h"
@@ -81,6 +82,21 @@ std::string StringOf(const ASN1_STRING* s) {
 }
 
 }  // namespace
+
+EnvelopeBinding BindEnvelope(DigestAlg alg, const std::string& mail_from, const std::vector<std::string>& rcpt_to) {
+  auto lower = [](std::string s) {
+    for (char& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    while (!s.empty() && (s.front() == '<' || s.front() == ' ')) s.erase(s.begin());
+    while (!s.empty() && (s.back() == '>' || s.back() == ' ')) s.pop_back();
+    return s;
+  };
+  std::vector<std::string> rcpts;
+  for (const auto& r : rcpt_to) rcpts.push_back(lower(r));
+  std::sort(rcpts.begin(), rcpts.end());
+  std::string rt;
+  for (const auto& r : rcpts) rt += "rcpt-to:" + r + "\r\n";
+  return {alg, HashBytes(alg, "mail-from:" + lower(mail_from)), HashBytes(alg, rt)};
+}
 
 Result<std::string> BuildSignature(const SigningKey& key, const SignatureRequest& req) {
   DigestAlg digest = key.algorithm() == KeyAlgorithm::kEd25519 ? DigestAlg::kSha512 : req.digest;
@@ -196,7 +212,7 @@ Result<ParsedSignature> ParseSignature(std::string_view der) {
 
   int count = CMS_signed_get_attr_count(si);
   if (count <= 0) return Status::Malformed("SignerInfo has no signed attributes");
-  std::vector<bool> seen(11, false);
+  std::vector<bool> seen(kMtasAttrCount + 1, false);
   bool have_ct = false, have_md = false;
   for (int i = 0; i < count; ++i) {
     X509_ATTRIBUTE* a = CMS_signed_get_attr(si, i);

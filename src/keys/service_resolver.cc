@@ -18,6 +18,8 @@ constexpr uint32_t kMinTtl = 60, kMaxTtl = 86400, kDefaultTtl = 3600, kNegativeT
 // A key published for `signer` must come from its own domain: the DNS name
 // or URL host at or below the signer's organisational domain. Otherwise
 // anyone could name their own record in a signature and pass as the signer.
+}  // namespace
+
 bool BelongsToSigner(const std::string& target, const std::string& signer) {
   std::string host = target;
   if (size_t scheme = host.find("://"); scheme != std::string::npos) {
@@ -32,6 +34,8 @@ bool BelongsToSigner(const std::string& target, const std::string& signer) {
   return host == org || (host.size() > org.size() && host.compare(host.size() - org.size(), org.size(), org) == 0 &&
                          host[host.size() - org.size() - 1] == '.');
 }
+
+namespace {
 
 int Severity(Outcome o) {
   switch (o) {
@@ -130,13 +134,15 @@ KeyLookup ServiceKeyResolver::Resolve(const KeyRequest& request) {
       skipped.push_back(service.method + " skipped: lookup budget of the message spent");
       continue;
     }
-    if (request.lookup_budget) --*request.lookup_budget;
     std::string target;
-    FetchedKeys f = FetchService(service, request.signer, &target);
-    if (!target.empty() && !BelongsToSigner(target, request.signer)) {
-      f = FetchedKeys();
-      f.outcome = Outcome::kRejected;
-      f.reason = target + " is outside the domain of signer " + request.signer;
+    FetchedKeys f;
+    if (auto t = methods_.at(service.method)->Target(service, request.signer); t.ok() && !BelongsToSigner(*t, request.signer)) {
+      f.outcome = Outcome::kRejected;  // refused before any lookup
+      f.reason = *t + " is outside the domain of signer " + request.signer;
+      target = *t;
+    } else {
+      if (request.lookup_budget) --*request.lookup_budget;
+      f = FetchService(service, request.signer, &target);
     }
     KeyLookup l;
     l.method = service.method;

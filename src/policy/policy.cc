@@ -339,7 +339,7 @@ PolicyDecision DecidePolicy(const VerifyReport& report, const std::string& from_
     if (p.level == PolicyLevel::kRequired && !any_present) {
       bool temp = std::any_of(own.begin(), own.end(), [](auto* s) { return s->result == SigResult::kTempError; });
       if (!temp)
-        decide(Action::kReject, 3, domain + " publishes mtas=required and no passing signature of it is present",
+        decide(Action::kReject, 3, domain + " publishes mtas=required and no passing or partial signature of it is present",
                "550 5.7.1 MTAS: " + domain + " requires a valid MTA signature");
     }
   }

@@ -78,7 +78,7 @@ std::string SignatureJson(const SignatureReport& s) {
   o.Str("services", s.services).Bool("content_intact", s.content_intact);
   o.Raw("headers", Array(s.headers, [](const HeaderReport& h) {
     return JsonObject().Str("name", h.name).Str("status", h.status).Str("signed_value", h.signed_value)
-        .Str("current_value", h.current_value).Done();
+        .Str("current_value", h.current_value).Bool("added_above", h.added_above).Done();
   }));
   o.Raw("parts", Array(s.parts, [](const PartReport& p) {
     JsonObject j;
@@ -93,6 +93,7 @@ std::string SignatureJson(const SignatureReport& s) {
   o.Num("received_count", s.received_count);
   o.Num("unsigned_trailing_bytes", static_cast<long long>(s.unsigned_trailing_bytes));
   o.Raw("notes", Array(s.notes, [](const std::string& n) { return JsonEscape(n); }));
+  o.Bool("too_old", s.too_old);
   if (!s.wrapped.empty()) o.Str("wrapped", s.wrapped);
   if (!s.verification_info.empty()) o.Str("verification_info", s.verification_info);
   return o.Done();

@@ -98,6 +98,7 @@ struct SignSession::Impl {
   std::string wrapped_type;
   char last_byte = '\n';
   bool body_seen = false;
+  std::optional<Envelope> envelope;
 
   explicit Impl(const Signer& s) : signer(s) { edits.msgid = NewMsgid(); }
 
@@ -223,6 +224,7 @@ struct SignSession::Impl {
     a.verification_info = signer.options().verification_info;
     if (edits.wrapped) a.wrapped = wrapped_type;
     a.carrier = std::string(CarrierName(carrier));
+    if (envelope) a.envelope = BindEnvelope(signer.digest(), envelope->mail_from, envelope->rcpt_to);
 
     auto der = BuildSignature(signer.key(), req);
     if (!der.ok()) return der.status();
@@ -250,10 +252,12 @@ struct SignSession::Impl {
 SignSession::SignSession(const Signer& signer) : impl_(std::make_unique<Impl>(signer)) {}
 SignSession::~SignSession() = default;
 void SignSession::Write(const char* data, size_t len) { impl_->Write(data, len); }
+void SignSession::SetEnvelope(const Envelope& envelope) { impl_->envelope = envelope; }
 Result<MessageEdits> SignSession::Finish() { return impl_->Finish(); }
 
-Result<MessageEdits> SignMessage(const Signer& signer, MessageSource& source) {
+Result<MessageEdits> SignMessage(const Signer& signer, MessageSource& source, const Envelope* envelope) {
   auto session = signer.Begin();
+  if (envelope) session->SetEnvelope(*envelope);
   MTAS_RETURN_IF_ERROR(ForEachChunk(source, [&](const char* p, size_t n) { session->Write(p, n); }));
   return session->Finish();
 }

@@ -49,6 +49,10 @@ std::vector<HeaderReport> CompareHeaders(const std::vector<std::string>& signed_
       r.status = "same";
     } else {
       r.status = "changed";
+      // Every signed instance still there, more now, and the one a reader
+      // sees is new: a prepended field, the classic DKIM header attack.
+      bool all_kept = std::includes(now.begin(), now.end(), was.begin(), was.end());
+      r.added_above = all_kept && !std::binary_search(was.begin(), was.end(), Canonical(canon, r.current_value));
       // Show the signed instance the reader no longer sees.
       for (const auto& s : signed_fields)
         if (LowerName(s) == n && !std::binary_search(now.begin(), now.end(), Canonical(canon, s))) {

@@ -1,6 +1,7 @@
 // The verifier: locate every signature, then one flat pass of checks per
 // signature, each recording a typed outcome or moving on (spec §5).
 #include <algorithm>
+#include <ctime>
 #include <cctype>
 #include <map>
 
@@ -225,7 +226,8 @@ std::string Summarize(const SignatureReport& r) {
   auto add = [&](const std::string& x) { s += (s.empty() ? "" : "; ") + x; };
   if (!r.content_intact) add("signed content changed");
   for (const auto& h : r.headers)
-    if (h.status != "same") add(h.name + " " + h.status);
+    if (h.status != "same")
+      add(h.name + " " + h.status + (h.added_above ? " (a new instance was put above the signed one)" : ""));
   for (const auto& p : r.parts)
     if (p.status == "changed" || p.status == "removed") add("part " + p.path + " " + p.status);
   for (const auto& p : r.added_parts) add("part " + p.path + " (" + p.content_type + ") added");
@@ -300,6 +302,13 @@ class SignatureCheck {
 
     // The signature is genuine: now what changed since.
     CompareContent(loc, sig, r);
+    CheckAge(sig, r);
+    if (Status st = CheckEnvelope(sig, r); !st.ok()) return Outcome(r, SigResult::kFail, st.message());
+    bool signs_from = std::any_of(r.headers.begin(), r.headers.end(), [](auto& h) { return EqualsIgnoreCase(h.name, "From"); });
+    size_t froms = std::count_if(scan_.fields.begin(), scan_.fields.end(), [](auto& f) { return f.NameIs("From"); });
+    if (signs_from && froms > 1)
+      return Outcome(r, SigResult::kPermError, "the message has " + std::to_string(froms) +
+                                                   " From fields (RFC 5322 allows one); readers differ on which they show");
     for (const auto& h : r.headers)
       if (EqualsIgnoreCase(h.name, "From") && h.status != "same")
         return Outcome(r, SigResult::kFail, "From " + h.status + " since signing");
@@ -318,6 +327,39 @@ class SignatureCheck {
   }
 
  private:
+  void CheckAge(const ParsedSignature& sig, SignatureReport& r) {
+    if (!sig.signing_time) return;
+    std::time_t now = std::time(nullptr);
+    if (*sig.signing_time > now + 3600)
+      r.notes.push_back("signed " + std::to_string((*sig.signing_time - now) / 60) + " minutes in the future");
+    if (options_.max_age_seconds > 0 && now - *sig.signing_time > options_.max_age_seconds) {
+      r.too_old = true;
+      r.notes.push_back("signed " + std::to_string((now - *sig.signing_time) / 86400) + " days ago, older than the " +
+                        std::to_string(options_.max_age_seconds / 86400) + "-day maximum");
+    }
+  }
+
+  // The newest signature was made for this transmission: its envelope
+  // binding must match the envelope the verifier was given.
+  Status CheckEnvelope(const ParsedSignature& sig, SignatureReport& r) {
+    if (!sig.attrs.envelope) return Status::Ok();
+    int newest = 0;
+    for (const auto& l : all_) newest = std::max(newest, l.hop);
+    if (r.hop != newest) return Status::Ok();  // bound to an earlier transmission
+    if (!options_.envelope) {
+      r.notes.push_back("the signature binds an SMTP envelope; none was given to check it");
+      return Status::Ok();
+    }
+    const Envelope& env = *options_.envelope;
+    EnvelopeBinding now = BindEnvelope(sig.attrs.envelope->alg, env.mail_from, env.rcpt_to);
+    if (!env.mail_from.empty() && now.mail_from != sig.attrs.envelope->mail_from)
+      return Status::Malformed("MAIL FROM differs from the envelope the signer sent to (a replay?)");
+    if (!env.rcpt_to.empty() && now.rcpt_to != sig.attrs.envelope->rcpt_to)
+      return Status::Malformed("RCPT TO differs from the envelope the signer sent to (a replay?)");
+    r.notes.push_back("envelope matches the one signed");
+    return Status::Ok();
+  }
+
   // Content digest, headers, parts and Received against the message now.
   void CompareContent(const Located& loc, const ParsedSignature& sig, SignatureReport& r) {
     const std::vector<std::string>* digests = ContentDigests(loc, all_, scan_, &r.content_length);

@@ -210,7 +210,8 @@ int Keygen(const std::vector<std::string>& argv) {
 
 int Sign(const std::vector<std::string>& argv) {
   Args a(argv, {"embed-cert", "allow-sha1"},
-         {"key", "cert", "signer", "services", "carrier", "canonicalization", "digest", "headers", "verification-info"});
+         {"key", "cert", "signer", "services", "carrier", "canonicalization", "digest", "headers", "verification-info",
+          "envelope-from", "envelope-to"});
   if (!a.ok()) return Usage("sign", a.error());
   if (!a.Has("key")) return Usage("sign", "--key is required");
   if (!a.Has("signer")) return Usage("sign", "--signer is required");
@@ -244,7 +245,9 @@ int Sign(const std::vector<std::string>& argv) {
   Input in;
   std::string input = a.positional().empty() ? "" : a.positional()[0];
   if (Status st = OpenInput(input, &in); !st.ok()) return Error("sign", st.message());
-  auto edits = SignMessage(**signer, *in.source);
+  std::optional<Envelope> envelope;
+  if (a.Has("envelope-from") || a.Has("envelope-to")) envelope = Envelope{a.Get("envelope-from"), a.All("envelope-to")};
+  auto edits = SignMessage(**signer, *in.source, envelope ? &*envelope : nullptr);
   if (!edits.ok()) return Error("sign", edits.status().message());
   std::string output = a.positional().size() > 1 ? a.positional()[1] : "";
   Status st = WriteOutput(output, [&](ByteSink& out) { return WriteSignedMessage(*in.source, *edits, out); });
@@ -321,6 +324,13 @@ int Verify(const std::vector<std::string>& argv) {
   if (a.positional().size() > 1) return Usage("verify", "one INPUT at most");
   VerifySetup setup;
   if (Status st = SetupVerify(a, &setup); !st.ok()) return Error("verify", st.message(), kUsage);
+  if (a.Has("max-age")) {
+    int days = std::atoi(a.Get("max-age").c_str());
+    if (days <= 0) return Usage("verify", "--max-age wants a number of days");
+    setup.options.max_age_seconds = int64_t{days} * 86400;
+  }
+  if (a.Has("envelope-from") || a.Has("envelope-to"))
+    setup.options.envelope = Envelope{a.Get("envelope-from"), a.All("envelope-to")};
   Input in;
   if (Status st = OpenInput(a.positional().empty() ? "" : a.positional()[0], &in); !st.ok())
     return Error("verify", st.message(), kUsage);
@@ -362,8 +372,9 @@ int Verify(const std::vector<std::string>& argv) {
     });
     hs.Finish();
     if (!st.ok()) return Error("verify", st.message(), 4);
-    MessageEdits edits = ResultHeaderEdits(hs.fields(), *report, authserv, std::string(hs.eol()),
-                                           dp ? std::string(PolicyName(dp->applied)) : "");
+    MessageEdits edits = ResultHeaderEdits(
+        hs.fields(), *report, authserv, std::string(hs.eol()),
+        dp && dp->applied != PolicyLevel::kNone ? std::string(PolicyName(dp->applied)) : "");
     edits.body_offset = 0;
     st = WriteOutput("", [&](ByteSink& out) { return WriteSignedMessage(*in.source, edits, out); });
     if (!st.ok()) return Error("verify", st.message(), 4);
@@ -452,7 +463,10 @@ int DnsRecord(const std::vector<std::string>& argv) {
     std::string target;
     FetchedKeys f = resolver.FetchService(service, a.Get("signer"), &target);
     std::string verdict;
-    if (f.outcome == KeyLookup::Outcome::kFound) {
+    if (!target.empty() && !BelongsToSigner(target, a.Get("signer"))) {
+      verdict = "OUTSIDE: verifiers refuse keys from outside the signer's domain";
+      ++bad;
+    } else if (f.outcome == KeyLookup::Outcome::kFound) {
       bool match = false;
       for (const auto& c : f.candidates) match |= c.first.SpkiDer() == want.SpkiDer();
       verdict = match ? "ok: the published key matches (" + f.trust + ")" : "MISMATCH: a different key is published";
