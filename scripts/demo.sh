@@ -29,23 +29,30 @@ say "hop 1: mail.example.com signs $(basename "$msg")"
   --services "domain:key:email _origin._certs" "$msg" "$work/hop1.eml"
 
 say "hop 2: lists.example.org verifies, tags the Subject, appends a footer part and re-signs"
-"$mtas" verify "${pins[@]}" "$work/hop1.eml" || true
+"$mtas" verify "${pins[@]}" --no-network "$work/hop1.eml" || true
 # The first result field the verifier prepends, unfolded, becomes the signed verificationInfo.
-"$mtas" verify "${pins[@]}" --add-header lists.example.org "$work/hop1.eml" >"$work/hop1-verified.eml" 2>/dev/null
+"$mtas" verify "${pins[@]}" --no-network --add-header lists.example.org "$work/hop1.eml" >"$work/hop1-verified.eml" 2>/dev/null
 info=$(tr -d '\r' <"$work/hop1-verified.eml" |
        awk '/^[ \t]/ { cur = cur $0; next } { if (!done && cur ~ /^MTAS-VerificationInfo:/) { print cur; done = 1 } cur = $0 }' |
        sed 's/^MTAS-VerificationInfo: //')
-python3 "$root/examples/list_hop.py" "$work/hop1.eml" "$root/examples/messages/list-footer.txt" "$work/hop2-in.eml"
+python3 "$root/examples/list_hop.py" "$work/hop1-verified.eml" "$root/examples/messages/list-footer.txt" "$work/hop2-in.eml"
 "$mtas" sign --key "$work/keys/list.key.pem" --signer lists.example.org \
   --verification-info "$info" "$work/hop2-in.eml" "$work/hop2.eml"
 
-say "hop 3: mx.example.net relays and signs in a header field"
+say "hop 3: mx.example.net verifies what it received, re-signs in a header field (--resign)"
 { printf 'Received: from lists.example.org by mx.example.net; %s\r\n' "$(date -R)"; cat "$work/hop2.eml"; } >"$work/hop3-in.eml"
 "$mtas" sign --key "$work/keys/relay.key.pem" --signer mx.example.net --carrier header \
-  "$work/hop3-in.eml" "$work/hop3.eml"
+  --resign mx.example.net --no-network "${pins[@]}" "$work/hop3-in.eml" "$work/hop3.eml"
+
+say "what hop 3 recorded (its result fields, also signed into its verificationInfo)"
+tr -d '\r' <"$work/hop3.eml" | awk '/^(MTAS-VerificationInfo|Authentication-Results):/ { show = 1; print; next }
+  /^[ \t]/ { if (show) print; next } { show = 0 }'
 
 say "verification of the delivered message (hop 1 = oldest)"
 status=0
-"$mtas" verify "${pins[@]}" "$work/hop3.eml" || status=$?
+"$mtas" verify "${pins[@]}" --no-network "$work/hop3.eml" || status=$?
+
+say "the chain of custody: mtas trace (also --format json|html)"
+"$mtas" trace "${pins[@]}" --no-network "$work/hop3.eml" || true
 say "exit status $status (5 = partial: a signature is intact except for the changes listed)"
 echo "files: $work"

@@ -15,6 +15,9 @@ std::string ReportJson(const VerifyReport& report, const PolicyDecision* decisio
 // A readable summary: one block per hop, what changed since.
 std::string ReportText(const VerifyReport& report, const PolicyDecision* decision = nullptr);
 
+// One signature as a JSON object (the elements of "signatures").
+std::string SignatureJson(const SignatureReport& sig);
+
 // The policy decision as a JSON object.
 std::string PolicyJson(const PolicyDecision& decision);
 

@@ -90,6 +90,9 @@ class SignSession {
   // Binds the signature to the envelope this hop sends the message with
   // (mtas.11); call before Finish().
   void SetEnvelope(const Envelope& envelope);
+  // This hop's verification results of the earlier hops (mtas.8), when it
+  // verified before signing; replaces SignOptions::verification_info.
+  void SetVerificationInfo(const std::string& text);
   void Write(const char* data, size_t len);
   void Write(std::string_view s) { Write(s.data(), s.size()); }
   // Ends the message and makes the signature.
@@ -100,7 +103,7 @@ class SignSession {
   std::unique_ptr<Impl> impl_;
 };
 
-// Signs everything `source` holds.
+// Signs everything `source` holds (rewinding it first).
 Result<MessageEdits> SignMessage(const Signer& signer, MessageSource& source, const Envelope* envelope = nullptr);
 
 // Writes `source` (from its first byte) with `edits` applied.

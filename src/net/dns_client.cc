@@ -5,6 +5,7 @@
 
 #include <chrono>
 #include <cstring>
+#include <mutex>
 
 #include "mtas/dns.h"
 
@@ -37,6 +38,9 @@ class UnboundClient final : public DnsClient {
   bool validating() const override { return validating_; }
 
   DnsAnswer Query(const std::string& name, int type) override {
+    // One query at a time per context: ub_process() delivers whatever
+    // results are ready, so concurrent waiters would steal each other's.
+    std::lock_guard<std::mutex> lock(mu_);
     DnsAnswer answer;
     Pending pending;
     int id = 0;
@@ -87,6 +91,7 @@ class UnboundClient final : public DnsClient {
   }
 
  private:
+  std::mutex mu_;
   std::unique_ptr<ub_ctx, UbCtxFree> ctx_;
   int timeout_ms_;
   bool validating_;

@@ -61,6 +61,9 @@ std::string Array(const std::vector<T>& items, F&& render) {
   return out + "]";
 }
 
+
+}  // namespace
+
 std::string SignatureJson(const SignatureReport& s) {
   JsonObject o;
   o.Num("hop", s.hop)
@@ -99,7 +102,6 @@ std::string SignatureJson(const SignatureReport& s) {
   return o.Done();
 }
 
-}  // namespace
 
 std::string PolicyJson(const PolicyDecision& d) {
   JsonObject o;

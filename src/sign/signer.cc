@@ -99,6 +99,7 @@ struct SignSession::Impl {
   char last_byte = '\n';
   bool body_seen = false;
   std::optional<Envelope> envelope;
+  std::optional<std::string> verification_info;
 
   explicit Impl(const Signer& s) : signer(s) { edits.msgid = NewMsgid(); }
 
@@ -221,7 +222,7 @@ struct SignSession::Impl {
     a.services = signer.options().services;
     a.signer = signer.options().signer;
     a.canonicalization = std::string(CanonName(signer.options().canon));
-    a.verification_info = signer.options().verification_info;
+    a.verification_info = verification_info.value_or(signer.options().verification_info);
     if (edits.wrapped) a.wrapped = wrapped_type;
     a.carrier = std::string(CarrierName(carrier));
     if (envelope) a.envelope = BindEnvelope(signer.digest(), envelope->mail_from, envelope->rcpt_to);
@@ -253,9 +254,11 @@ SignSession::SignSession(const Signer& signer) : impl_(std::make_unique<Impl>(si
 SignSession::~SignSession() = default;
 void SignSession::Write(const char* data, size_t len) { impl_->Write(data, len); }
 void SignSession::SetEnvelope(const Envelope& envelope) { impl_->envelope = envelope; }
+void SignSession::SetVerificationInfo(const std::string& text) { impl_->verification_info = text; }
 Result<MessageEdits> SignSession::Finish() { return impl_->Finish(); }
 
 Result<MessageEdits> SignMessage(const Signer& signer, MessageSource& source, const Envelope* envelope) {
+  MTAS_RETURN_IF_ERROR(source.Rewind());  // from the first byte, whatever read it before
   auto session = signer.Begin();
   if (envelope) session->SetEnvelope(*envelope);
   MTAS_RETURN_IF_ERROR(ForEachChunk(source, [&](const char* p, size_t n) { session->Write(p, n); }));

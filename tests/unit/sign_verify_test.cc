@@ -498,3 +498,26 @@ TEST(Carrier, TrackingAndSignatureFieldParsing) {
 
 }  // namespace
 }  // namespace mtas
+
+namespace mtas {
+namespace {
+
+TEST(SignVerify, SignMessageReadsFromTheFirstByteEvenAfterOthersRead) {
+  std::string in = test::Example("mixed-attachment.eml");
+  MemorySource src(in);
+  char buf[4096];
+  while (*src.Read(buf, sizeof buf) > 0) {  // someone (a verifier) read it all before
+  }
+  auto sk = SigningKey::Load(test::Key("ed25519", "mx1.example.com").key_path);
+  SignOptions o;
+  o.signer = "mx1.example.com";
+  auto signer = Signer::Create(std::move(*sk), o);
+  auto edits = SignMessage(**signer, src);
+  ASSERT_TRUE(edits.ok());
+  StringSink out;
+  ASSERT_TRUE(WriteSignedMessage(src, *edits, out).ok());
+  EXPECT_EQ(test::VerifyWith({&test::Key("ed25519", "mx1.example.com")}, out.out).result, SigResult::kPass);
+}
+
+}  // namespace
+}  // namespace mtas

@@ -24,6 +24,7 @@
 #include "mtas/result_headers.h"
 #include "mtas/sign.h"
 #include "mtas/source.h"
+#include "mtas/trace.h"
 #include "mtas/verify.h"
 
 namespace mtas::cli {
@@ -208,52 +209,6 @@ int Keygen(const std::vector<std::string>& argv) {
   return 0;
 }
 
-int Sign(const std::vector<std::string>& argv) {
-  Args a(argv, {"embed-cert", "allow-sha1"},
-         {"key", "cert", "signer", "services", "carrier", "canonicalization", "digest", "headers", "verification-info",
-          "envelope-from", "envelope-to"});
-  if (!a.ok()) return Usage("sign", a.error());
-  if (!a.Has("key")) return Usage("sign", "--key is required");
-  if (!a.Has("signer")) return Usage("sign", "--signer is required");
-  if (a.positional().size() > 2) return Usage("sign", "at most INPUT and OUTPUT");
-  if (a.Has("embed-cert") && !a.Has("cert")) return Usage("sign", "--embed-cert needs --cert");
-
-  SignOptions opt;
-  opt.signer = a.Get("signer");
-  opt.services = a.Get("services");
-  opt.embed_certificate = a.Has("embed-cert");
-  opt.allow_sha1 = a.Has("allow-sha1");
-  opt.verification_info = a.Get("verification-info");
-  auto carrier = ParseCarrier(a.Get("carrier", "auto"));
-  if (!carrier.ok()) return Usage("sign", carrier.status().message());
-  opt.carrier = *carrier;
-  auto canon = ParseCanon(a.Get("canonicalization", "relaxed"));
-  if (!canon.ok()) return Usage("sign", canon.status().message());
-  opt.canon = *canon;
-  if (a.Has("digest")) {
-    auto d = ParseDigestName(a.Get("digest"));
-    if (!d.ok()) return Usage("sign", d.status().message());
-    opt.digest = *d;
-  }
-  if (a.Has("headers")) opt.headers = SplitList(a.Get("headers"));
-
-  auto key = SigningKey::Load(a.Get("key"), a.Get("cert"));
-  if (!key.ok()) return Error("sign", key.status().message(), kUsage);
-  auto signer = Signer::Create(std::move(*key), std::move(opt));
-  if (!signer.ok()) return Usage("sign", signer.status().message());
-
-  Input in;
-  std::string input = a.positional().empty() ? "" : a.positional()[0];
-  if (Status st = OpenInput(input, &in); !st.ok()) return Error("sign", st.message());
-  std::optional<Envelope> envelope;
-  if (a.Has("envelope-from") || a.Has("envelope-to")) envelope = Envelope{a.Get("envelope-from"), a.All("envelope-to")};
-  auto edits = SignMessage(**signer, *in.source, envelope ? &*envelope : nullptr);
-  if (!edits.ok()) return Error("sign", edits.status().message());
-  std::string output = a.positional().size() > 1 ? a.positional()[1] : "";
-  Status st = WriteOutput(output, [&](ByteSink& out) { return WriteSignedMessage(*in.source, *edits, out); });
-  if (!st.ok()) return Error("sign", st.message());
-  return 0;
-}
 
 namespace {
 
@@ -315,74 +270,178 @@ Status SetupVerify(const Args& a, VerifySetup* setup) {
 
 }  // namespace
 
-int Verify(const std::vector<std::string>& argv) {
-  std::set<std::string> options = {"key-file", "ca-file", "add-header", "policy-file", "max-age", "envelope-from",
-                                   "envelope-to"};
-  options.insert(kNetworkOptions.begin(), kNetworkOptions.end());
-  Args a(argv, {"json", "allow-sha1", "no-network", "policy"}, options);
-  if (!a.ok()) return Usage("verify", a.error());
-  if (a.positional().size() > 1) return Usage("verify", "one INPUT at most");
+namespace {
+
+// What verify and trace share: options, key sources, the verification, the
+// header fields and the optional policy decision.
+const std::set<std::string> kVerifyOptions = {"key-file",      "ca-file",       "policy-file", "max-age",
+                                              "envelope-from", "envelope-to"};
+const std::set<std::string> kVerifyFlags = {"allow-sha1", "no-network", "policy"};
+
+struct Verification {
+  Input in;
+  std::vector<HeaderField> fields;
+  std::string eol;
+  std::optional<VerifyReport> report;
+  std::optional<PolicyDecision> decision;
+  const PolicyDecision* policy() const { return decision ? &*decision : nullptr; }
+};
+
+// Runs it; on failure returns the exit status after printing the error.
+int RunVerification(const std::string& cmd, const Args& a, const std::string& input, Verification* v) {
   VerifySetup setup;
-  if (Status st = SetupVerify(a, &setup); !st.ok()) return Error("verify", st.message(), kUsage);
+  if (Status st = SetupVerify(a, &setup); !st.ok()) return Error(cmd, st.message(), kUsage);
   if (a.Has("max-age")) {
     int days = std::atoi(a.Get("max-age").c_str());
-    if (days <= 0) return Usage("verify", "--max-age wants a number of days");
+    if (days <= 0) return Usage(cmd, "--max-age wants a number of days");
     setup.options.max_age_seconds = int64_t{days} * 86400;
   }
   if (a.Has("envelope-from") || a.Has("envelope-to"))
     setup.options.envelope = Envelope{a.Get("envelope-from"), a.All("envelope-to")};
-  Input in;
-  if (Status st = OpenInput(a.positional().empty() ? "" : a.positional()[0], &in); !st.ok())
-    return Error("verify", st.message(), kUsage);
-  auto report = Verifier(setup.options).Verify(*in.source);
-  if (!report.ok()) return Error("verify", report.status().message(), 4);
+  if (Status st = OpenInput(input, &v->in); !st.ok()) return Error(cmd, st.message(), kUsage);
+  auto report = Verifier(setup.options).Verify(*v->in.source);
+  if (!report.ok()) return Error(cmd, report.status().message(), 4);
+  v->report = std::move(*report);
+
+  HeaderScanner hs;
+  Status st = v->in.source->Rewind();
+  if (st.ok()) st = ForEachChunk(*v->in.source, [&](const char* p, size_t n) {
+    if (!hs.done()) hs.Write(p, n);
+  });
+  if (!st.ok()) return Error(cmd, st.message(), 4);
+  hs.Finish();
+  v->fields = hs.fields();
+  v->eol = std::string(hs.eol());
 
   // Policy (spec §6): the published mtas= modifiers and the local file.
-  std::optional<PolicyDecision> decision;
   if (a.Has("policy") || a.Has("policy-file")) {
     LocalPolicy local;
     if (a.Has("policy-file")) {
       auto lp = LocalPolicy::Load(a.Get("policy-file"));
-      if (!lp.ok()) return Error("verify", lp.status().message(), kUsage);
+      if (!lp.ok()) return Error(cmd, lp.status().message(), kUsage);
       local = *lp;
     }
     std::shared_ptr<DnsClient> dns;
     if (!a.Has("no-network")) {
       auto net = NetworkFrom(a);
-      if (!net.ok()) return Error("verify", net.status().message(), kUsage);
+      if (!net.ok()) return Error(cmd, net.status().message(), kUsage);
       dns = net->dns;
     }
     DnsPolicySource source(dns);
-    HeaderScanner hs;
-    Status st = in.source->Rewind();
-    if (st.ok()) st = ForEachChunk(*in.source, [&](const char* p, size_t n) {
-      if (!hs.done()) hs.Write(p, n);
-    });
-    if (!st.ok()) return Error("verify", st.message(), 4);
-    decision = DecidePolicy(*report, FromDomain(hs.fields()), source, local);
+    v->decision = DecidePolicy(*v->report, FromDomain(v->fields), source, local);
   }
-  const PolicyDecision* dp = decision ? &*decision : nullptr;
-  std::string rendered = a.Has("json") ? ReportJson(*report, dp) : ReportText(*report, dp);
+  return 0;
+}
+
+std::set<std::string> Union(std::set<std::string> a, const std::set<std::string>& b) {
+  a.insert(b.begin(), b.end());
+  return a;
+}
+
+}  // namespace
+
+int Verify(const std::vector<std::string>& argv) {
+  Args a(argv, Union(kVerifyFlags, {"json"}), Union(Union(kVerifyOptions, kNetworkOptions), {"add-header"}));
+  if (!a.ok()) return Usage("verify", a.error());
+  if (a.positional().size() > 1) return Usage("verify", "one INPUT at most");
+  Verification v;
+  if (int st = RunVerification("verify", a, a.positional().empty() ? "" : a.positional()[0], &v); st != 0) return st;
+  const PolicyDecision* dp = v.policy();
+  std::string rendered = a.Has("json") ? ReportJson(*v.report, dp) : ReportText(*v.report, dp);
   if (a.Has("add-header")) {
-    std::string authserv = a.Get("add-header");
-    HeaderScanner hs;
-    Status st = in.source->Rewind();
-    if (st.ok()) st = ForEachChunk(*in.source, [&](const char* p, size_t n) {
-      if (!hs.done()) hs.Write(p, n);
-    });
-    hs.Finish();
-    if (!st.ok()) return Error("verify", st.message(), 4);
     MessageEdits edits = ResultHeaderEdits(
-        hs.fields(), *report, authserv, std::string(hs.eol()),
+        v.fields, *v.report, a.Get("add-header"), v.eol,
         dp && dp->applied != PolicyLevel::kNone ? std::string(PolicyName(dp->applied)) : "");
     edits.body_offset = 0;
-    st = WriteOutput("", [&](ByteSink& out) { return WriteSignedMessage(*in.source, edits, out); });
+    Status st = WriteOutput("", [&](ByteSink& out) { return WriteSignedMessage(*v.in.source, edits, out); });
     if (!st.ok()) return Error("verify", st.message(), 4);
     std::fputs(rendered.c_str(), stderr);
   } else {
     std::fputs(rendered.c_str(), stdout);
   }
-  return ExitStatusFor(report->result);
+  return ExitStatusFor(v.report->result);
+}
+
+int Trace(const std::vector<std::string>& argv) {
+  Args a(argv, kVerifyFlags, Union(Union(kVerifyOptions, kNetworkOptions), {"format", "output"}));
+  if (!a.ok()) return Usage("trace", a.error());
+  std::string format = a.Get("format", "text");
+  if (format != "text" && format != "json" && format != "html") return Usage("trace", "--format text, json or html");
+  if (a.positional().size() > 1) return Usage("trace", "one INPUT at most");
+  Verification v;
+  if (int st = RunVerification("trace", a, a.positional().empty() ? "" : a.positional()[0], &v); st != 0) return st;
+  mtas::Trace trace = BuildTrace(*v.report, v.fields, v.policy());
+  std::string page = format == "json" ? TraceJson(trace) : format == "html" ? TraceHtml(trace) : TraceText(trace);
+  Status st = WriteOutput(a.Get("output"), [&](ByteSink& out) {
+    out.Write(page);
+    return Status::Ok();
+  });
+  if (!st.ok()) return Error("trace", st.message());
+  return ExitStatusFor(v.report->result);
+}
+
+int Sign(const std::vector<std::string>& argv) {
+  Args a(argv, Union(kVerifyFlags, {"embed-cert"}),
+         Union(Union(kVerifyOptions, kNetworkOptions), {"key", "cert", "signer", "services", "carrier", "canonicalization",
+                                                        "digest", "headers", "verification-info", "resign"}));
+  if (!a.ok()) return Usage("sign", a.error());
+  if (!a.Has("key")) return Usage("sign", "--key is required");
+  if (!a.Has("signer")) return Usage("sign", "--signer is required");
+  if (a.positional().size() > 2) return Usage("sign", "at most INPUT and OUTPUT");
+  if (a.Has("embed-cert") && !a.Has("cert")) return Usage("sign", "--embed-cert needs --cert");
+
+  SignOptions opt;
+  opt.signer = a.Get("signer");
+  opt.services = a.Get("services");
+  opt.embed_certificate = a.Has("embed-cert");
+  opt.allow_sha1 = a.Has("allow-sha1");
+  opt.verification_info = a.Get("verification-info");
+  auto carrier = ParseCarrier(a.Get("carrier", "auto"));
+  if (!carrier.ok()) return Usage("sign", carrier.status().message());
+  opt.carrier = *carrier;
+  auto canon = ParseCanon(a.Get("canonicalization", "relaxed"));
+  if (!canon.ok()) return Usage("sign", canon.status().message());
+  opt.canon = *canon;
+  if (a.Has("digest")) {
+    auto d = ParseDigestName(a.Get("digest"));
+    if (!d.ok()) return Usage("sign", d.status().message());
+    opt.digest = *d;
+  }
+  if (a.Has("headers")) opt.headers = SplitList(a.Get("headers"));
+
+  // --resign AUTHSERV-ID: verify the earlier hops first (verify's key and
+  // policy options apply), put the result fields on the message and the
+  // same text into this signature's verificationInfo (spec §5).
+  std::string input = a.positional().empty() ? "" : a.positional()[0];
+  Verification v;
+  MessageEdits results;
+  if (a.Has("resign")) {
+    if (int st = RunVerification("sign", a, input, &v); st != 0) return st;
+    std::string policy = v.decision && v.decision->applied != PolicyLevel::kNone ? std::string(PolicyName(v.decision->applied)) : "";
+    results = ResultHeaderEdits(v.fields, *v.report, a.Get("resign"), v.eol, policy);
+    std::string info;
+    for (const auto& sig : v.report->signatures)
+      info += (info.empty() ? "" : "\n") + FormatVerificationInfoValue(InfoFor(sig, a.Get("resign"), policy));
+    opt.verification_info = info;
+  } else if (Status st = OpenInput(input, &v.in); !st.ok()) {
+    return Error("sign", st.message());
+  }
+
+  auto key = SigningKey::Load(a.Get("key"), a.Get("cert"));
+  if (!key.ok()) return Error("sign", key.status().message(), kUsage);
+  auto signer = Signer::Create(std::move(*key), std::move(opt));
+  if (!signer.ok()) return Usage("sign", signer.status().message());
+  std::optional<Envelope> envelope;
+  if (a.Has("envelope-from") || a.Has("envelope-to")) envelope = Envelope{a.Get("envelope-from"), a.All("envelope-to")};
+  auto edits = SignMessage(**signer, *v.in.source, envelope ? &*envelope : nullptr);
+  if (!edits.ok()) return Error("sign", edits.status().message());
+  // Tracking and signature on top, then this hop's verification results.
+  edits->prepend.insert(edits->prepend.end(), results.prepend.begin(), results.prepend.end());
+  edits->removed.insert(edits->removed.end(), results.removed.begin(), results.removed.end());
+  std::string output = a.positional().size() > 1 ? a.positional()[1] : "";
+  Status st = WriteOutput(output, [&](ByteSink& out) { return WriteSignedMessage(*v.in.source, *edits, out); });
+  if (!st.ok()) return Error("sign", st.message());
+  return 0;
 }
 
 int Inspect(const std::vector<std::string>& argv) {

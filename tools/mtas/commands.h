@@ -14,5 +14,6 @@ int Sign(const std::vector<std::string>& args);
 int Verify(const std::vector<std::string>& args);
 int Inspect(const std::vector<std::string>& args);
 int DnsRecord(const std::vector<std::string>& args);
+int Trace(const std::vector<std::string>& args);
 
 }  // namespace mtas::cli

@@ -24,6 +24,7 @@ constexpr const char* kUsageText =
     "\n"
     "  NETWORK: [--resolver HOST[:PORT]] [--trust-anchor FILE] [--timeout MS]\n"
     "           [--tls-ca-file CA.pem] [--connect-to HOST:PORT:HOST2:PORT2]...\n"
+    "  trace   [--format text|json|html] [--output FILE] [verify's key and policy options] INPUT\n"
     "  inspect [--json] INPUT | --cms N INPUT | --content N INPUT\n"
     "\n"
     "verify exit status: 0 pass, 1 fail, 2 no signature, 3 temperror, 4 permerror,\n"
@@ -43,6 +44,7 @@ int main(int argc, char** argv) {
   if (cmd == "verify") return mtas::cli::Verify(args);
   if (cmd == "inspect") return mtas::cli::Inspect(args);
   if (cmd == "dns-record") return mtas::cli::DnsRecord(args);
+  if (cmd == "trace") return mtas::cli::Trace(args);
   if (cmd == "-h" || cmd == "--help" || cmd == "help") {
     std::fputs(kUsageText, stdout);
     return 0;

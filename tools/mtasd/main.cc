@@ -1,0 +1,216 @@
+// mtasd: the MTAS milter daemon for Postfix and Sendmail (mtasd(8)).
+#include <arpa/inet.h>
+#include <grp.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <pwd.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <syslog.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <cstdio>
+#include <cstring>
+#include <fstream>
+#include <mutex>
+#include <thread>
+
+#include "config.h"
+#include "milter.h"
+#include "runtime.h"
+
+namespace {
+
+using namespace mtasd;
+
+constexpr const char* kUsage =
+    "usage: mtasd [-c FILE] [-n] [-f]\n"
+    "  -c FILE  configuration (default /etc/mtas/mtasd.conf)\n"
+    "  -n       check the configuration and the keys, then exit\n"
+    "  -f       stay in the foreground, log to stderr\n";
+
+std::mutex runtime_mu;
+std::shared_ptr<const Runtime> current;
+std::atomic<int> active_connections{0};
+std::mutex drain_mu;
+std::condition_variable drained;
+
+std::shared_ptr<const Runtime> CurrentRuntime() {
+  std::lock_guard<std::mutex> lock(runtime_mu);
+  return current;
+}
+
+// inet:PORT@ADDRESS or unix:/PATH -> a listening socket.
+int Listen(const std::string& spec, std::string* error) {
+  if (spec.rfind("unix:", 0) == 0 || spec.rfind("local:", 0) == 0) {
+    std::string path = spec.substr(spec.find(':') + 1);
+    int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    sockaddr_un sa{};
+    sa.sun_family = AF_UNIX;
+    if (path.size() >= sizeof sa.sun_path) {
+      *error = "socket path too long";
+      return -1;
+    }
+    std::strcpy(sa.sun_path, path.c_str());
+    ::unlink(path.c_str());
+    if (bind(fd, reinterpret_cast<sockaddr*>(&sa), sizeof sa) != 0 || listen(fd, 128) != 0) {
+      *error = path + ": " + std::strerror(errno);
+      return -1;
+    }
+    ::chmod(path.c_str(), 0660);
+    return fd;
+  }
+  std::string rest = spec.substr(5);
+  std::string port = rest.substr(0, rest.find('@'));
+  std::string host = rest.find('@') == std::string::npos ? "127.0.0.1" : rest.substr(rest.find('@') + 1);
+  addrinfo hints{}, *res = nullptr;
+  hints.ai_socktype = SOCK_STREAM;
+  hints.ai_flags = AI_PASSIVE | AI_NUMERICSERV;
+  if (int rc = getaddrinfo(host.c_str(), port.c_str(), &hints, &res); rc != 0) {
+    *error = spec + ": " + gai_strerror(rc);
+    return -1;
+  }
+  int fd = socket(res->ai_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  int one = 1;
+  setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+  bool ok = bind(fd, res->ai_addr, res->ai_addrlen) == 0 && listen(fd, 128) == 0;
+  freeaddrinfo(res);
+  if (!ok) {
+    *error = spec + ": " + std::strerror(errno);
+    ::close(fd);
+    return -1;
+  }
+  return fd;
+}
+
+bool DropPrivileges(const std::string& user, std::string* error) {
+  if (user.empty() || getuid() != 0) return true;
+  passwd* pw = getpwnam(user.c_str());
+  if (!pw) {
+    *error = "UserID: no user " + user;
+    return false;
+  }
+  if (initgroups(pw->pw_name, pw->pw_gid) != 0 || setgid(pw->pw_gid) != 0 || setuid(pw->pw_uid) != 0) {
+    *error = "UserID: cannot become " + user + ": " + std::strerror(errno);
+    return false;
+  }
+  return true;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  std::string config_path = "/etc/mtas/mtasd.conf";
+  bool check_only = false, foreground = false;
+  for (int opt; (opt = getopt(argc, argv, "c:nfh")) != -1;) {
+    switch (opt) {
+      case 'c':
+        config_path = optarg;
+        break;
+      case 'n':
+        check_only = true;
+        break;
+      case 'f':
+        foreground = true;
+        break;
+      default:
+        std::fputs(kUsage, stderr);
+        return 64;
+    }
+  }
+  auto config = LoadConfig(config_path);
+  if (!config.ok()) {
+    std::fprintf(stderr, "mtasd: %s\n", config.status().message().c_str());
+    return 78;  // EX_CONFIG
+  }
+  if (foreground) config->foreground = true;
+  auto runtime = BuildRuntime(*config);
+  if (!runtime.ok()) {
+    std::fprintf(stderr, "mtasd: %s\n", runtime.status().message().c_str());
+    return 78;
+  }
+  if (check_only) {
+    std::printf("mtasd: %s is valid: %zu signing key(s), mode %s, socket %s\n", config_path.c_str(), config->keys.size(),
+                config->mode == Mode::kSign ? "sign" : config->mode == Mode::kVerify ? "verify" : "both",
+                config->socket.c_str());
+    return 0;
+  }
+  current = *runtime;
+
+  std::string error;
+  int listener = Listen(config->socket, &error);
+  if (listener < 0) {
+    std::fprintf(stderr, "mtasd: cannot listen on %s\n", error.c_str());
+    return 71;  // EX_OSERR
+  }
+  if (!config->foreground && daemon(0, 0) != 0) return 71;
+  if (!config->pid_file.empty()) std::ofstream(config->pid_file) << getpid() << "\n";
+  if (!DropPrivileges(config->user_id, &error)) {
+    std::fprintf(stderr, "mtasd: %s\n", error.c_str());
+    return 77;
+  }
+  SetupLogging(*config);
+
+  // Signals go to one thread: SIGHUP reloads, SIGTERM/SIGINT drain and stop.
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, SIGHUP);
+  sigaddset(&set, SIGTERM);
+  sigaddset(&set, SIGINT);
+  pthread_sigmask(SIG_BLOCK, &set, nullptr);
+  signal(SIGPIPE, SIG_IGN);
+  std::atomic<bool> stopping{false};
+  std::thread([&, set]() {
+    for (;;) {
+      int sig = 0;
+      if (sigwait(&set, &sig) != 0) continue;
+      if (sig == SIGHUP) {
+        auto cfg = LoadConfig(config_path);
+        if (cfg.ok() && foreground) cfg->foreground = true;
+        auto rt = cfg.ok() ? BuildRuntime(*cfg) : mtas::Result<std::shared_ptr<const Runtime>>(cfg.status());
+        if (!rt.ok()) {
+          Log(LOG_ERR, "reload failed, keeping the running configuration: " + rt.status().message());
+          continue;
+        }
+        {
+          std::lock_guard<std::mutex> lock(runtime_mu);
+          current = *rt;
+        }
+        Log(LOG_INFO, "configuration reloaded from " + config_path);
+        continue;
+      }
+      stopping = true;
+      ::shutdown(listener, SHUT_RDWR);  // wakes accept()
+      return;
+    }
+  }).detach();
+
+  Log(LOG_INFO, "listening on " + config->socket);
+  std::function<std::shared_ptr<const Runtime>()> provider = CurrentRuntime;
+  while (!stopping) {
+    int fd = accept4(listener, nullptr, nullptr, SOCK_CLOEXEC);
+    if (fd < 0) {
+      if (errno == EINTR || errno == ECONNABORTED) continue;
+      if (stopping) break;
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+      continue;
+    }
+    ++active_connections;
+    std::thread([fd, &provider]() {
+      ServeConnection(fd, provider);
+      if (--active_connections == 0) drained.notify_all();
+    }).detach();
+  }
+  ::close(listener);
+  // Drain: sessions finish their message (MTAs close idle connections).
+  std::unique_lock<std::mutex> lock(drain_mu);
+  drained.wait_for(lock, std::chrono::seconds(30), [] { return active_connections == 0; });
+  Log(LOG_INFO, "stopped");
+  if (!config->pid_file.empty()) ::unlink(config->pid_file.c_str());
+  return 0;
+}

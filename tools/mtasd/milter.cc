@@ -1,0 +1,435 @@
+#include "milter.h"
+
+#include <arpa/inet.h>
+#include <libmilter/mfapi.h>
+#include <libmilter/mfdef.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/socket.h>
+#include <syslog.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <chrono>
+#include <cstdio>
+#include <cstring>
+
+#include "mtas/result_headers.h"
+#include "mtas/source.h"
+
+namespace mtasd {
+namespace {
+
+constexpr uint32_t kMaxPacket = 4u << 20;  // Postfix sends at most 64 KiB of body a packet
+constexpr size_t kSpoolInMemory = 1u << 20;
+constexpr size_t kBodyChunk = 65535 - 1;
+
+// What mtasd asks of the MTA: no HELO, DATA or unknown commands, and no
+// reply expected for anything but the end of the message.
+constexpr uint32_t kWantedProtocol = SMFIP_NOHELO | SMFIP_NODATA | SMFIP_NOUNKNOWN | SMFIP_NR_CONN | SMFIP_NR_MAIL |
+                                     SMFIP_NR_RCPT | SMFIP_NR_HDR | SMFIP_NR_EOH | SMFIP_NR_BODY | SMFIP_HDR_LEADSPC;
+constexpr uint32_t kActions = SMFIF_ADDHDRS | SMFIF_CHGHDRS | SMFIF_CHGBODY | SMFIF_QUARANTINE;
+
+uint32_t Get32(std::string_view s, size_t at) {
+  uint32_t v;
+  std::memcpy(&v, s.data() + at, 4);
+  return ntohl(v);
+}
+
+std::string Put32(uint32_t v) {
+  v = htonl(v);
+  return std::string(reinterpret_cast<const char*>(&v), 4);
+}
+
+// The message as received, kept for the verifier's and signer's reads:
+// in memory up to 1 MiB, then in an unlinked temporary file.
+class Spool final : public mtas::MessageSource {
+ public:
+  ~Spool() override {
+    if (file_) std::fclose(file_);
+  }
+  bool Append(std::string_view data) {
+    size_ += data.size();
+    if (!file_ && mem_.size() + data.size() <= kSpoolInMemory) {
+      mem_.append(data);
+      return true;
+    }
+    if (!file_) {
+      if (!(file_ = std::tmpfile())) return false;
+      if (std::fwrite(mem_.data(), 1, mem_.size(), file_) != mem_.size()) return false;
+      mem_.clear();
+    }
+    return std::fwrite(data.data(), 1, data.size(), file_) == data.size();
+  }
+  mtas::Result<size_t> Read(char* buf, size_t len) override {
+    if (!file_) {
+      size_t n = std::min(len, mem_.size() - pos_);
+      std::memcpy(buf, mem_.data() + pos_, n);
+      pos_ += n;
+      return n;
+    }
+    size_t n = std::fread(buf, 1, len, file_);
+    if (n == 0 && std::ferror(file_)) return mtas::Status::IoError("spool read failed");
+    return n;
+  }
+  mtas::Status Rewind() override {
+    pos_ = 0;
+    if (file_) {
+      std::fflush(file_);
+      std::rewind(file_);
+    }
+    return mtas::Status::Ok();
+  }
+  size_t size() const { return size_; }
+
+ private:
+  std::string mem_;
+  size_t pos_ = 0;
+  size_t size_ = 0;
+  std::FILE* file_ = nullptr;
+};
+
+std::string Lower(std::string s) {
+  for (char& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return s;
+}
+
+std::string DomainOf(const std::string& address) {
+  size_t at = address.rfind('@');
+  return at == std::string::npos ? "" : Lower(address.substr(at + 1));
+}
+
+// "<a@b>" and ESMTP arguments -> "a@b".
+std::string Address(std::string_view data) {
+  std::string a(data.substr(0, data.find('\0')));
+  if (!a.empty() && a.front() == '<') a.erase(a.begin());
+  if (!a.empty() && a.back() == '>') a.pop_back();
+  return a;
+}
+
+class Session {
+ public:
+  Session(int fd, const std::function<std::shared_ptr<const Runtime>()>& runtime) : stream_(fd), runtime_(runtime) {}
+
+  void Run() {
+    Packet p;
+    while (stream_.Read(&p)) {
+      if (!Handle(p)) break;
+      if (!stream_.Flush()) break;
+    }
+  }
+
+ private:
+  bool NeedsReply(uint32_t no_reply_flag) const { return !(protocol_ & no_reply_flag); }
+
+  bool Handle(const Packet& p) {
+    switch (p.command) {
+      case SMFIC_OPTNEG: {
+        if (p.data.size() < 12) return false;
+        uint32_t offered_actions = Get32(p.data, 4), offered_protocol = Get32(p.data, 8);
+        protocol_ = kWantedProtocol & offered_protocol;
+        stream_.Queue(SMFIC_OPTNEG, Put32(6) + Put32(kActions & offered_actions) + Put32(protocol_));
+        return true;
+      }
+      case SMFIC_MACRO:
+        ReadMacros(p.data);
+        return true;
+      case SMFIC_CONNECT: {
+        size_t nul = p.data.find('\0');
+        if (nul != std::string::npos && nul + 4 < p.data.size() && (p.data[nul + 1] == '4' || p.data[nul + 1] == '6'))
+          client_ = p.data.substr(nul + 4, p.data.find('\0', nul + 4) - (nul + 4));
+        if (NeedsReply(SMFIP_NR_CONN)) stream_.Queue(SMFIR_CONTINUE);
+        return true;
+      }
+      case SMFIC_HELO:
+      case SMFIC_DATA:
+      case SMFIC_UNKNOWN:
+        stream_.Queue(SMFIR_CONTINUE);
+        return true;
+      case SMFIC_MAIL:
+        Reset();
+        mail_from_ = Address(p.data);
+        if (NeedsReply(SMFIP_NR_MAIL)) stream_.Queue(SMFIR_CONTINUE);
+        return true;
+      case SMFIC_RCPT:
+        rcpt_to_.push_back(Address(p.data));
+        if (NeedsReply(SMFIP_NR_RCPT)) stream_.Queue(SMFIR_CONTINUE);
+        return true;
+      case SMFIC_HEADER: {
+        size_t nul = p.data.find('\0');
+        if (nul == std::string::npos) return false;
+        std::string name = p.data.substr(0, nul);
+        std::string value = p.data.substr(nul + 1);
+        if (!value.empty() && value.back() == '\0') value.pop_back();
+        if (!(protocol_ & SMFIP_HDR_LEADSPC) && !value.empty()) value = " " + value;
+        std::string field = name + ":";
+        for (size_t i = 0; i < value.size(); ++i) {  // folded lines come with bare LF
+          if (value[i] == '\n' && (i == 0 || value[i - 1] != '\r')) field += '\r';
+          field += value[i];
+        }
+        Append(field + "\r\n");
+        if (NeedsReply(SMFIP_NR_HDR)) stream_.Queue(SMFIR_CONTINUE);
+        return true;
+      }
+      case SMFIC_EOH:
+        Append("\r\n");
+        body_offset_ = spool_ ? spool_->size() : 0;
+        if (NeedsReply(SMFIP_NR_EOH)) stream_.Queue(SMFIR_CONTINUE);
+        return true;
+      case SMFIC_BODY:
+        Append(p.data);
+        if (NeedsReply(SMFIP_NR_BODY)) stream_.Queue(SMFIR_CONTINUE);
+        return true;
+      case SMFIC_BODYEOB:
+        Append(p.data);
+        EndOfMessage();
+        Reset();
+        return true;
+      case SMFIC_ABORT:
+        Reset();
+        return true;
+      case SMFIC_QUIT_NC:
+        Reset();
+        client_.clear();
+        return true;
+      case SMFIC_QUIT:
+        return false;
+      default:  // an unknown command: answer as if nothing happened
+        stream_.Queue(SMFIR_CONTINUE);
+        return true;
+    }
+  }
+
+  void ReadMacros(const std::string& d) {
+    size_t i = 1;  // d[0]: the command the macros belong to
+    while (i < d.size()) {
+      size_t a = d.find('\0', i);
+      if (a == std::string::npos) break;
+      size_t b = d.find('\0', a + 1);
+      if (b == std::string::npos) break;
+      std::string name = d.substr(i, a - i);
+      if (name == "i" || name == "{i}") queue_id_ = d.substr(a + 1, b - a - 1);
+      i = b + 1;
+    }
+  }
+
+  void Append(std::string_view data) {
+    if (!spool_) spool_ = std::make_unique<Spool>();
+    if (too_large_) return;
+    auto rt = runtime_();
+    if (spool_->size() + data.size() > rt->config.max_message_size) {
+      too_large_ = true;
+      return;
+    }
+    if (!spool_->Append(data)) spool_failed_ = true;
+  }
+
+  void Reset() {
+    spool_.reset();
+    mail_from_.clear();
+    rcpt_to_.clear();
+    queue_id_.clear();
+    body_offset_ = 0;
+    too_large_ = spool_failed_ = false;
+  }
+
+  // Verify, decide, sign, and send the modifications with the final reply
+  // in one write.
+  void EndOfMessage() {
+    auto started = std::chrono::steady_clock::now();
+    std::shared_ptr<const Runtime> rt = runtime_();
+    const Config& cfg = rt->config;
+    std::string log = "qid=" + (queue_id_.empty() ? std::string("-") : queue_id_);
+    auto finish = [&](const std::string& outcome) {
+      auto ms = std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - started).count();
+      Log(LOG_INFO, log + " " + outcome + " ms=" + std::to_string(ms / 1000) + "." + std::to_string(ms % 1000 / 100));
+    };
+    auto on_error = [&](const std::string& why) {
+      if (cfg.on_error_tempfail) stream_.Queue(SMFIR_REPLYCODE, "451 4.7.0 mtasd: " + why + std::string(1, '\0'));
+      else stream_.Queue(SMFIR_CONTINUE);
+      finish(std::string("error=\"") + why + "\" action=" + (cfg.on_error_tempfail ? "tempfail" : "accept"));
+    };
+    if (!spool_ || too_large_) {  // nothing to do with it: pass it on untouched
+      stream_.Queue(SMFIR_CONTINUE);
+      finish(too_large_ ? "skipped=too-large" : "skipped=empty");
+      return;
+    }
+    if (spool_failed_) return on_error("spool write failed");
+
+    mtas::HeaderScanner hs;
+    spool_->Rewind();
+    mtas::Status st = mtas::ForEachChunk(*spool_, [&](const char* p, size_t n) {
+      if (!hs.done()) hs.Write(p, n);
+    });
+    hs.Finish();
+    if (!st.ok()) return on_error(st.message());
+    std::string from_domain = mtas::FromDomain(hs.fields());
+    mtas::Envelope envelope{mail_from_, rcpt_to_};
+
+    // Verification and policy.
+    mtas::MessageEdits edits;
+    std::string verification_info;
+    bool verify = cfg.mode != Mode::kSign;
+    if (verify) {
+      mtas::VerifyOptions vo = rt->verify_options;
+      auto report = mtas::Verifier(vo).Verify(*spool_);
+      if (!report.ok()) return on_error(report.status().message());
+      std::optional<mtas::PolicyDecision> decision;
+      if (cfg.policy) {
+        mtas::DnsPolicySource source(rt->dns);
+        decision = mtas::DecidePolicy(*report, from_domain, source, rt->local_policy);
+      }
+      std::string policy = decision && decision->applied != mtas::PolicyLevel::kNone
+                               ? std::string(mtas::PolicyName(decision->applied))
+                               : "";
+      for (const auto& s : report->signatures) {
+        log += " hop" + std::to_string(s.hop) + "=" + std::string(mtas::ResultName(s.result)) + "/" + s.msgid;
+        verification_info += (verification_info.empty() ? "" : "\n") +
+                             mtas::FormatVerificationInfoValue(mtas::InfoFor(s, cfg.authserv_id, policy));
+      }
+      if (decision) {
+        log += " decision=" + std::string(mtas::ActionName(decision->action));
+        using Action = mtas::PolicyDecision::Action;
+        if (decision->action == Action::kReject || decision->action == Action::kTempFail) {
+          stream_.Queue(SMFIR_REPLYCODE, decision->smtp_reply + std::string(1, '\0'));
+          finish("reason=\"" + decision->reason + "\"");
+          return;
+        }
+        if (decision->action == Action::kQuarantine) quarantine_ = decision->reason;
+      }
+      edits = mtas::ResultHeaderEdits(hs.fields(), *report, cfg.authserv_id, "\r\n", policy);
+    }
+
+    // Signing.
+    // The SigningTable is matched against the envelope sender's domain
+    // (a list re-injecting as list-bounces@ signs as the list), then the
+    // From domain.
+    const mtas::Signer* signer = nullptr;
+    if (cfg.mode != Mode::kVerify) {
+      signer = rt->SignerFor(DomainOf(mail_from_));
+      if (!signer && !from_domain.empty()) signer = rt->SignerFor(from_domain);
+    }
+    bool internal = IsInternal(cfg, client_);
+    if (signer && (cfg.mode == Mode::kBoth || internal)) {
+      auto session = signer->Begin();
+      session->SetEnvelope(envelope);
+      if (verify) session->SetVerificationInfo(verification_info);
+      spool_->Rewind();
+      st = mtas::ForEachChunk(*spool_, [&](const char* p, size_t n) { session->Write(p, n); });
+      if (!st.ok()) return on_error(st.message());
+      auto signed_edits = session->Finish();
+      if (!signed_edits.ok()) return on_error(signed_edits.status().message());
+      log += " signed=" + signed_edits->msgid + "/" + std::string(mtas::CarrierName(signed_edits->carrier));
+      signed_edits->prepend.insert(signed_edits->prepend.end(), edits.prepend.begin(), edits.prepend.end());
+      signed_edits->removed.insert(signed_edits->removed.end(), edits.removed.begin(), edits.removed.end());
+      edits = std::move(*signed_edits);
+    }
+    Apply(edits);
+    if (!quarantine_.empty()) stream_.Queue(SMFIR_QUARANTINE, quarantine_ + std::string(1, '\0'));
+    stream_.Queue(SMFIR_CONTINUE);
+    finish("from=" + from_domain);
+  }
+
+  void Apply(const mtas::MessageEdits& edits) {
+    for (const auto& r : edits.removed)  // an empty value deletes the field
+      stream_.Queue(SMFIR_CHGHEADER, Put32(static_cast<uint32_t>(r.occurrence)) + r.name + std::string(1, '\0') +
+                                         std::string(1, '\0'));
+    for (auto it = edits.prepend.rbegin(); it != edits.prepend.rend(); ++it) {  // each at the top: reverse order
+      size_t colon = it->find(':');
+      std::string name = it->substr(0, colon), value = it->substr(colon + 1);
+      // With SMFIP_HDR_LEADSPC the MTA takes the value as is, leading space included.
+      if (!(protocol_ & SMFIP_HDR_LEADSPC) && !value.empty() && value.front() == ' ') value.erase(value.begin());
+      std::string v;  // the MTA wants folded lines with bare LF
+      for (char c : value)
+        if (c != '\r') v += c;
+      stream_.Queue(SMFIR_INSHEADER, Put32(0) + name + std::string(1, '\0') + v + std::string(1, '\0'));
+    }
+    if (edits.body_prefix.empty() && edits.body_suffix.empty()) return;
+    std::string chunk = edits.body_prefix;  // the new body: prefix + original + suffix
+    auto flush = [&](bool all) {
+      while (chunk.size() >= kBodyChunk || (all && !chunk.empty())) {
+        size_t n = std::min(chunk.size(), kBodyChunk);
+        stream_.Queue(SMFIR_REPLBODY, std::string_view(chunk).substr(0, n));
+        chunk.erase(0, n);
+      }
+    };
+    spool_->Rewind();
+    uint64_t pos = 0;
+    (void)mtas::ForEachChunk(*spool_, [&](const char* p, size_t n) {
+      uint64_t from = std::max<uint64_t>(pos, body_offset_);
+      if (from < pos + n) chunk.append(p + (from - pos), static_cast<size_t>(pos + n - from));
+      pos += n;
+      flush(false);
+    });
+    chunk += edits.body_suffix;
+    flush(true);
+  }
+
+  MilterStream stream_;
+  const std::function<std::shared_ptr<const Runtime>()>& runtime_;
+  uint32_t protocol_ = 0;
+  std::string client_;
+  std::string mail_from_;
+  std::vector<std::string> rcpt_to_;
+  std::string queue_id_;
+  std::unique_ptr<Spool> spool_;
+  uint64_t body_offset_ = 0;
+  bool too_large_ = false;
+  bool spool_failed_ = false;
+  std::string quarantine_;
+};
+
+}  // namespace
+
+bool MilterStream::Read(Packet* packet) {
+  auto read_all = [&](char* buf, size_t n) {
+    while (n > 0) {
+      ssize_t r = ::read(fd_, buf, n);
+      if (r < 0 && errno == EINTR) continue;
+      if (r <= 0) return false;
+      buf += r;
+      n -= static_cast<size_t>(r);
+    }
+    return true;
+  };
+  char len_bytes[4];
+  if (!read_all(len_bytes, 4)) return false;
+  uint32_t len = Get32(std::string_view(len_bytes, 4), 0);
+  if (len == 0 || len > kMaxPacket) return false;
+  std::string buf(len, '\0');
+  if (!read_all(buf.data(), len)) return false;
+  packet->command = buf[0];
+  packet->data.assign(buf, 1);
+  int one = 1;  // acknowledge at once: the MTA waits for our reply
+  setsockopt(fd_, IPPROTO_TCP, TCP_QUICKACK, &one, sizeof one);
+  return true;
+}
+
+void MilterStream::Queue(char command, std::string_view data) {
+  out_ += Put32(static_cast<uint32_t>(data.size() + 1));
+  out_ += command;
+  out_.append(data);
+}
+
+bool MilterStream::Flush() {
+  size_t off = 0;
+  while (off < out_.size()) {
+    ssize_t w = ::send(fd_, out_.data() + off, out_.size() - off, MSG_NOSIGNAL);
+    if (w < 0 && errno == EINTR) continue;
+    if (w <= 0) return false;
+    off += static_cast<size_t>(w);
+  }
+  out_.clear();
+  return true;
+}
+
+void ServeConnection(int fd, const std::function<std::shared_ptr<const Runtime>()>& runtime) {
+  int one = 1;
+  setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);  // fails harmlessly on unix sockets
+  timeval tv{600, 0};  // an MTA silent for 10 minutes is gone
+  setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+  Session(fd, runtime).Run();
+  ::close(fd);
+}
+
+}  // namespace mtasd

@@ -1,0 +1,45 @@
+// The milter protocol (version 6, as Postfix and Sendmail speak it) on one
+// connection, and the per-connection session that signs and verifies.
+//
+// mtasd speaks the protocol itself rather than through libmilter (whose
+// definitions in <libmilter/mfdef.h> it uses): it needs TCP_NODELAY and one
+// write per reply batch (no Nagle/delayed-ACK stalls), its own SIGHUP
+// reload, and no thread-per-callback indirection. docs/mtasd.md has why.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <string_view>
+
+#include "runtime.h"
+
+namespace mtasd {
+
+// One milter packet: a command byte and its data.
+struct Packet {
+  char command = 0;
+  std::string data;
+};
+
+class MilterStream {
+ public:
+  explicit MilterStream(int fd) : fd_(fd) {}
+  // Reads one packet (bounded size). False on EOF, error, timeout or a
+  // malformed length.
+  bool Read(Packet* packet);
+  // Replies are queued and written together by Flush().
+  void Queue(char command, std::string_view data = {});
+  bool Flush();
+
+ private:
+  int fd_;
+  std::string out_;
+};
+
+// Serves one MTA connection until it closes. `runtime` is asked for the
+// current configuration at every message (so SIGHUP takes effect at once).
+void ServeConnection(int fd, const std::function<std::shared_ptr<const Runtime>()>& runtime);
+
+}  // namespace mtasd

@@ -1,0 +1,93 @@
+#include "runtime.h"
+
+#include <syslog.h>
+
+#include <cstdio>
+#include <mutex>
+
+#include "mtas/key_service.h"
+
+namespace mtasd {
+namespace {
+
+std::mutex log_mu;
+bool use_syslog = false;
+
+int Facility(const std::string& name) {
+  static const std::map<std::string, int> f = {{"mail", LOG_MAIL},     {"daemon", LOG_DAEMON}, {"local0", LOG_LOCAL0},
+                                               {"local1", LOG_LOCAL1}, {"local2", LOG_LOCAL2}, {"local3", LOG_LOCAL3},
+                                               {"local4", LOG_LOCAL4}, {"local5", LOG_LOCAL5}, {"local6", LOG_LOCAL6},
+                                               {"local7", LOG_LOCAL7}};
+  auto it = f.find(name);
+  return it == f.end() ? LOG_MAIL : it->second;
+}
+
+}  // namespace
+
+void SetupLogging(const Config& config) {
+  std::lock_guard<std::mutex> lock(log_mu);
+  use_syslog = config.syslog_facility != "no" && !config.foreground;
+  if (use_syslog) openlog("mtasd", LOG_PID, Facility(config.syslog_facility));
+}
+
+void Log(int priority, const std::string& line) {
+  std::lock_guard<std::mutex> lock(log_mu);
+  if (use_syslog) {
+    syslog(priority, "%s", line.c_str());
+  } else {
+    std::fprintf(stderr, "mtasd: %s\n", line.c_str());
+    std::fflush(stderr);
+  }
+}
+
+const mtas::Signer* Runtime::SignerFor(const std::string& sender_domain) const {
+  const KeyEntry* k = KeyFor(config, sender_domain);
+  if (!k) return nullptr;
+  auto it = signers.find(k->id);
+  return it == signers.end() ? nullptr : it->second.get();
+}
+
+mtas::Result<std::shared_ptr<const Runtime>> BuildRuntime(const Config& config) {
+  auto rt = std::make_shared<Runtime>();
+  rt->config = config;
+  for (const auto& k : config.keys) {  // keys are parsed here, never per message
+    auto key = mtas::SigningKey::Load(k.key_file, k.cert_file);
+    if (!key.ok()) return mtas::Status::InvalidArgument("KeyTable " + k.id + ": " + key.status().message());
+    mtas::SignOptions opt;
+    opt.signer = k.signer;
+    opt.services = k.services;
+    opt.carrier = k.carrier;
+    auto signer = mtas::Signer::Create(std::move(*key), opt);
+    if (!signer.ok()) return mtas::Status::InvalidArgument("KeyTable " + k.id + ": " + signer.status().message());
+    rt->signers[k.id] = *signer;
+  }
+  rt->resolver = std::make_shared<mtas::ChainResolver>();
+  auto pinned = std::make_unique<mtas::PinnedKeyResolver>();
+  for (const auto& [signer, path] : config.pinned_keys) MTAS_RETURN_IF_ERROR(pinned->Add(signer, path));
+  if (!pinned->empty()) rt->resolver->Add(std::move(pinned));
+  auto pkix = mtas::PkixResolver::FromCaFile(config.ca_file);
+  if (!pkix.ok()) return pkix.status();
+  rt->resolver->Add(std::move(*pkix));
+  if (config.network) {
+    mtas::DnsOptions dns;
+    dns.server = config.resolver;
+    dns.trust_anchor_file = config.trust_anchor;
+    dns.timeout_ms = config.timeout_ms;
+    auto client = mtas::DnsClient::Create(dns);
+    if (!client.ok()) return client.status();
+    rt->dns = std::move(*client);
+    mtas::NetworkOptions net;
+    net.dns = rt->dns;
+    net.fetch.timeout_ms = config.timeout_ms;
+    rt->resolver->Add(std::make_unique<mtas::ServiceKeyResolver>(std::move(net)));
+  }
+  if (!config.policy_file.empty()) {
+    auto lp = mtas::LocalPolicy::Load(config.policy_file);
+    if (!lp.ok()) return lp.status();
+    rt->local_policy = *lp;
+  }
+  rt->verify_options.resolver = rt->resolver.get();
+  return std::shared_ptr<const Runtime>(std::move(rt));
+}
+
+}  // namespace mtasd
