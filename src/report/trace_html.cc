@@ -113,7 +113,7 @@ table{border-collapse:collapse;width:100%;margin-top:8px;background:#fff;border:
 th,td{text-align:left;vertical-align:top;padding:6px 8px;border-bottom:1px solid #eee}
 th{background:#f5f5f5;font-weight:600;white-space:nowrap}td{overflow-wrap:break-word}
 .badge,.nowrap{white-space:nowrap}.hops td:nth-child(8){min-width:170px}table.parts{width:auto;min-width:40%}
-.hops td:last-child{overflow-wrap:anywhere;font-size:12.5px;width:22%}
+.hops td:last-child{overflow-wrap:anywhere;font-size:12.5px;width:26%}.hops td div+div{margin-top:6px}
 .mono{font-family:ui-monospace,"DejaVu Sans Mono",monospace;font-size:12.5px}del{background:#ffebee;color:#b71c1c}
 ins{background:#e8f5e9;color:#1b5e20;text-decoration:none}ul{margin:6px 0;padding-left:22px}.muted{color:#757575}
 footer{margin-top:28px;color:#9e9e9e;font-size:12px}
@@ -166,14 +166,18 @@ std::string Diagram(const Trace& t) {
 
 std::string HopNotes(const SignatureReport& s) {
   std::vector<std::string> notes = s.notes;
-  if (!s.verification_info.empty()) notes.push_back("said of earlier hops: " + s.verification_info);
+  for (std::string_view vi = s.verification_info; !vi.empty();) {  // one line per earlier hop verified
+    size_t nl = vi.find('\n');
+    notes.push_back("verified: " + std::string(vi.substr(0, nl)));
+    vi = nl == std::string_view::npos ? "" : vi.substr(nl + 1);
+  }
   if (!s.wrapped.empty()) notes.push_back("wrapped the body (was " + s.wrapped + ")");
   if (s.received_intact && !*s.received_intact) notes.push_back("Received fields changed since it signed");
   if (s.unsigned_trailing_bytes)
     notes.push_back(std::to_string(s.unsigned_trailing_bytes) + " bytes after the signatures are unsigned");
   if (s.too_old) notes.push_back("older than the configured maximum age");
   std::string out;
-  for (const auto& n : notes) out += (out.empty() ? "" : "<br>") + HtmlEscape(n);
+  for (const auto& n : notes) out += "<div>" + HtmlEscape(n) + "</div>";
   return out;
 }
 

@@ -7,15 +7,7 @@
 set -uo pipefail
 mtas="$1"; mtasd="$2"; root="$3"
 command -v postfix >/dev/null || { echo "missing postfix (scripts/deps.sh installs it)"; exit 1; }
-. "$root/tests/integration/lib.sh"
-chmod 755 "$work"  # the list's pipe runs as nobody
-pf_dirs=()
-stop_all() {
-  for d in "${pf_dirs[@]}"; do postfix -c "$d" stop >/dev/null 2>&1; done
-  cleanup
-}
-trap stop_all EXIT
-[ -n "${MTAS_KEEP_WORK:-}" ] && echo "work: $work"
+. "$root/tests/e2e/lib_postfix.sh"
 
 A_SMTP=$(free_port); B_SMTP=$(free_port); C_SMTP=$(free_port)
 A_MILTER=$(free_port); B_MILTER=$(free_port); C_MILTER=$(free_port)
@@ -25,75 +17,19 @@ A_MILTER=$(free_port); B_MILTER=$(free_port); C_MILTER=$(free_port)
 "$mtas" keygen --algorithm rsa2048 --signer dkim.example.com --selector dk --out "$work/keys" >/dev/null
 
 # ---- mtasd, one per hop ------------------------------------------------------
-write_mtasd() {  # NAME MODE PORT AUTHSERV EXTRA...
-  local name="$1" mode="$2" port="$3" authserv="$4"; shift 4
-  {
-    printf 'Mode %s\nSocket inet:%s@127.0.0.1\nAuthservID %s\nSyslog no\nForeground yes\nNetwork no\n' \
-      "$mode" "$port" "$authserv"
-    printf 'PinnedKey mail.example.com %s\nPinnedKey lists.example.org %s\n' "$work/keys/a.crt.pem" "$work/keys/b.crt.pem"
-    printf '%s\n' "$@"
-  } >"$work/$name.conf"
-}
 printf 'a %s mail.example.com services="domain:key:email a._certs"\n' "$work/keys/a.key.pem" >"$work/a.keys"
 printf 'b %s lists.example.org\n' "$work/keys/b.key.pem" >"$work/b.keys"
 printf '* b\n' >"$work/b.signing"
-write_mtasd A sign "$A_MILTER" mail.example.com "KeyTable $work/a.keys"
-write_mtasd B both "$B_MILTER" lists.example.org "KeyTable $work/b.keys" "SigningTable $work/b.signing"
+pinned=("PinnedKey mail.example.com $work/keys/a.crt.pem" "PinnedKey lists.example.org $work/keys/b.crt.pem")
+write_mtasd A sign "inet:$A_MILTER@127.0.0.1" mail.example.com "KeyTable $work/a.keys" "${pinned[@]}"
+write_mtasd B both "inet:$B_MILTER@127.0.0.1" lists.example.org "KeyTable $work/b.keys" "SigningTable $work/b.signing" "${pinned[@]}"
 printf 'example.com verify\nlists.example.org verify\n' >"$work/policy"
-write_mtasd C verify "$C_MILTER" mx.example.net "PolicyFile $work/policy"
+write_mtasd C verify "inet:$C_MILTER@127.0.0.1" mx.example.net "PolicyFile $work/policy" "${pinned[@]}"
 for h in A B C; do
   "$mtasd" -n -c "$work/$h.conf" >/dev/null || { echo "mtasd -n refused $h.conf"; exit 1; }
-  "$mtasd" -f -c "$work/$h.conf" 2>"$work/mtasd-$h.log" &
-  pids+=($!)
-  eval "mtasd_$h=$!"
+  start_mtasd "$h"
 done
 
-# ---- Postfix, one instance per hop ------------------------------------------
-make_postfix() {  # NAME SMTP_PORT MILTER_PORT NEXT_PORT|deliver
-  local name="$1" port="$2" milter="$3" next="$4" d="$work/pf-$1"
-  mkdir -p "$d/spool" "$d/data" "$d/vmail"
-  chown postfix "$d/data"
-  chown nobody "$d/vmail" 2>/dev/null || true
-  cat >"$d/main.cf" <<EOF
-compatibility_level = 3.6
-myhostname = $name.example
-queue_directory = $d/spool
-data_directory = $d/data
-mail_owner = postfix
-inet_interfaces = 127.0.0.1
-inet_protocols = ipv4
-mynetworks = 127.0.0.0/8
-mydestination =
-alias_maps =
-alias_database =
-local_recipient_maps =
-smtpd_peername_lookup = no
-maillog_file = $d/maillog
-maillog_file_prefixes = $d
-smtpd_milters = inet:127.0.0.1:$milter
-non_smtpd_milters =
-milter_protocol = 6
-milter_default_action = tempfail
-smtp_host_lookup = native
-smtpd_relay_restrictions = permit_mynetworks, reject
-EOF
-  if [ "$next" = deliver ]; then
-    cat >>"$d/main.cf" <<EOF
-virtual_mailbox_domains = example.net
-virtual_mailbox_maps = inline:{ bob@example.net=bob/ }
-virtual_mailbox_base = $d/vmail
-virtual_uid_maps = static:65534
-virtual_gid_maps = static:65534
-EOF
-  else
-    printf 'relayhost = [127.0.0.1]:%s\n' "$next" >>"$d/main.cf"
-  fi
-  sed -e "s/^smtp      inet  n       -       y       -       -       smtpd/127.0.0.1:$port inet n - n - - smtpd/" \
-      -e 's/^\([a-z-]*  *unix  *[-n]  *[-n]  *\)y/\1n/' /etc/postfix/master.cf >"$d/master.cf"
-  postfix -c "$d" check >/dev/null 2>&1 || true
-  postfix -c "$d" start >/dev/null 2>&1 || { echo "postfix $name did not start"; cat "$d/maillog" 2>/dev/null; exit 1; }
-  pf_dirs+=("$d")
-}
 make_postfix A "$A_SMTP" "$A_MILTER" "$B_SMTP"
 make_postfix B "$B_SMTP" "$B_MILTER" "$C_SMTP"
 make_postfix C "$C_SMTP" "$C_MILTER" deliver
@@ -107,14 +43,6 @@ printf 'transport_maps = inline:{ lists.example.org=list: }\n' >>"$work/pf-B/mai
 postfix -c "$work/pf-B" reload >/dev/null 2>&1
 sleep 1
 
-send() {  # FILE RCPT [PORT]
-  python3 - "$1" "$2" "${3:-$A_SMTP}" <<'PY'
-import smtplib, sys
-msg = open(sys.argv[1], "rb").read()
-with smtplib.SMTP("127.0.0.1", int(sys.argv[3]), timeout=30) as s:
-    s.sendmail("alice@example.com", [sys.argv[2]], msg)
-PY
-}
 # wait_delivered N -> the Nth message in C's maildir (oldest first) in $delivered
 wait_delivered() {
   for _ in $(seq 300); do
@@ -131,7 +59,7 @@ pins=(--no-network --key-file "mail.example.com=$work/keys/a.crt.pem" --key-file
 
 # ---- scenario 1: relay A -> B -> C ------------------------------------------
 sed 's/^To: Bob Example <bob@example.net>/To: Bob Example <bob@example.net>/' "$root/examples/messages/mixed-attachment.eml" >"$work/m1.eml"
-send "$work/m1.eml" bob@example.net || fail "scenario 1: SMTP send"
+send "$work/m1.eml" bob@example.net "$A_SMTP" || fail "scenario 1: SMTP send"
 wait_delivered 1 || exit 1
 "$mtas" verify --json "${pins[@]}" "$delivered" >"$work/r1.json"; st=$?
 [ "$st" = 0 ] || { fail "scenario 1: delivered message does not pass (exit $st)"; cat "$work/r1.json"; }
@@ -163,7 +91,7 @@ PY
 printf 'lists.example.org b\n' >"$work/b.signing"   # sign what the list sends
 kill -HUP "$mtasd_B"; sleep 0.5
 grep -q "configuration reloaded" "$work/mtasd-B.log" || fail "mtasd did not log the reload"
-send "$work/m1.eml" list@lists.example.org || fail "scenario 2: SMTP send"
+send "$work/m1.eml" list@lists.example.org "$A_SMTP" || fail "scenario 2: SMTP send"
 wait_delivered 2 || exit 1
 "$mtas" verify --json "${pins[@]}" "$delivered" >"$work/r2.json"; st=$?
 [ "$st" = 5 ] || fail "scenario 2: want partial (5), got $st"

@@ -13,7 +13,7 @@ soa() { printf '$TTL 300\n%s IN SOA ns.%s hostmaster.%s 1 3600 600 86400 300\n%s
 
 start_nsd() {  # DIR ZONE:FILE...
   local dir="$1"; shift
-  dns_port=$(free_port)
+  dns_port=${keep_dns_port:-$(free_port)}  # keep_dns_port: restart on the same port
   {
     printf 'server:\n  ip-address: 127.0.0.1@%s\n  port: %s\n  username: ""\n  database: ""\n' "$dns_port" "$dns_port"
     printf '  zonelistfile: "%s/zone.list"\n  xfrdfile: "%s/xfrd.state"\n  pidfile: "%s/nsd.pid"\n' "$dir" "$dir" "$dir"

@@ -6,6 +6,7 @@
 #include <cctype>
 #include <cstring>
 #include <fstream>
+#include <optional>
 #include <sstream>
 
 namespace mtasd {
@@ -52,6 +53,18 @@ std::vector<std::string> Words(const std::string& line) {
   return out;
 }
 
+// "1500", "64K", "10M" (K = 1024). nullopt when it is not a number.
+std::optional<long long> Number(const std::string& v) {
+  if (v.empty() || !std::isdigit(static_cast<unsigned char>(v[0]))) return std::nullopt;
+  size_t end = 0;
+  long long n = std::stoll(v, &end);
+  std::string unit = Lower(v.substr(end));
+  if (unit == "k") n *= 1024;
+  else if (unit == "m") n *= 1024 * 1024;
+  else if (!unit.empty()) return std::nullopt;
+  return n;
+}
+
 Result<bool> YesNo(const std::string& v, const std::string& where) {
   std::string l = Lower(v);
   if (l == "yes" || l == "true" || l == "1") return true;
@@ -70,6 +83,8 @@ Status LoadKeyTable(const std::string& path, const std::string& base, Config* c)
     if (w.empty()) continue;
     std::string where = path + ":" + std::to_string(n);
     if (w.size() < 3) return Status::InvalidArgument(where + ": want ID KEYFILE SIGNER [services=…] [carrier=…] [cert=…]");
+    for (const auto& other : c->keys)
+      if (other.id == w[0]) return Status::InvalidArgument(where + ": key id '" + w[0] + "' appears twice");
     KeyEntry k{w[0], Resolve(base, w[1]), "", w[2], "", c->carrier};
     for (size_t i = 3; i < w.size(); ++i) {
       size_t eq = w[i].find('=');
@@ -77,7 +92,7 @@ Status LoadKeyTable(const std::string& path, const std::string& base, Config* c)
       if (name == "services") {
         k.services = value;
       } else if (name == "carrier") {
-        auto car = mtas::ParseCarrier(value);
+        auto car = mtas::ParseCarrier(Lower(value));
         if (!car.ok()) return Status::InvalidArgument(where + ": " + car.status().message());
         k.carrier = *car;
       } else if (name == "cert") {
@@ -184,7 +199,7 @@ Result<Config> ParseConfig(std::string_view text, const std::string& name, const
     } else if (key == "signingtable") {
       signing_table = Resolve(base_dir, value);
     } else if (key == "carrier") {
-      auto car = mtas::ParseCarrier(value);
+      auto car = mtas::ParseCarrier(Lower(value));
       if (!car.ok()) return Status::InvalidArgument(where + ": " + car.status().message());
       c.carrier = *car;
     } else if (key == "policy") {
@@ -201,16 +216,17 @@ Result<Config> ParseConfig(std::string_view text, const std::string& name, const
     } else if (key == "trustanchor") {
       c.trust_anchor = Resolve(base_dir, value);
     } else if (key == "timeout") {
-      c.timeout_ms = std::atoi(value.c_str());
-      if (c.timeout_ms <= 0 || c.timeout_ms > 600000) return Status::InvalidArgument(where + ": Timeout is milliseconds");
+      auto ms = Number(value);
+      if (!ms || *ms <= 0 || *ms > 600000) return Status::InvalidArgument(where + ": Timeout is milliseconds (1..600000)");
+      c.timeout_ms = static_cast<int>(*ms);
     } else if (key == "onerror") {
       std::string v = Lower(value);
       if (v != "tempfail" && v != "accept") return Status::InvalidArgument(where + ": OnError is tempfail or accept");
       c.on_error_tempfail = v == "tempfail";
     } else if (key == "maxmessagesize") {
-      long long v = std::atoll(value.c_str());
-      if (v <= 0) return Status::InvalidArgument(where + ": MaxMessageSize is bytes");
-      c.max_message_size = static_cast<size_t>(v);
+      auto v = Number(value);
+      if (!v || *v <= 0) return Status::InvalidArgument(where + ": MaxMessageSize is a number of bytes, optionally with K or M");
+      c.max_message_size = static_cast<size_t>(*v);
     } else if (key == "syslog") {
       c.syslog_facility = Lower(value);
     } else if (key == "pidfile") {

@@ -118,6 +118,9 @@ int main(int argc, char** argv) {
       case 'f':
         foreground = true;
         break;
+      case 'h':
+        std::fputs(kUsage, stdout);
+        return 0;
       default:
         std::fputs(kUsage, stderr);
         return 64;
@@ -147,6 +150,13 @@ int main(int argc, char** argv) {
   if (listener < 0) {
     std::fprintf(stderr, "mtasd: cannot listen on %s\n", error.c_str());
     return 71;  // EX_OSERR
+  }
+  if (!config->user_id.empty() && (config->socket.rfind("unix:", 0) == 0 || config->socket.rfind("local:", 0) == 0)) {
+    if (passwd* pw = getpwnam(config->user_id.c_str()))  // the socket belongs to the user mtasd runs as
+      if (::chown(config->socket.substr(config->socket.find(':') + 1).c_str(), pw->pw_uid, pw->pw_gid) != 0) {
+        std::fprintf(stderr, "mtasd: cannot hand the socket to %s\n", config->user_id.c_str());
+        return 71;
+      }
   }
   if (!config->foreground && daemon(0, 0) != 0) return 71;
   if (!config->pid_file.empty()) std::ofstream(config->pid_file) << getpid() << "\n";
@@ -212,5 +222,7 @@ int main(int argc, char** argv) {
   drained.wait_for(lock, std::chrono::seconds(30), [] { return active_connections == 0; });
   Log(LOG_INFO, "stopped");
   if (!config->pid_file.empty()) ::unlink(config->pid_file.c_str());
+  if (config->socket.rfind("unix:", 0) == 0 || config->socket.rfind("local:", 0) == 0)
+    ::unlink(config->socket.substr(config->socket.find(':') + 1).c_str());
   return 0;
 }

@@ -272,6 +272,7 @@ class Session {
     bool verify = cfg.mode != Mode::kSign;
     if (verify) {
       mtas::VerifyOptions vo = rt->verify_options;
+      vo.envelope = envelope;  // checks the newest signature's envelope binding (replay)
       auto report = mtas::Verifier(vo).Verify(*spool_);
       if (!report.ok()) return on_error(report.status().message());
       std::optional<mtas::PolicyDecision> decision;

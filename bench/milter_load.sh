@@ -1,0 +1,84 @@
+#!/usr/bin/env bash
+# Milter throughput through one real Postfix (discard delivery), side by
+# side in one run: no milter, mtasd signing over TCP and a unix socket,
+# mtasd verifying, and OpenDKIM signing (Debian's opendkim) when installed.
+#   bench/milter_load.sh [MESSAGES=10000] [SESSIONS=20]
+# Prints msgs/s and the delivered count for each; 0 lost is checked.
+set -uo pipefail
+root="$(cd "$(dirname "$0")/.." && pwd)"
+n="${1:-10000}"; sessions="${2:-20}"
+mtas="${MTAS_BUILD_DIR:-$root/build}/mtas"; mtasd="${MTAS_BUILD_DIR:-$root/build}/mtasd"
+[ -x "$mtasd" ] || { echo "build first: bash scripts/build.sh"; exit 1; }
+command -v smtp-source >/dev/null || PATH="$PATH:/usr/sbin"
+if [ -n "${MTAS_BENCH_INSTALL:-1}" ] && ! command -v opendkim >/dev/null; then
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq opendkim opendkim-tools >/dev/null 2>&1 || true
+fi
+. "$root/tests/e2e/lib_postfix.sh"
+
+"$mtas" keygen --algorithm ed25519 --signer mail.example.org --selector s --out "$work/keys" >/dev/null
+printf 's %s mail.example.org\n' "$work/keys/s.key.pem" >"$work/keys.tab"
+results=()
+
+run() {  # LABEL MILTER-SPEC
+  local label="$1" milter="$2" port d
+  port=$(free_port)
+  make_postfix "$label" "$port" "$milter" discard
+  d="$work/pf-$label"
+  local start end sent
+  start=$(date +%s.%N)
+  smtp-source -A -s "$sessions" -m "$n" -l 4096 -f a@example.org -t b@example.net "127.0.0.1:$port" 2>"$d/source.err"
+  for _ in $(seq 600); do
+    [ -z "$(find "$d/spool/incoming" "$d/spool/active" "$d/spool/maildrop" -type f 2>/dev/null | head -1)" ] && break
+    sleep 0.1
+  done
+  end=$(date +%s.%N)
+  sent=$(grep -c "status=sent" "$d/maillog")
+  local rate
+  rate=$(python3 -c "print(round($n / ($end - $start)))")
+  results+=("$(printf '%-32s %8s msgs/s   delivered %6s of %s%s' "$label" "$rate" "$sent" "$n" \
+                "$([ "$sent" = "$n" ] && echo '' || echo '   LOST MAIL')")")
+  postfix -c "$d" stop >/dev/null 2>&1
+  echo "${results[-1]}"
+}
+
+run postfix-no-milter none
+
+write_mtasd sign-tcp sign "inet:$(free_port)@127.0.0.1" mx.example.org "KeyTable $work/keys.tab" "Carrier header"
+start_mtasd sign-tcp
+run mtasd-sign-ed25519-tcp "$(sed -n 's/^Socket inet:\([0-9]*\)@.*/inet:127.0.0.1:\1/p' "$work/sign-tcp.conf")"
+
+write_mtasd sign-unix sign "unix:$work/mtasd.sock" mx.example.org "KeyTable $work/keys.tab" "Carrier header"
+start_mtasd sign-unix
+chmod 666 "$work/mtasd.sock"
+run mtasd-sign-ed25519-unix "unix:$work/mtasd.sock"
+
+write_mtasd verify-tcp verify "inet:$(free_port)@127.0.0.1" mx.example.org
+start_mtasd verify-tcp
+run mtasd-verify-tcp "$(sed -n 's/^Socket inet:\([0-9]*\)@.*/inet:127.0.0.1:\1/p' "$work/verify-tcp.conf")"
+
+if command -v opendkim >/dev/null; then
+  openssl genpkey -algorithm ed25519 -out "$work/dkim.key" 2>/dev/null
+  chmod 600 "$work/dkim.key"
+  oport=$(free_port)
+  cat >"$work/opendkim.conf" <<EOF
+Mode s
+Domain example.org
+Selector s
+KeyFile $work/dkim.key
+Socket inet:$oport@127.0.0.1
+Syslog no
+UserID root
+SignatureAlgorithm ed25519-sha256
+Canonicalization relaxed/relaxed
+EOF
+  opendkim -f -x "$work/opendkim.conf" 2>"$work/opendkim.log" &
+  pids+=($!)
+  sleep 1
+  run opendkim-sign-ed25519-tcp "inet:127.0.0.1:$oport"
+else
+  echo "(opendkim not installed: its row is missing)"
+fi
+
+echo
+echo "== $n messages of 4 KB, $sessions SMTP sessions, one Postfix, discard delivery"
+printf '%s\n' "${results[@]}"
