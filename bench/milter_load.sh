@@ -19,8 +19,11 @@ fi
 printf 's %s mail.example.org\n' "$work/keys/s.key.pem" >"$work/keys.tab"
 results=()
 
-run() {  # LABEL MILTER-SPEC
-  local label="$1" milter="$2" port d
+cpu_ms() { [ -n "$1" ] && awk '{print ($14 + $15) * 10}' "/proc/$1/stat" 2>/dev/null || echo 0; }  # utime+stime at 100 Hz
+
+run() {  # LABEL MILTER-SPEC [MILTER-PID]
+  local label="$1" milter="$2" pid="${3:-}" port d cpu0
+  cpu0=$(cpu_ms "$pid")
   port=$(free_port)
   make_postfix "$label" "$port" "$milter" discard
   d="$work/pf-$label"
@@ -35,26 +38,28 @@ run() {  # LABEL MILTER-SPEC
   sent=$(grep -c "status=sent" "$d/maillog")
   local rate
   rate=$(python3 -c "print(round($n / ($end - $start)))")
-  results+=("$(printf '%-32s %8s msgs/s   delivered %6s of %s%s' "$label" "$rate" "$sent" "$n" \
-                "$([ "$sent" = "$n" ] && echo '' || echo '   LOST MAIL')")")
+  local cpu
+  cpu=$(python3 -c "print('%.3f' % (($(cpu_ms "$pid") - $cpu0) / $n))")
+  results+=("$(printf '%-32s %8s msgs/s   milter CPU %6s ms/msg   delivered %6s of %s%s' "$label" "$rate" \
+                "$([ -n "$pid" ] && echo "$cpu" || echo -)" "$sent" "$n" "$([ "$sent" = "$n" ] && echo '' || echo '   LOST MAIL')")")
   postfix -c "$d" stop >/dev/null 2>&1
   echo "${results[-1]}"
 }
 
 run postfix-no-milter none
 
-write_mtasd sign-tcp sign "inet:$(free_port)@127.0.0.1" mx.example.org "KeyTable $work/keys.tab" "Carrier header"
-start_mtasd sign-tcp
-run mtasd-sign-ed25519-tcp "$(sed -n 's/^Socket inet:\([0-9]*\)@.*/inet:127.0.0.1:\1/p' "$work/sign-tcp.conf")"
+write_mtasd signtcp sign "inet:$(free_port)@127.0.0.1" mx.example.org "KeyTable $work/keys.tab" "Carrier header"
+start_mtasd signtcp
+run mtasd-sign-ed25519-tcp "$(sed -n 's/^Socket inet:\([0-9]*\)@.*/inet:127.0.0.1:\1/p' "$work/signtcp.conf")" "$mtasd_signtcp"
 
-write_mtasd sign-unix sign "unix:$work/mtasd.sock" mx.example.org "KeyTable $work/keys.tab" "Carrier header"
-start_mtasd sign-unix
+write_mtasd signunix sign "unix:$work/mtasd.sock" mx.example.org "KeyTable $work/keys.tab" "Carrier header"
+start_mtasd signunix
 chmod 666 "$work/mtasd.sock"
-run mtasd-sign-ed25519-unix "unix:$work/mtasd.sock"
+run mtasd-sign-ed25519-unix "unix:$work/mtasd.sock" "$mtasd_signunix"
 
-write_mtasd verify-tcp verify "inet:$(free_port)@127.0.0.1" mx.example.org
-start_mtasd verify-tcp
-run mtasd-verify-tcp "$(sed -n 's/^Socket inet:\([0-9]*\)@.*/inet:127.0.0.1:\1/p' "$work/verify-tcp.conf")"
+write_mtasd verifytcp verify "inet:$(free_port)@127.0.0.1" mx.example.org
+start_mtasd verifytcp
+run mtasd-verify-tcp "$(sed -n 's/^Socket inet:\([0-9]*\)@.*/inet:127.0.0.1:\1/p' "$work/verifytcp.conf")" "$mtasd_verifytcp"
 
 if command -v opendkim >/dev/null; then
   openssl genpkey -algorithm ed25519 -out "$work/dkim.key" 2>/dev/null
@@ -70,11 +75,12 @@ Syslog no
 UserID root
 SignatureAlgorithm ed25519-sha256
 Canonicalization relaxed/relaxed
+RequireSafeKeys no
 EOF
   opendkim -f -x "$work/opendkim.conf" 2>"$work/opendkim.log" &
   pids+=($!)
   sleep 1
-  run opendkim-sign-ed25519-tcp "inet:127.0.0.1:$oport"
+  run opendkim-sign-ed25519-tcp "inet:127.0.0.1:$oport" "${pids[-1]}"
 else
   echo "(opendkim not installed: its row is missing)"
 fi

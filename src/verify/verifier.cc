@@ -346,6 +346,13 @@ class SignatureCheck {
     int newest = 0;
     for (const auto& l : all_) newest = std::max(newest, l.hop);
     if (r.hop != newest) return Status::Ok();  // bound to an earlier transmission
+    // More than one Received field since signing (the receiving MTA adds
+    // one): the message has travelled on since, e.g. re-sent by a list.
+    int64_t received_now = std::count_if(scan_.fields.begin(), scan_.fields.end(), [](auto& f) { return f.NameIs("Received"); });
+    if (sig.attrs.received && received_now - sig.attrs.received->count > 1) {
+      r.notes.push_back("the envelope binding is for an earlier transmission; not checked");
+      return Status::Ok();
+    }
     if (!options_.envelope) {
       r.notes.push_back("the signature binds an SMTP envelope; none was given to check it");
       return Status::Ok();

@@ -147,6 +147,9 @@ TEST(Defences, EnvelopeBindingResistsReplay) {
   EXPECT_NE(replay.signatures[0].reason.find("RCPT TO differs"), std::string::npos);
   o.envelope = Envelope{"bounce@evil.example", {}};
   EXPECT_EQ(VerifyWith({&Ed()}, out.out, o).result, SigResult::kFail);
+  // Relayed on since (two Received fields added): another transmission, not checked.
+  VerifyReport relayed = VerifyWith({&Ed()}, "Received: from b by c; x\r\nReceived: from a by b; x\r\n" + out.out, o);
+  EXPECT_EQ(relayed.result, SigResult::kPass);
   VerifyReport unknown = VerifyWith({&Ed()}, out.out);
   EXPECT_EQ(unknown.result, SigResult::kPass);
   EXPECT_NE(unknown.signatures[0].notes.back().find("none was given"), std::string::npos);

@@ -19,6 +19,7 @@
 #include <fstream>
 #include <mutex>
 #include <thread>
+#include <vector>
 
 #include "config.h"
 #include "milter.h"
@@ -39,6 +40,40 @@ std::shared_ptr<const Runtime> current;
 std::atomic<int> active_connections{0};
 std::mutex drain_mu;
 std::condition_variable drained;
+
+// Connections go to worker threads that stay: creating and ending a thread
+// per SMTP session costs more than the signature (stack mapping, TLB
+// shootdowns). The pool grows to the number of concurrent sessions.
+class WorkerPool {
+ public:
+  explicit WorkerPool(std::function<void(int)> serve) : serve_(std::move(serve)) {}
+  void Submit(int fd) {
+    std::lock_guard<std::mutex> lock(mu_);
+    queue_.push_back(fd);
+    if (idle_ == 0) std::thread([this] { Work(); }).detach();
+    else cv_.notify_one();
+  }
+
+ private:
+  void Work() {
+    std::unique_lock<std::mutex> lock(mu_);
+    for (;;) {
+      ++idle_;
+      cv_.wait(lock, [this] { return !queue_.empty(); });
+      --idle_;
+      int fd = queue_.front();
+      queue_.erase(queue_.begin());
+      lock.unlock();
+      serve_(fd);
+      lock.lock();
+    }
+  }
+  std::function<void(int)> serve_;
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::vector<int> queue_;
+  int idle_ = 0;
+};
 
 std::shared_ptr<const Runtime> CurrentRuntime() {
   std::lock_guard<std::mutex> lock(runtime_mu);
@@ -202,6 +237,10 @@ int main(int argc, char** argv) {
 
   Log(LOG_INFO, "listening on " + config->socket);
   std::function<std::shared_ptr<const Runtime>()> provider = CurrentRuntime;
+  WorkerPool pool([&provider](int fd) {
+    ServeConnection(fd, provider);
+    if (--active_connections == 0) drained.notify_all();
+  });
   while (!stopping) {
     int fd = accept4(listener, nullptr, nullptr, SOCK_CLOEXEC);
     if (fd < 0) {
@@ -211,10 +250,7 @@ int main(int argc, char** argv) {
       continue;
     }
     ++active_connections;
-    std::thread([fd, &provider]() {
-      ServeConnection(fd, provider);
-      if (--active_connections == 0) drained.notify_all();
-    }).detach();
+    pool.Submit(fd);
   }
   ::close(listener);
   // Drain: sessions finish their message (MTAs close idle connections).
@@ -224,5 +260,7 @@ int main(int argc, char** argv) {
   if (!config->pid_file.empty()) ::unlink(config->pid_file.c_str());
   if (config->socket.rfind("unix:", 0) == 0 || config->socket.rfind("local:", 0) == 0)
     ::unlink(config->socket.substr(config->socket.find(':') + 1).c_str());
-  return 0;
+  // Workers still wait on the pool: leave without running destructors under them.
+  std::fflush(stderr);
+  std::_Exit(0);
 }
