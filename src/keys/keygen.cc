@@ -42,7 +42,6 @@ Result<KeygenResult> GenerateKey(std::string_view algorithm, const std::string& 
   RAND_bytes(serial, sizeof serial);
   serial[0] &= 0x7f;
   ossl::AsnIntegerPtr sn(ASN1_INTEGER_new());
-  ossl::ObjectPtr unused;
   BIGNUM* bn = BN_bin2bn(serial, sizeof serial, nullptr);
   BN_to_ASN1_INTEGER(bn, sn.get());
   BN_free(bn);

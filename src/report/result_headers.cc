@@ -121,9 +121,7 @@ std::string FoldField(const std::string& field, const std::string& eol, size_t w
   std::string out;
   size_t line_start = 0;  // index in out where the current line starts
   size_t last_space = std::string::npos;
-  bool in_quotes = false;
   for (char c : field) {
-    if (c == '"') in_quotes = !in_quotes;
     if (c == ' ' && out.size() > line_start) last_space = out.size();
     out += c;
     if (out.size() - line_start > width && last_space != std::string::npos && last_space > line_start) {
@@ -132,7 +130,6 @@ std::string FoldField(const std::string& field, const std::string& eol, size_t w
       last_space = std::string::npos;
     }
   }
-  (void)in_quotes;
   return out;
 }
 
