@@ -22,7 +22,9 @@ printf 'b %s lists.example.org\n' "$work/keys/b.key.pem" >"$work/b.keys"
 printf '* b\n' >"$work/b.signing"
 pinned=("PinnedKey mail.example.com $work/keys/a.crt.pem" "PinnedKey lists.example.org $work/keys/b.crt.pem")
 write_mtasd A sign "inet:$A_MILTER@127.0.0.1" mail.example.com "KeyTable $work/a.keys" "${pinned[@]}"
-write_mtasd B both "inet:$B_MILTER@127.0.0.1" lists.example.org "KeyTable $work/b.keys" "SigningTable $work/b.signing" "${pinned[@]}"
+# Hop A's relay reaches B from 127.0.0.1 too: B must count it as external (verify, then re-sign).
+write_mtasd B both "inet:$B_MILTER@127.0.0.1" lists.example.org "KeyTable $work/b.keys" "SigningTable $work/b.signing" \
+  "InternalHosts 192.0.2.1" "${pinned[@]}"
 printf 'example.com verify\nlists.example.org verify\n' >"$work/policy"
 write_mtasd C verify "inet:$C_MILTER@127.0.0.1" mx.example.net "PolicyFile $work/policy" "${pinned[@]}"
 for h in A B C; do

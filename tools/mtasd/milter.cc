@@ -269,7 +269,10 @@ class Session {
     // Verification and policy.
     mtas::MessageEdits edits;
     std::string verification_info;
-    bool verify = cfg.mode != Mode::kSign;
+    // InternalHosts: our own clients' mail is signed, not judged; what
+    // arrives from elsewhere is verified (and in Mode both re-signed).
+    bool internal = IsInternal(cfg, client_);
+    bool verify = cfg.mode == Mode::kVerify || (cfg.mode == Mode::kBoth && !internal);
     if (verify) {
       mtas::VerifyOptions vo = rt->verify_options;
       vo.envelope = envelope;  // checks the newest signature's envelope binding (replay)
@@ -310,7 +313,6 @@ class Session {
       signer = rt->SignerFor(DomainOf(mail_from_));
       if (!signer && !from_domain.empty()) signer = rt->SignerFor(from_domain);
     }
-    bool internal = IsInternal(cfg, client_);
     if (signer && (cfg.mode == Mode::kBoth || internal)) {
       auto session = signer->Begin();
       session->SetEnvelope(envelope);
