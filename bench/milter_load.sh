@@ -88,3 +88,45 @@ fi
 echo
 echo "== $n messages of 4 KB, $sessions SMTP sessions, one Postfix, discard delivery"
 printf '%s\n' "${results[@]}"
+
+# ---- The three-hop chain: A signs, B verifies and re-signs, C verifies ------
+# (msgs/s until C has delivered every message; 0 lost is checked)
+[ -n "${MTAS_BENCH_CHAIN:-1}" ] || exit 0
+"$mtas" keygen --algorithm ecdsa-p256 --signer relay.example.org --selector r --out "$work/keys" >/dev/null
+printf 'r %s relay.example.org\n' "$work/keys/r.key.pem" >"$work/relay.tab"
+chain_results=()
+chain() {  # LABEL MILTER_A MILTER_B MILTER_C
+  local label="$1" ports=() i d start end sent
+  for i in 0 1 2; do ports+=("$(free_port)"); done
+  make_postfix "$label-C" "${ports[2]}" "$4" discard
+  make_postfix "$label-B" "${ports[1]}" "$3" "${ports[2]}"
+  make_postfix "$label-A" "${ports[0]}" "$2" "${ports[1]}"
+  d="$work/pf-$label-C"
+  start=$(date +%s.%N)
+  smtp-source -A -s "$sessions" -m "$n" -l 4096 -f a@example.org -t b@example.net "127.0.0.1:${ports[0]}" 2>/dev/null
+  for _ in $(seq 1800); do
+    sent=$(grep -c "status=sent" "$d/maillog")
+    [ "$sent" -ge "$n" ] && break
+    sleep 0.2
+  done
+  end=$(date +%s.%N)
+  chain_results+=("$(printf '%-40s %6s msgs/s   delivered at C %6s of %s%s' "$label" \
+    "$(python3 -c "print(round($n / ($end - $start)))")" "$sent" "$n" "$([ "$sent" = "$n" ] && echo '' || echo '   LOST MAIL')")")
+  echo "${chain_results[-1]}"
+  for h in A B C; do postfix -c "$work/pf-$label-$h" stop >/dev/null 2>&1; done
+}
+chain chain-no-milters none none none
+write_mtasd chainB both "inet:$(free_port)@127.0.0.1" relay.example.org "KeyTable $work/relay.tab" "InternalHosts 192.0.2.1" \
+  "PinnedKey mail.example.org $work/keys/s.crt.pem"
+write_mtasd chainC verify "inet:$(free_port)@127.0.0.1" mx.example.net "PinnedKey mail.example.org $work/keys/s.crt.pem" \
+  "PinnedKey relay.example.org $work/keys/r.crt.pem"
+start_mtasd chainB
+start_mtasd chainC
+sock() { sed -n 's/^Socket inet:\([0-9]*\)@.*/inet:127.0.0.1:\1/p' "$work/$1.conf"; }
+chain chain-mtasd-A-B-C "$(sock signtcp)" "$(sock chainB)" "$(sock chainC)"
+if command -v opendkim >/dev/null; then
+  chain chain-opendkim-A-mtasd-B-C "inet:127.0.0.1:$oport" "$(sock chainB)" "$(sock chainC)"
+fi
+echo
+echo "== the same through three Postfix instances (A -> B -> C)"
+printf '%s\n' "${chain_results[@]}"
