@@ -118,6 +118,10 @@ struct KeyLookup {
   std::string trust;   // "local", "pkix", "dnssec", "https", "weak"
   std::string reason;  // one line, for the report
   std::vector<std::string> notes;  // services skipped (unsupported, budget)
+
+  // How much an outcome weighs when sources disagree:
+  // rejected > temporary > malformed > no key > found.
+  static int Severity(Outcome o);
 };
 
 class KeyResolver {

@@ -13,22 +13,23 @@ std::string Lower(std::string s) {
   return s;
 }
 
-int Severity(KeyLookup::Outcome o) {
+
+}  // namespace
+
+int KeyLookup::Severity(Outcome o) {
   switch (o) {
-    case KeyLookup::Outcome::kRejected:
+    case Outcome::kRejected:
       return 4;
-    case KeyLookup::Outcome::kTemporary:
+    case Outcome::kTemporary:
       return 3;
-    case KeyLookup::Outcome::kMalformed:
+    case Outcome::kMalformed:
       return 2;
-    case KeyLookup::Outcome::kNoKey:
+    case Outcome::kNoKey:
       return 1;
     default:
       return 0;
   }
 }
-
-}  // namespace
 
 Status PinnedKeyResolver::Add(const std::string& signer, const std::string& path) {
   Entry e;
@@ -121,7 +122,8 @@ KeyLookup ChainResolver::Resolve(const KeyRequest& request) {
   for (auto& r : resolvers_) {
     KeyLookup l = r->Resolve(request);
     if (l.outcome == KeyLookup::Outcome::kFound || l.outcome == KeyLookup::Outcome::kRejected) return l;
-    if (!any || Severity(l.outcome) >= Severity(worst.outcome)) worst = std::move(l);  // ties: the later source
+    if (!any || KeyLookup::Severity(l.outcome) >= KeyLookup::Severity(worst.outcome))
+      worst = std::move(l);  // ties: the later source
     any = true;
   }
   return worst;

@@ -37,21 +37,6 @@ bool BelongsToSigner(const std::string& target, const std::string& signer) {
 
 namespace {
 
-int Severity(Outcome o) {
-  switch (o) {
-    case Outcome::kRejected:
-      return 4;
-    case Outcome::kTemporary:
-      return 3;
-    case Outcome::kMalformed:
-      return 2;
-    case Outcome::kNoKey:
-      return 1;
-    default:
-      return 0;
-  }
-}
-
 }  // namespace
 
 bool KeyCache::Get(const std::string& key, FetchedKeys* out) {
@@ -169,7 +154,7 @@ KeyLookup ServiceKeyResolver::Resolve(const KeyRequest& request) {
       l.reason = any_for_signer ? target + ": the published key is not the key that signed"
                                 : target + ": certificate is not issued for " + request.signer;
     }
-    if (Severity(l.outcome) >= Severity(worst.outcome)) worst = std::move(l);
+    if (KeyLookup::Severity(l.outcome) >= KeyLookup::Severity(worst.outcome)) worst = std::move(l);
   }
   worst.notes = skipped;
   if (worst.method.empty() && !skipped.empty()) worst.reason = "no supported verification service";
