@@ -6,6 +6,7 @@
 #include <cctype>
 #include <cstring>
 #include <fstream>
+#include <functional>
 #include <optional>
 #include <sstream>
 
@@ -72,8 +73,9 @@ Result<bool> YesNo(const std::string& v, const std::string& where) {
   return Status::InvalidArgument(where + ": want yes or no, got '" + v + "'");
 }
 
-// KeyTable: ID KEYFILE SIGNER [services="..."] [carrier=auto|body|header] [cert=FILE]
-Status LoadKeyTable(const std::string& path, const std::string& base, Config* c) {
+// Calls fn(words, "FILE:LINE") for every non-empty line of a table file.
+Status ForEachTableLine(const std::string& path,
+                        const std::function<Status(const std::vector<std::string>&, const std::string&)>& fn) {
   auto text = ReadFile(path);
   if (!text.ok()) return text.status();
   std::istringstream in(*text);
@@ -81,7 +83,14 @@ Status LoadKeyTable(const std::string& path, const std::string& base, Config* c)
   for (int n = 1; std::getline(in, line); ++n) {
     auto w = Words(line);
     if (w.empty()) continue;
-    std::string where = path + ":" + std::to_string(n);
+    MTAS_RETURN_IF_ERROR(fn(w, path + ":" + std::to_string(n)));
+  }
+  return Status::Ok();
+}
+
+// KeyTable: ID KEYFILE SIGNER [services="..."] [carrier=auto|body|header] [cert=FILE]
+Status LoadKeyTable(const std::string& path, const std::string& base, Config* c) {
+  return ForEachTableLine(path, [&](const std::vector<std::string>& w, const std::string& where) -> Status {
     if (w.size() < 3) return Status::InvalidArgument(where + ": want ID KEYFILE SIGNER [services=…] [carrier=…] [cert=…]");
     for (const auto& other : c->keys)
       if (other.id == w[0]) return Status::InvalidArgument(where + ": key id '" + w[0] + "' appears twice");
@@ -102,22 +111,16 @@ Status LoadKeyTable(const std::string& path, const std::string& base, Config* c)
       }
     }
     c->keys.push_back(std::move(k));
-  }
-  return Status::Ok();
+    return Status::Ok();
+  });
 }
 
 Status LoadSigningTable(const std::string& path, Config* c) {
-  auto text = ReadFile(path);
-  if (!text.ok()) return text.status();
-  std::istringstream in(*text);
-  std::string line;
-  for (int n = 1; std::getline(in, line); ++n) {
-    auto w = Words(line);
-    if (w.empty()) continue;
-    if (w.size() != 2) return Status::InvalidArgument(path + ":" + std::to_string(n) + ": want PATTERN KEY-ID");
+  return ForEachTableLine(path, [&](const std::vector<std::string>& w, const std::string& where) -> Status {
+    if (w.size() != 2) return Status::InvalidArgument(where + ": want PATTERN KEY-ID");
     c->signing.push_back({Lower(w[0]), w[1]});
-  }
-  return Status::Ok();
+    return Status::Ok();
+  });
 }
 
 // Matches an address against "a.b.c.d", "a.b.c.d/n", "::1" or "x::/n".
