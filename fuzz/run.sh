@@ -1,41 +1,66 @@
 #!/usr/bin/env bash
-# Builds the libFuzzer targets with ASan+UBSan and runs each for SECONDS
-# (default 10), seeded from the example messages and signed copies of them.
+# Builds the libFuzzer targets with ASan+UBSan, replays the saved
+# crash-regression inputs (fuzz/regressions/TARGET/), then fuzzes each target
+# for SECONDS (default 10), seeded from the example messages, signed copies of
+# them and the example configuration files.
 #   fuzz/run.sh [SECONDS]
+# New findings are written to BUILD/findings/TARGET/; copy each into
+# fuzz/regressions/TARGET/ with the fix so it is replayed from then on.
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 seconds="${1:-10}"
 build="${MTAS_FUZZ_BUILD_DIR:-$root/build-fuzz}"
+targets=(message decoders carrier signature verify records policy result_headers config roundtrip)
 cmake -S "$root" -B "$build" -DCMAKE_CXX_COMPILER=clang++ -DMTAS_BUILD_FUZZ=ON -DMTAS_BUILD_TESTS=OFF \
   -DMTAS_BUILD_BENCH=OFF -DMTAS_SANITIZE=ON -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
 cmake --build "$build" -j "$(nproc)" >/dev/null
+
+# Seeds.
 corpus="$build/corpus"
-mkdir -p "$corpus"/{message,decoders,carrier,signature,verify,records}
+for t in "${targets[@]}"; do mkdir -p "$corpus/$t" "$build/findings/$t"; done
 mtas="$build/mtas"
-"$mtas" keygen --algorithm ed25519 --signer fuzz.example.com --selector k --out "$build/keys" >/dev/null
+[ -f "$build/keys/k.key.pem" ] ||
+  "$mtas" keygen --algorithm ed25519 --signer fuzz.example.com --selector k --out "$build/keys" >/dev/null
 export MTAS_FUZZ_KEY="$build/keys/k.crt.pem"
 for m in "$root"/examples/messages/*.eml; do
   base=$(basename "$m" .eml)
   cp "$m" "$corpus/verify/$base"
+  cp "$m" "$corpus/roundtrip/$base"
   { printf '\x07'; cat "$m"; } >"$corpus/message/$base"
   for c in body header; do
     "$mtas" sign --key "$build/keys/k.key.pem" --signer fuzz.example.com --carrier "$c" "$m" "$corpus/verify/$base-$c"
+    cp "$corpus/verify/$base-$c" "$corpus/roundtrip/$base-$c"
     { printf '\x0d'; cat "$corpus/verify/$base-$c"; } >"$corpus/message/$base-$c"
     "$mtas" inspect --cms 1 "$corpus/verify/$base-$c" >"$corpus/signature/$base-$c"
     grep -m1 "^X-PostalTracking" "$corpus/verify/$base-$c" | cut -d: -f2- >"$corpus/carrier/$base-$c"
+    "$mtas" verify --key-file "fuzz.example.com=$MTAS_FUZZ_KEY" --add-header mx.example.net "$corpus/verify/$base-$c" |
+      awk '/^(MTAS-VerificationInfo|Authentication-Results):/{on=1; sub(/^[^:]*: /, ""); printf "%s", $0; next}
+           on && /^[ \t]/{printf "\r\n%s", $0; next} {if (on) exit}' >"$corpus/result_headers/$base-$c" || true
   done
   head -c 600 "$m" >"$corpus/decoders/$base"
 done
 printf 'domain:key:email k._certs; https:download:der _certs k.crt.der' >"$corpus/records/services"
 printf '\x02\x00\x02\x0f0123456789abcdef0123456789abcdef' >"$corpus/records/key-ed25519"
 printf 'v=DKIM1; k=ed25519; p=11qYAYKxCrfVS/7TyWQHOg7hcvPapiMlrwIaaPcHURo=' >"$corpus/records/dkim"
-total=0
-for t in message decoders carrier signature verify records; do
-  log="$build/fuzz_$t.log"
-  ASAN_OPTIONS=detect_leaks=1 "$build/fuzz/fuzz_$t" -max_total_time="$seconds" -max_len=200000 -timeout=5 \
-    -rss_limit_mb=2048 -print_final_stats=1 "$corpus/$t" >"$log" 2>&1 || { echo "fuzz_$t FOUND A PROBLEM:"; tail -30 "$log"; exit 1; }
-  runs=$(grep -o 'stat::number_of_executed_units: [0-9]*' "$log" | awk '{print $2}' || true)
+printf 'v=spf1 mx -all mtas=required' >"$corpus/policy/spf"
+cp "$root/examples/mtas-policy" "$corpus/policy/local"
+cp "$root/examples/mtasd.conf" "$corpus/config/mtasd.conf"
+printf 'mx.example.net; mtas=pass header.s=mail.example.com' >"$corpus/result_headers/ar"
 
+total=0
+for t in "${targets[@]}"; do
+  bin="$build/fuzz/fuzz_$t"
+  regressions="$root/fuzz/regressions/$t"
+  if [ -d "$regressions" ] && [ -n "$(ls -A "$regressions")" ]; then
+    "$bin" "$regressions"/* >"$build/regress_$t.log" 2>&1 ||
+      { echo "fuzz_$t: A SAVED REGRESSION INPUT FAILS:"; tail -30 "$build/regress_$t.log"; exit 1; }
+    echo "fuzz_$t: $(ls "$regressions" | wc -l) regression inputs replayed"
+  fi
+  log="$build/fuzz_$t.log"
+  ASAN_OPTIONS=detect_leaks=1 "$bin" -max_total_time="$seconds" -max_len=200000 -timeout=5 -rss_limit_mb=2048 \
+    -print_final_stats=1 -artifact_prefix="$build/findings/$t/" "$corpus/$t" >"$log" 2>&1 ||
+    { echo "fuzz_$t FOUND A PROBLEM:"; tail -30 "$log"; ls "$build/findings/$t"; exit 1; }
+  runs=$(grep -o 'stat::number_of_executed_units: [0-9]*' "$log" | awk '{print $2}' || true)
   echo "fuzz_$t: ${runs:-?} executions, no crash"
   total=$((total + ${runs:-0}))
 done

@@ -25,10 +25,10 @@ bool StartsWithIgnoreCase(std::string_view s, std::string_view prefix);
 
 // One header field exactly as it stands in the message.
 struct HeaderField {
-  std::string raw;      // name, colon, value; folding and line ends kept; no final line end
-  size_t name_len = 0;  // raw[0, name_len) is the field name
-  uint64_t offset = 0;  // byte offset of the field in the message
-  uint64_t length = 0;  // bytes in the message, final line end included
+  std::string raw;         // name, colon, value; folding and line ends kept; no final line end
+  size_t name_len = 0;     // raw[0, name_len) is the field name
+  uint64_t offset = 0;     // byte offset of the field in the message
+  uint64_t length = 0;     // bytes in the message, final line end included
   bool truncated = false;  // raw holds only the first limits::kMaxHeaderField bytes
 
   std::string_view name() const { return std::string_view(raw).substr(0, name_len); }
@@ -42,23 +42,23 @@ class HeaderScanner {
  public:
   // Consumes bytes of the header section; returns how many of `len` it
   // took. Once done(), the rest of the input is body.
-  size_t Write(const char* data, size_t len);
+  size_t Write(const char *data, size_t len);
   // End of input without an empty line: the whole input was header.
   void Finish();
   bool done() const { return done_; }
 
-  std::vector<HeaderField>& fields() { return fields_; }
-  const std::vector<HeaderField>& fields() const { return fields_; }
+  std::vector<HeaderField> &fields() { return fields_; }
+  const std::vector<HeaderField> &fields() const { return fields_; }
   // Bytes already consumed that belong to the body (a non-field line that
   // ended the header section without an empty line). Usually empty.
-  const std::string& body_start() const { return body_start_; }
+  const std::string &body_start() const { return body_start_; }
   uint64_t body_offset() const { return body_offset_; }
   // True when an empty line separated the header section from the body.
   bool separator_seen() const { return separator_seen_; }
   // Line end the message uses ("\r\n" or "\n"), from its first line.
   std::string_view eol() const { return eol_; }
   // Problems seen: truncated fields, a header section over the limit.
-  const std::vector<std::string>& warnings() const { return warnings_; }
+  const std::vector<std::string> &warnings() const { return warnings_; }
 
  private:
   void EndLine();
@@ -98,11 +98,15 @@ struct ContentType {
 // tag lists of the tracking header). Names are lowercased.
 std::vector<std::pair<std::string, std::string>> ParseParams(std::string_view text);
 
+// The index of the first byte at or after `i` that is not folding white
+// space or an RFC 5322 comment (nested, with quoted-pairs); s.size() at most.
+size_t SkipCfws(std::string_view s, size_t i);
+
 // Which canonicalized-content digests a body scan computes.
 struct ContentDigestSpec {
   Canon canon = Canon::kRelaxed;
   DigestAlg alg = DigestAlg::kSha256;
-  bool operator==(const ContentDigestSpec&) const = default;
+  bool operator==(const ContentDigestSpec &) const = default;
 };
 
 // One MIME part (spec §3.1 part paths).
@@ -120,13 +124,14 @@ struct PostalEntity {
   uint64_t offset = 0;      // body offset of its Content-Type line
   uint64_t end_offset = 0;  // body offset just after its closing delimiter line
   std::string msgid;
-  std::string label;        // inner part's content type
+  std::string label;  // inner part's content type
   std::string micalg;
-  std::string services;     // X-Certificate-Verification-Service, unquoted
+  std::string services;  // X-Certificate-Verification-Service, unquoted
   std::string signature_base64;
-  bool complete = false;    // closing delimiter seen
-  std::string error;        // structural problem, empty if none
-  // Digest of the canonicalized body before `offset`, one per ContentDigestSpec.
+  bool complete = false;  // closing delimiter seen
+  std::string error;      // structural problem, empty if none
+  // Digest of the canonicalized body before `offset`, one per
+  // ContentDigestSpec.
   std::vector<std::string> content_digests;
 };
 
@@ -137,10 +142,10 @@ struct BodyIndex {
   std::vector<std::string> final_digests;  // whole body, one per ContentDigestSpec
   uint64_t body_length = 0;
   bool multipart = false;
-  bool top_closed = false;        // the top-level closing delimiter was seen
-  bool ends_with_eol = true;      // the body's last byte is a line end (or body empty)
+  bool top_closed = false;               // the top-level closing delimiter was seen
+  bool ends_with_eol = true;             // the body's last byte is a line end (or body empty)
   uint64_t unsigned_after_entities = 0;  // non-blank bytes after the last entity
-  std::string structure_error;    // first limit or structure problem, empty if none
+  std::string structure_error;           // first limit or structure problem, empty if none
 };
 
 // Streaming body scanner: MIME structure, part hashes, postal-data entities
@@ -155,10 +160,10 @@ class BodyScanner {
   };
   explicit BodyScanner(Options options);
   ~BodyScanner();
-  BodyScanner(const BodyScanner&) = delete;
-  BodyScanner& operator=(const BodyScanner&) = delete;
+  BodyScanner(const BodyScanner &) = delete;
+  BodyScanner &operator=(const BodyScanner &) = delete;
 
-  void Write(const char* data, size_t len);
+  void Write(const char *data, size_t len);
   void Write(std::string_view s) { Write(s.data(), s.size()); }
   BodyIndex Finish();
 
@@ -168,6 +173,6 @@ class BodyScanner {
 };
 
 // Content options for a message whose header fields are `fields`.
-BodyScanner::Options BodyOptionsFor(const std::vector<HeaderField>& fields);
+BodyScanner::Options BodyOptionsFor(const std::vector<HeaderField> &fields);
 
 }  // namespace mtas

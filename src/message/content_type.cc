@@ -9,13 +9,14 @@ namespace {
 
 std::string Lower(std::string_view s) {
   std::string out(s);
-  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  for (char &c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
   return out;
 }
 
 bool IsSpace(char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n'; }
 
-// Skips whitespace and RFC 5322 comments.
+}  // namespace
+
 size_t SkipCfws(std::string_view s, size_t i) {
   while (i < s.size()) {
     if (IsSpace(s[i])) {
@@ -23,8 +24,8 @@ size_t SkipCfws(std::string_view s, size_t i) {
     } else if (s[i] == '(') {
       int depth = 0;
       for (; i < s.size(); ++i) {
-        if (s[i] == '\\') {
-          ++i;
+        if (s[i] == '\\') {  // quoted-pair; a final backslash quotes nothing
+          if (i + 1 < s.size()) ++i;
           continue;
         }
         if (s[i] == '(') ++depth;
@@ -39,8 +40,6 @@ size_t SkipCfws(std::string_view s, size_t i) {
   }
   return i;
 }
-
-}  // namespace
 
 std::vector<std::pair<std::string, std::string>> ParseParams(std::string_view s) {
   std::vector<std::pair<std::string, std::string>> out;
@@ -99,7 +98,7 @@ ContentType ContentType::Parse(std::string_view value) {
 }
 
 std::string ContentType::Param(std::string_view name) const {
-  for (const auto& [n, v] : params)
+  for (const auto &[n, v] : params)
     if (n == name) return v;
   return {};
 }

@@ -7,31 +7,32 @@
 namespace mtas {
 namespace {
 
-std::string HeadersSummary(const SignatureReport& s) {
+std::string HeadersSummary(const SignatureReport &s) {
   std::string changed;
-  for (const auto& h : s.headers)
+  for (const auto &h : s.headers)
     if (h.status != "same") changed += (changed.empty() ? "" : ",") + h.name + ":" + h.status;
   if (s.headers.empty()) return "none";
   return changed.empty() ? "same" : changed;
 }
 
-std::string PartsSummary(const SignatureReport& s) {
+std::string PartsSummary(const SignatureReport &s) {
   std::string changed;
-  for (const auto& p : s.parts)
-    if (p.status == "changed" || p.status == "removed") changed += (changed.empty() ? "" : ",") + p.path + ":" + p.status;
+  for (const auto &p : s.parts)
+    if (p.status == "changed" || p.status == "removed")
+      changed += (changed.empty() ? "" : ",") + p.path + ":" + p.status;
   if (s.parts.empty()) return "none";
   return changed.empty() ? "same" : changed;
 }
 
-std::string AddedSummary(const SignatureReport& s) {
+std::string AddedSummary(const SignatureReport &s) {
   std::string added;
-  for (const auto& p : s.added_parts) added += (added.empty() ? "" : ",") + p.path;
+  for (const auto &p : s.added_parts) added += (added.empty() ? "" : ",") + p.path;
   return added.empty() ? "none" : added;
 }
 
 // A value as a quoted-string when it holds what ends a value (space, ';',
 // quotes, comments); "domain:key:email" stays readable as in spec §5.
-std::string Quoted(const std::string& v) {
+std::string Quoted(const std::string &v) {
   bool token = !v.empty();
   for (unsigned char c : v)
     if (c <= ' ' || c >= 127 || std::string_view("();\\\"").find(static_cast<char>(c)) != std::string_view::npos)
@@ -50,29 +51,7 @@ std::string Quoted(const std::string& v) {
 class Lexer {
  public:
   explicit Lexer(std::string_view s) : s_(s) {}
-  void SkipCfws() {
-    while (i_ < s_.size()) {
-      char c = s_[i_];
-      if (c == ' ' || c == '\t' || c == '\r' || c == '\n') {
-        ++i_;
-      } else if (c == '(') {
-        int depth = 0;
-        for (; i_ < s_.size(); ++i_) {
-          if (s_[i_] == '\\') {
-            ++i_;
-            continue;
-          }
-          if (s_[i_] == '(') ++depth;
-          if (s_[i_] == ')' && --depth == 0) {
-            ++i_;
-            break;
-          }
-        }
-      } else {
-        return;
-      }
-    }
-  }
+  void SkipCfws() { i_ = mtas::SkipCfws(s_, i_); }
   bool Peek(char c) {
     SkipCfws();
     return i_ < s_.size() && s_[i_] == c;
@@ -111,13 +90,13 @@ class Lexer {
 };
 
 std::string Lower(std::string s) {
-  for (char& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  for (char &c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
   return s;
 }
 
 }  // namespace
 
-std::string FoldField(const std::string& field, const std::string& eol, size_t width) {
+std::string FoldField(const std::string &field, const std::string &eol, size_t width) {
   std::string out;
   size_t line_start = 0;  // index in out where the current line starts
   size_t last_space = std::string::npos;
@@ -125,7 +104,8 @@ std::string FoldField(const std::string& field, const std::string& eol, size_t w
     if (c == ' ' && out.size() > line_start) last_space = out.size();
     out += c;
     if (out.size() - line_start > width && last_space != std::string::npos && last_space > line_start) {
-      out.insert(last_space, eol);  // the space stays, as the continuation's leading WSP
+      out.insert(last_space,
+                 eol);  // the space stays, as the continuation's leading WSP
       line_start = last_space + eol.size();
       last_space = std::string::npos;
     }
@@ -133,7 +113,7 @@ std::string FoldField(const std::string& field, const std::string& eol, size_t w
   return out;
 }
 
-VerificationInfo InfoFor(const SignatureReport& s, const std::string& authserv_id, const std::string& policy) {
+VerificationInfo InfoFor(const SignatureReport &s, const std::string &authserv_id, const std::string &policy) {
   VerificationInfo v;
   v.authserv_id = authserv_id;
   v.msgid = s.msgid;
@@ -150,9 +130,9 @@ VerificationInfo InfoFor(const SignatureReport& s, const std::string& authserv_i
   return v;
 }
 
-std::string FormatVerificationInfoValue(const VerificationInfo& v) {
+std::string FormatVerificationInfoValue(const VerificationInfo &v) {
   std::string out = v.authserv_id + "; msgid=" + v.msgid;
-  auto add = [&](const char* name, const std::string& value) {
+  auto add = [&](const char *name, const std::string &value) {
     if (!value.empty()) out += std::string("; ") + name + "=" + Quoted(value);
   };
   add("signer", v.signer);
@@ -166,7 +146,7 @@ std::string FormatVerificationInfoValue(const VerificationInfo& v) {
   return out;
 }
 
-std::string FormatVerificationInfo(const VerificationInfo& v, const std::string& eol) {
+std::string FormatVerificationInfo(const VerificationInfo &v, const std::string &eol) {
   return FoldField(std::string(kVerificationInfoName) + ": " + FormatVerificationInfoValue(v), eol);
 }
 
@@ -175,10 +155,9 @@ Result<VerificationInfo> ParseVerificationInfo(std::string_view value) {
   VerificationInfo v;
   v.authserv_id = lx.Word(";");
   if (v.authserv_id.empty()) return Status::Malformed("MTAS-VerificationInfo has no authserv-id");
-  std::map<std::string, std::string*> slots = {
-      {"msgid", &v.msgid},     {"signer", &v.signer}, {"result", &v.result}, {"method", &v.method},
-      {"headers", &v.headers}, {"parts", &v.parts},   {"added", &v.added},   {"policy", &v.policy},
-      {"reason", &v.reason}};
+  std::map<std::string, std::string *> slots = {{"msgid", &v.msgid},   {"signer", &v.signer},   {"result", &v.result},
+                                                {"method", &v.method}, {"headers", &v.headers}, {"parts", &v.parts},
+                                                {"added", &v.added},   {"policy", &v.policy},   {"reason", &v.reason}};
   while (lx.Eat(';')) {
     if (lx.AtEnd()) break;
     std::string name = Lower(lx.Word("=;"));
@@ -192,10 +171,10 @@ Result<VerificationInfo> ParseVerificationInfo(std::string_view value) {
   return v;
 }
 
-AuthResults AuthResultsFor(const VerifyReport& report, const std::string& authserv_id) {
+AuthResults AuthResultsFor(const VerifyReport &report, const std::string &authserv_id) {
   AuthResults ar;
   ar.authserv_id = authserv_id;
-  for (const auto& s : report.signatures) {
+  for (const auto &s : report.signatures) {
     AuthResult r;
     r.result = std::string(ResultName(s.result));
     if (s.result != SigResult::kPass) r.reason = s.reason;
@@ -206,14 +185,14 @@ AuthResults AuthResultsFor(const VerifyReport& report, const std::string& authse
   return ar;
 }
 
-std::string FormatAuthResults(const AuthResults& ar, const std::string& eol) {
+std::string FormatAuthResults(const AuthResults &ar, const std::string &eol) {
   std::string f = std::string(kAuthResultsName) + ": " + ar.authserv_id + ";";
   if (ar.results.empty()) f += " mtas=none";
   for (size_t i = 0; i < ar.results.size(); ++i) {
-    const AuthResult& r = ar.results[i];
+    const AuthResult &r = ar.results[i];
     f += (i ? "; " : " ") + r.method + "=" + r.result;
     if (!r.reason.empty()) f += " reason=" + Quoted(r.reason);
-    for (const auto& [k, v] : r.properties) f += " " + k + "=" + Quoted(v);
+    for (const auto &[k, v] : r.properties) f += " " + k + "=" + Quoted(v);
   }
   return FoldField(f, eol);
 }
@@ -237,10 +216,13 @@ Result<AuthResults> ParseAuthResults(std::string_view value) {
     r.result = Lower(lx.Word(";"));
     while (!lx.AtEnd() && !lx.Peek(';')) {
       std::string key = Lower(lx.Word("=;"));
-      if (key.empty() || !lx.Eat('=')) return Status::Malformed("Authentication-Results: bad property near '" + key + "'");
+      if (key.empty() || !lx.Eat('='))
+        return Status::Malformed("Authentication-Results: bad property near '" + key + "'");
       std::string val = lx.Word(";");
-      if (key == "reason") r.reason = val;
-      else r.properties.emplace_back(key, val);
+      if (key == "reason")
+        r.reason = val;
+      else
+        r.properties.emplace_back(key, val);
     }
     ar.results.push_back(std::move(r));
   }
@@ -248,12 +230,12 @@ Result<AuthResults> ParseAuthResults(std::string_view value) {
   return ar;
 }
 
-MessageEdits ResultHeaderEdits(const std::vector<HeaderField>& fields, const VerifyReport& report,
-                               const std::string& authserv_id, const std::string& eol, const std::string& policy) {
+MessageEdits ResultHeaderEdits(const std::vector<HeaderField> &fields, const VerifyReport &report,
+                               const std::string &authserv_id, const std::string &eol, const std::string &policy) {
   MessageEdits edits;
   edits.eol = eol;
   std::map<std::string, int> seen, removed;
-  for (const auto& f : fields) {
+  for (const auto &f : fields) {
     bool info = f.NameIs(kVerificationInfoName), ar = f.NameIs(kAuthResultsName);
     if (!info && !ar) continue;
     std::string key = info ? "info" : "ar";
@@ -263,7 +245,8 @@ MessageEdits ResultHeaderEdits(const std::vector<HeaderField>& fields, const Ver
     // A field claiming to be ours that we did not write now: a forgery.
     edits.removed.push_back({std::string(f.name()), occurrence - removed[key]++, f.offset, f.length});
   }
-  for (const auto& s : report.signatures) edits.prepend.push_back(FormatVerificationInfo(InfoFor(s, authserv_id, policy), eol));
+  for (const auto &s : report.signatures)
+    edits.prepend.push_back(FormatVerificationInfo(InfoFor(s, authserv_id, policy), eol));
   edits.prepend.push_back(FormatAuthResults(AuthResultsFor(report, authserv_id), eol));
   return edits;
 }

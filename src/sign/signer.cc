@@ -3,32 +3,32 @@
 
 #include <algorithm>
 #include <cctype>
-#include <map>
 #include <ctime>
+#include <map>
 
-#include "mtas/signature.h"
-#include "mtas/sign.h"
 #include "carrier/carrier.h"
 #include "message/received.h"
+#include "mtas/sign.h"
+#include "mtas/signature.h"
 
 namespace mtas {
 namespace {
 
 // Fields never signed (spec §3.1 "Headers under the signature").
 bool NeverSigned(std::string_view name) {
-  for (std::string_view n : {"X-PostalTracking", "MTAS-Signature", "MTAS-VerificationInfo", "Authentication-Results",
-                             "Received"})
+  for (std::string_view n :
+       {"X-PostalTracking", "MTAS-Signature", "MTAS-VerificationInfo", "Authentication-Results", "Received"})
     if (EqualsIgnoreCase(name, n)) return true;
   return false;
 }
 
-bool HasField(const std::vector<HeaderField>& fields, std::string_view name) {
-  return std::any_of(fields.begin(), fields.end(), [&](const HeaderField& f) { return f.NameIs(name); });
+bool HasField(const std::vector<HeaderField> &fields, std::string_view name) {
+  return std::any_of(fields.begin(), fields.end(), [&](const HeaderField &f) { return f.NameIs(name); });
 }
 
 // A header field as this module builds one: parsed back so that signing and
 // verifying read it the same way.
-HeaderField MakeField(const std::string& raw) {
+HeaderField MakeField(const std::string &raw) {
   HeaderField f;
   f.raw = raw;
   f.name_len = raw.find(':');
@@ -74,13 +74,15 @@ Result<std::shared_ptr<const Signer>> Signer::Create(SigningKey key, SignOptions
   bool eddsa = key.algorithm() == KeyAlgorithm::kEd25519;
   DigestAlg digest = options.digest.value_or(eddsa ? DigestAlg::kSha512 : DigestAlg::kSha256);
   if (eddsa && digest != DigestAlg::kSha512)
-    return Status::InvalidArgument("Ed25519 signatures use SHA-512 (RFC 8419 §3.1); drop --digest or use sha512");
+    return Status::InvalidArgument(
+        "Ed25519 signatures use SHA-512 (RFC 8419 "
+        "§3.1); drop --digest or use sha512");
   if (digest == DigestAlg::kSha1 && !options.allow_sha1)
     return Status::InvalidArgument("SHA-1 is refused unless explicitly allowed");
   if (options.services.find_first_of("\"\r\n") != std::string::npos)
     return Status::InvalidArgument("--services must not contain quotes or line breaks");
   std::vector<std::string> headers;
-  for (auto& h : options.headers)
+  for (auto &h : options.headers)
     if (!h.empty() && !NeverSigned(h)) headers.push_back(h);
   options.headers = std::move(headers);
   return std::shared_ptr<const Signer>(new Signer(std::move(key), std::move(options), digest));
@@ -89,7 +91,7 @@ Result<std::shared_ptr<const Signer>> Signer::Create(SigningKey key, SignOptions
 std::unique_ptr<SignSession> Signer::Begin() const { return std::make_unique<SignSession>(*this); }
 
 struct SignSession::Impl {
-  const Signer& signer;
+  const Signer &signer;
   HeaderScanner headers;
   std::optional<BodyScanner> body;
   MessageEdits edits;
@@ -101,9 +103,9 @@ struct SignSession::Impl {
   std::optional<Envelope> envelope;
   std::optional<std::string> verification_info;
 
-  explicit Impl(const Signer& s) : signer(s) { edits.msgid = NewMsgid(); }
+  explicit Impl(const Signer &s) : signer(s) { edits.msgid = NewMsgid(); }
 
-  void Write(const char* p, size_t n) {
+  void Write(const char *p, size_t n) {
     if (!headers.done()) {
       size_t used = headers.Write(p, n);
       p += used;
@@ -113,15 +115,23 @@ struct SignSession::Impl {
     if (n) FeedBody(p, n);
   }
 
-  void FeedBody(const char* p, size_t n) {
+  void FeedBody(const char *p, size_t n) {
     if (!n) return;
     body->Write(p, n);
     last_byte = p[n - 1];
     body_seen = true;
   }
 
+  // What ends the body's last line before we append to it: nothing after a
+  // line feed, the missing LF after a final bare CR (else the CR and what we
+  // append would be one line), the message's line end otherwise.
+  std::string LineEndAfterBody() const {
+    if (!body_seen || last_byte == '\n') return "";
+    return last_byte == '\r' ? "\n" : edits.eol;
+  }
+
   void StartBody() {
-    const auto& fields = headers.fields();
+    const auto &fields = headers.fields();
     edits.eol = std::string(headers.eol());
     edits.body_offset = headers.body_offset();
     BodyScanner::Options opt = BodyOptionsFor(fields);
@@ -145,15 +155,15 @@ struct SignSession::Impl {
   // Spec §2.2: the top-level Content-Type, -Transfer-Encoding and
   // -Disposition move into a single body part; the top becomes
   // multipart/mixed with the entity in its epilogue.
-  void Wrap(BodyScanner::Options& opt) {
-    const std::string& eol = edits.eol;
+  void Wrap(BodyScanner::Options &opt) {
+    const std::string &eol = edits.eol;
     std::string boundary = "----=_mtas_wrap_" + edits.msgid;
     std::string part_header;
     std::vector<HeaderField> kept;
     std::map<std::string, int> seen;
-    for (const auto& f : out_fields) {
+    for (const auto &f : out_fields) {
       std::string lname(f.name());
-      for (char& ch : lname) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+      for (char &ch : lname) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
       int occurrence = ++seen[lname];
       if (lname == "content-type" || lname == "content-transfer-encoding" || lname == "content-disposition") {
         part_header += f.raw + eol;
@@ -165,16 +175,16 @@ struct SignSession::Impl {
     }
     // occurrence numbers count the fields left in place when earlier ones go
     std::map<std::string, int> removed_before;
-    for (auto& r : edits.removed) {
+    for (auto &r : edits.removed) {
       std::string lname = r.name;
-      for (char& ch : lname) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+      for (char &ch : lname) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
       r.occurrence -= removed_before[lname]++;
     }
     if (wrapped_type.empty()) wrapped_type = "text/plain";
     std::vector<std::string> added = {"Content-Type: multipart/mixed; boundary=\"" + boundary + "\""};
     if (!HasField(out_fields, "MIME-Version")) added.push_back("MIME-Version: 1.0");
     out_fields.clear();
-    for (const auto& a : added) out_fields.push_back(MakeField(a));
+    for (const auto &a : added) out_fields.push_back(MakeField(a));
     out_fields.insert(out_fields.end(), kept.begin(), kept.end());
     edits.prepend = added;  // the tracking fields go above these in Finish
     edits.body_prefix = (headers.separator_seen() ? "" : eol) + "--" + boundary + eol + part_header + eol;
@@ -188,36 +198,50 @@ struct SignSession::Impl {
       headers.Finish();
       StartBody();
     }
-    const std::string& eol = edits.eol;
+    const std::string &eol = edits.eol;
     std::string boundary = "----=_mtas_wrap_" + edits.msgid;
     if (edits.wrapped) {
-      std::string closing = (body_seen && last_byte != '\n' && last_byte != '\r' ? eol : "") + "--" + boundary + "--" + eol;
+      std::string closing = LineEndAfterBody() + "--" + boundary + "--" + eol;
       body->Write(closing);
       edits.body_suffix = closing;
     }
     BodyIndex index = body->Finish();
 
     Carrier carrier = planned;
-    if (carrier == Carrier::kBody && !index.top_closed) {
+    // An entity appended after an unclosed multipart or an unclosed
+    // postal-data entity would be read as part of it, never found.
+    bool open_entity = std::any_of(index.entities.begin(), index.entities.end(), [](auto &e) { return !e.complete; });
+    if (carrier == Carrier::kBody && (!index.top_closed || open_entity)) {
       if (signer.options().carrier == Carrier::kBody)
-        return Status::InvalidArgument("the multipart body has no closing delimiter, so the body carrier has no "
-                                       "epilogue to go in; use --carrier header");
+        return Status::InvalidArgument(std::string(open_entity ? "an earlier postal-data entity is not closed"
+                                                               : "the multipart body has no closing delimiter") +
+                                       ", so the body carrier has no epilogue to go in; use --carrier "
+                                       "header");
       carrier = Carrier::kHeader;
     }
     edits.carrier = carrier;
+    // Verifiers refuse a signed From when there are several (spec defence
+    // against a second, unsigned From); signing such a message would only
+    // make a signature that can never pass.
+    size_t froms = std::count_if(out_fields.begin(), out_fields.end(), [](auto &f) { return f.NameIs("From"); });
+    bool signs_from = std::any_of(signer.options().headers.begin(), signer.options().headers.end(),
+                                  [](auto &h) { return EqualsIgnoreCase(h, "From"); });
+    if (signs_from && froms > 1)
+      return Status::InvalidArgument("the message has " + std::to_string(froms) +
+                                     " From fields (RFC 5322 allows one); its signature could not verify");
 
     SignatureRequest req;
     req.digest = signer.digest();
     req.content_digest = index.final_digests.at(0);
     req.signing_time = std::time(nullptr);
     req.embed_certificate = signer.options().embed_certificate;
-    MtasAttributes& a = req.attrs;
+    MtasAttributes &a = req.attrs;
     a.msgid = edits.msgid;
-    for (const auto& f : out_fields)
-      for (const auto& name : signer.options().headers)
+    for (const auto &f : out_fields)
+      for (const auto &name : signer.options().headers)
         if (f.NameIs(name)) a.headers.push_back(NormalizeLineEnds(f.raw));
     a.received = ComputeReceivedHash(out_fields, signer.digest());
-    for (const auto& p : index.parts)
+    for (const auto &p : index.parts)
       if (!p.container) a.parts.push_back({p.path, p.content_type, p.digests[static_cast<size_t>(signer.digest())]});
     a.services = signer.options().services;
     a.signer = signer.options().signer;
@@ -234,7 +258,7 @@ struct SignSession::Impl {
     if (carrier == Carrier::kHeader) {
       top.push_back(SignatureHeaderField(edits.msgid, signer.options().services, *der, eol));
     } else {
-      if (!edits.wrapped && body_seen && last_byte != '\n' && last_byte != '\r') edits.body_suffix += eol;
+      if (!edits.wrapped) edits.body_suffix += LineEndAfterBody();
       edits.body_suffix += PostalDataEntity(edits.msgid, signer.digest(), signer.options().services, *der, eol);
     }
     edits.prepend.insert(edits.prepend.begin(), top.begin(), top.end());
@@ -250,18 +274,18 @@ struct SignSession::Impl {
   }
 };
 
-SignSession::SignSession(const Signer& signer) : impl_(std::make_unique<Impl>(signer)) {}
+SignSession::SignSession(const Signer &signer) : impl_(std::make_unique<Impl>(signer)) {}
 SignSession::~SignSession() = default;
-void SignSession::Write(const char* data, size_t len) { impl_->Write(data, len); }
-void SignSession::SetEnvelope(const Envelope& envelope) { impl_->envelope = envelope; }
-void SignSession::SetVerificationInfo(const std::string& text) { impl_->verification_info = text; }
+void SignSession::Write(const char *data, size_t len) { impl_->Write(data, len); }
+void SignSession::SetEnvelope(const Envelope &envelope) { impl_->envelope = envelope; }
+void SignSession::SetVerificationInfo(const std::string &text) { impl_->verification_info = text; }
 Result<MessageEdits> SignSession::Finish() { return impl_->Finish(); }
 
-Result<MessageEdits> SignMessage(const Signer& signer, MessageSource& source, const Envelope* envelope) {
+Result<MessageEdits> SignMessage(const Signer &signer, MessageSource &source, const Envelope *envelope) {
   MTAS_RETURN_IF_ERROR(source.Rewind());  // from the first byte, whatever read it before
   auto session = signer.Begin();
   if (envelope) session->SetEnvelope(*envelope);
-  MTAS_RETURN_IF_ERROR(ForEachChunk(source, [&](const char* p, size_t n) { session->Write(p, n); }));
+  MTAS_RETURN_IF_ERROR(ForEachChunk(source, [&](const char *p, size_t n) { session->Write(p, n); }));
   return session->Finish();
 }
 

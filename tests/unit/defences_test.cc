@@ -17,12 +17,13 @@ using test::Replace;
 using test::SignWith;
 using test::VerifyWith;
 
-const test::TestKey& Ed() { return Key("ed25519", "mx1.example.com"); }
+const test::TestKey &Ed() { return Key("ed25519", "mx1.example.com"); }
 
 TEST(Defences, SecondFromIsPermerror) {
   auto s = SignWith(Ed(), Example("mixed-attachment.eml"));
   std::string m = Replace(s.message, "From: Alice Example <alice@example.com>\r\n",
-                          "From: Alice Example <alice@example.com>\r\nFrom: CEO <ceo@example.com>\r\n");
+                          "From: Alice Example <alice@example.com>\r\nFrom: CEO "
+                          "<ceo@example.com>\r\n");
   VerifyReport r = VerifyWith({&Ed()}, m);
   EXPECT_EQ(r.result, SigResult::kPermError);
   EXPECT_NE(r.signatures[0].reason.find("2 From fields"), std::string::npos);
@@ -31,17 +32,36 @@ TEST(Defences, SecondFromIsPermerror) {
   o.headers = {"Subject"};
   auto s2 = SignWith(Ed(), Example("mixed-attachment.eml"), o);
   m = Replace(s2.message, "From: Alice Example <alice@example.com>\r\n",
-              "From: Alice Example <alice@example.com>\r\nFrom: CEO <ceo@example.com>\r\n");
+              "From: Alice Example <alice@example.com>\r\nFrom: CEO "
+              "<ceo@example.com>\r\n");
   EXPECT_EQ(VerifyWith({&Ed()}, m).result, SigResult::kPass);
+}
+
+// Found by fuzz_roundtrip: the signer signed a message with two From
+// fields, and the signature it made could never pass.
+TEST(Defences, SignerRefusesASecondFrom) {
+  std::string m = Replace(Example("mixed-attachment.eml"), "From: Alice Example <alice@example.com>\r\n",
+                          "From: Alice Example <alice@example.com>\r\nFrom: "
+                          "CEO <ceo@example.com>\r\n");
+  auto key = SigningKey::Load(Ed().key_path);
+  ASSERT_TRUE(key.ok());
+  SignOptions o;
+  o.signer = Ed().signer;
+  auto signer = Signer::Create(std::move(*key), o);
+  ASSERT_TRUE(signer.ok());
+  MemorySource src(m);
+  auto edits = SignMessage(**signer, src);
+  ASSERT_FALSE(edits.ok());
+  EXPECT_NE(edits.status().message().find("2 From fields"), std::string::npos) << edits.status().message();
 }
 
 TEST(Defences, FieldPrependedAboveTheSignedOneIsNamed) {
   auto s = SignWith(Ed(), Example("mixed-attachment.eml"));
   VerifyReport r = VerifyWith({&Ed()}, "Subject: Your account is locked\r\n" + s.message);
   ASSERT_EQ(r.result, SigResult::kPartial);
-  const auto& sig = r.signatures[0];
+  const auto &sig = r.signatures[0];
   bool found = false;
-  for (const auto& h : sig.headers)
+  for (const auto &h : sig.headers)
     if (h.name == "Subject") {
       found = true;
       EXPECT_EQ(h.status, "changed");
@@ -54,26 +74,30 @@ TEST(Defences, FieldPrependedAboveTheSignedOneIsNamed) {
 
 // The attacker wraps the signed body in a new multipart whose first part is
 // theirs: readers show it first.
-std::string WrapWithForgedPart(const std::string& signed_msg) {
+std::string WrapWithForgedPart(const std::string &signed_msg) {
   size_t body = signed_msg.find("\r\n\r\n") + 4;
   std::string head = signed_msg.substr(0, body), original = signed_msg.substr(body);
   head = Replace(head, "Content-Type: multipart/mixed;\r\n boundary=\"=_mixed_7c2e91d04a5f\"",
                  "Content-Type: multipart/mixed; boundary=\"evil\"");
-  return head + "--evil\r\nContent-Type: text/plain\r\n\r\nPlease pay invoice 4711 to IBAN XX00.\r\n"
-                "--evil\r\nContent-Type: multipart/mixed; boundary=\"=_mixed_7c2e91d04a5f\"\r\n\r\n" +
+  return head +
+         "--evil\r\nContent-Type: text/plain\r\n\r\nPlease pay invoice 4711 to "
+         "IBAN XX00.\r\n"
+         "--evil\r\nContent-Type: multipart/mixed; "
+         "boundary=\"=_mixed_7c2e91d04a5f\"\r\n\r\n" +
          original + "\r\n--evil--\r\n";
 }
 
 TEST(Defences, MimeWrappingIsNeverPass) {
   SignOptions header;
   header.carrier = Carrier::kHeader;
-  VerifyReport r = VerifyWith({&Ed()}, WrapWithForgedPart(SignWith(Ed(), Example("mixed-attachment.eml"), header).message));
+  VerifyReport r =
+      VerifyWith({&Ed()}, WrapWithForgedPart(SignWith(Ed(), Example("mixed-attachment.eml"), header).message));
   ASSERT_EQ(r.signatures.size(), 1u);
-  const auto& sig = r.signatures[0];
+  const auto &sig = r.signatures[0];
   EXPECT_EQ(sig.result, SigResult::kPartial) << sig.reason;
   ASSERT_EQ(sig.added_parts.size(), 1u);
   EXPECT_EQ(sig.added_parts[0].path, "1");  // the forged part, shown first
-  for (const auto& p : sig.parts) EXPECT_EQ(p.status, "moved") << p.path;
+  for (const auto &p : sig.parts) EXPECT_EQ(p.status, "moved") << p.path;
   EXPECT_NE(sig.reason.find("part 1 (text/plain) added"), std::string::npos);
   // With the body carrier the entity leaves the top-level epilogue: no carrier.
   VerifyReport body = VerifyWith({&Ed()}, WrapWithForgedPart(SignWith(Ed(), Example("mixed-attachment.eml")).message));
@@ -96,12 +120,12 @@ TEST(Defences, OnlyFiftySignaturesAreExamined) {
   VerifyReport r = VerifyWith({}, m);
   EXPECT_EQ(r.signatures.size(), limits::kMaxSignatures);
   bool noted = false;
-  for (const auto& n : r.notes) noted |= n.find("only the oldest 50") != std::string::npos;
+  for (const auto &n : r.notes) noted |= n.find("only the oldest 50") != std::string::npos;
   EXPECT_TRUE(noted);
 }
 
 TEST(Defences, RsaUnder1024BitsIsRefused) {
-  EVP_PKEY* weak = EVP_PKEY_Q_keygen(nullptr, nullptr, "RSA", size_t{768});
+  EVP_PKEY *weak = EVP_PKEY_Q_keygen(nullptr, nullptr, "RSA", size_t{768});
   ASSERT_NE(weak, nullptr);
   ParsedSignature sig;
   sig.algorithm = KeyAlgorithm::kRsa;
@@ -147,7 +171,8 @@ TEST(Defences, EnvelopeBindingResistsReplay) {
   EXPECT_NE(replay.signatures[0].reason.find("RCPT TO differs"), std::string::npos);
   o.envelope = Envelope{"bounce@evil.example", {}};
   EXPECT_EQ(VerifyWith({&Ed()}, out.out, o).result, SigResult::kFail);
-  // Relayed on since (two Received fields added): another transmission, not checked.
+  // Relayed on since (two Received fields added): another transmission, not
+  // checked.
   VerifyReport relayed = VerifyWith({&Ed()}, "Received: from b by c; x\r\nReceived: from a by b; x\r\n" + out.out, o);
   EXPECT_EQ(relayed.result, SigResult::kPass);
   VerifyReport unknown = VerifyWith({&Ed()}, out.out);

@@ -19,13 +19,13 @@ struct Scanned {
 };
 
 // Scans `msg` fed in chunks of `chunk` bytes.
-Scanned Scan(const std::string& msg, size_t chunk = 1 << 20,
+Scanned Scan(const std::string &msg, size_t chunk = 1 << 20,
              std::vector<ContentDigestSpec> specs = {{Canon::kRelaxed, DigestAlg::kSha256}}) {
   HeaderScanner hs;
   std::optional<BodyScanner> body;
   Scanned out;
   for (size_t i = 0; i < msg.size(); i += chunk) {
-    const char* p = msg.data() + i;
+    const char *p = msg.data() + i;
     size_t n = std::min(chunk, msg.size() - i);
     if (!body) {
       size_t used = hs.Write(p, n);
@@ -54,15 +54,16 @@ Scanned Scan(const std::string& msg, size_t chunk = 1 << 20,
   return out;
 }
 
-std::string Paths(const BodyIndex& idx) {
+std::string Paths(const BodyIndex &idx) {
   std::string s;
-  for (const auto& p : idx.parts) s += (s.empty() ? "" : " ") + p.path + "=" + p.content_type;
+  for (const auto &p : idx.parts) s += (s.empty() ? "" : " ") + p.path + "=" + p.content_type;
   return s;
 }
 
 TEST(HeaderScanner, KeepsRawFieldsFoldingDuplicatesAndOrder) {
   std::string msg =
-      "Received: a\r\n\tb\r\nSubject: one\r\nsubject : two\r\n  folded\r\nX-Empty:\r\n\r\nbody\r\n";
+      "Received: a\r\n\tb\r\nSubject: one\r\nsubject : two\r\n  "
+      "folded\r\nX-Empty:\r\n\r\nbody\r\n";
   Scanned s = Scan(msg);
   ASSERT_EQ(s.fields.size(), 4u);
   EXPECT_EQ(s.fields[0].raw, "Received: a\r\n\tb");
@@ -71,7 +72,7 @@ TEST(HeaderScanner, KeepsRawFieldsFoldingDuplicatesAndOrder) {
   EXPECT_TRUE(s.fields[2].NameIs("SUBJECT"));
   EXPECT_EQ(s.fields[2].value(), " two\r\n  folded");
   EXPECT_EQ(s.fields[3].value(), "");
-  for (const auto& f : s.fields) EXPECT_EQ(msg.substr(f.offset, f.length), f.raw + "\r\n");
+  for (const auto &f : s.fields) EXPECT_EQ(msg.substr(f.offset, f.length), f.raw + "\r\n");
   EXPECT_EQ(s.eol, "\r\n");
 }
 
@@ -122,19 +123,29 @@ TEST(ContentTypeParse, ParametersQuotingAndDefaults) {
   EXPECT_EQ(ContentType::Parse("").MimeType(), "text/plain");
 }
 
+// Found by fuzz_carrier: a comment ending in a lone backslash ran the index
+// past the end of the string.
+TEST(ContentTypeParse, CommentEndingInBackslashStaysInBounds) {
+  EXPECT_EQ(SkipCfws("(a\\", 0), 3u);
+  EXPECT_EQ(SkipCfws("  (x) y", 0), 6u);
+  EXPECT_EQ(ParseParams("/=;(g=\\").size(), 1u);  // "/" = ""
+  EXPECT_EQ(ContentType::Parse("multipart/mixed; (\\").MimeType(), "multipart/mixed");
+}
+
 TEST(BodyScanner, PartPathsOfEveryExample) {
   EXPECT_EQ(Paths(Scan(Example("text-plain.eml")).body), "1=text/plain");
   EXPECT_EQ(Paths(Scan(Example("mixed-attachment.eml")).body), "1=text/plain 2=application/pdf 3=text/csv");
   EXPECT_EQ(Paths(Scan(Example("alternative.eml")).body), "1=text/plain 2=text/html");
   EXPECT_EQ(Paths(Scan(Example("related-in-mixed.eml")).body),
-            "1=multipart/related 1.1=text/html 1.2=image/png 2=application/octet-stream");
+            "1=multipart/related 1.1=text/html 1.2=image/png "
+            "2=application/octet-stream");
   EXPECT_EQ(Paths(Scan(Example("smime-signed.eml")).body), "1=text/plain 2=application/pkcs7-signature");
   EXPECT_EQ(Paths(Scan(Example("with-epilogue.eml")).body), "1=text/plain 2=text/plain");
   EXPECT_EQ(Paths(Scan(Example("lf-only.eml")).body), "1=text/plain 2=application/octet-stream");
 }
 
 TEST(BodyScanner, EveryChunkSizeGivesTheSameIndex) {
-  for (const auto& name : test::ExampleNames()) {
+  for (const auto &name : test::ExampleNames()) {
     std::string msg = Example(name);
     BodyIndex whole = Scan(msg).body;
     for (size_t chunk : {1, 2, 3, 5, 13, 64, 999, 1001, 4096}) {
@@ -157,8 +168,10 @@ TEST(BodyScanner, ContentDigestIsTheDigestOfTheCanonicalBody) {
 TEST(BodyScanner, PartDigestIsOfDecodedContent) {
   // The same attachment as base64 and as quoted-printable: same digest.
   const std::string bytes = "line one\r\nline two = \xC3\xA9\r\n";
-  auto make = [&](const std::string& cte, const std::string& encoded) {
-    return "Content-Type: multipart/mixed; boundary=b\r\n\r\n--b\r\nContent-Type: text/plain\r\n\r\nhi\r\n--b\r\n"
+  auto make = [&](const std::string &cte, const std::string &encoded) {
+    return "Content-Type: multipart/mixed; "
+           "boundary=b\r\n\r\n--b\r\nContent-Type: "
+           "text/plain\r\n\r\nhi\r\n--b\r\n"
            "Content-Type: text/csv\r\nContent-Transfer-Encoding: " +
            cte + "\r\n\r\n" + encoded + "\r\n--b--\r\n";
   };
@@ -186,12 +199,14 @@ TEST(BodyScanner, TextPartsIgnoreLineEndStyle) {
 
 TEST(BodyScanner, BinaryPartKeepsItsLastLineEndOutOfTheContent) {
   std::string msg =
-      "Content-Type: multipart/mixed; boundary=b\r\n\r\n--b\r\nContent-Type: application/x-raw\r\n"
+      "Content-Type: multipart/mixed; boundary=b\r\n\r\n--b\r\nContent-Type: "
+      "application/x-raw\r\n"
       "Content-Transfer-Encoding: binary\r\n\r\nab\r\ncd\r\n--b--\r\n";
   BodyIndex idx = Scan(msg).body;
   ASSERT_EQ(idx.parts.size(), 1u);
   EXPECT_EQ(idx.parts[0].digests[static_cast<size_t>(DigestAlg::kSha256)], HashBytes(DigestAlg::kSha256, "ab\r\ncd"));
-  for (size_t chunk = 1; chunk < msg.size(); ++chunk) EXPECT_EQ(Scan(msg, chunk).body.parts[0].digests, idx.parts[0].digests);
+  for (size_t chunk = 1; chunk < msg.size(); ++chunk)
+    EXPECT_EQ(Scan(msg, chunk).body.parts[0].digests, idx.parts[0].digests);
 }
 
 TEST(BodyScanner, PreambleAndEpilogueAreNotParts) {
@@ -206,7 +221,8 @@ TEST(BodyScanner, NestingDeeperThanTheLimitIsReportedNotFollowed) {
   std::string msg = "Content-Type: multipart/mixed; boundary=b0\r\n\r\n";
   const int depth = 40;
   for (int i = 0; i < depth; ++i)
-    msg += "--b" + std::to_string(i) + "\r\nContent-Type: multipart/mixed; boundary=b" + std::to_string(i + 1) + "\r\n\r\n";
+    msg += "--b" + std::to_string(i) + "\r\nContent-Type: multipart/mixed; boundary=b" + std::to_string(i + 1) +
+           "\r\n\r\n";
   msg += "--b" + std::to_string(depth) + "\r\nContent-Type: text/plain\r\n\r\ndeep\r\n";
   for (int i = depth; i >= 0; --i) msg += "--b" + std::to_string(i) + "--\r\n";
   BodyIndex idx = Scan(msg).body;
@@ -225,7 +241,10 @@ TEST(BodyScanner, TooManyPartsAreReported) {
 }
 
 TEST(BodyScanner, MissingClosingDelimiterIsReported) {
-  BodyIndex idx = Scan("Content-Type: multipart/mixed; boundary=b\r\n\r\n--b\r\n\r\ntext\r\n").body;
+  BodyIndex idx = Scan(
+                      "Content-Type: multipart/mixed; "
+                      "boundary=b\r\n\r\n--b\r\n\r\ntext\r\n")
+                      .body;
   EXPECT_FALSE(idx.top_closed);
   EXPECT_EQ(idx.parts.size(), 1u);
   EXPECT_NE(idx.structure_error.find("closing delimiter"), std::string::npos);
@@ -233,9 +252,12 @@ TEST(BodyScanner, MissingClosingDelimiterIsReported) {
 
 TEST(BodyScanner, RandomGarbageNeverBreaksIt) {
   std::mt19937 rng(3);
-  const std::vector<std::string> pieces = {"--b\r\n", "--b--\r\n", "\r\n", "Content-Type: multipart/mixed; boundary=c\r\n",
+  const std::vector<std::string> pieces = {"--b\r\n", "--b--\r\n",
+                                           "\r\n",    "Content-Type: multipart/mixed; boundary=c\r\n",
                                            "--c\r\n", "Content-Type: multipart/x-postal-data; msgid=X; boundary=p\r\n",
-                                           "--p\r\n", "--p--\r\n", "abc", "=\r\n", "\n", "\r"};
+                                           "--p\r\n", "--p--\r\n",
+                                           "abc",     "=\r\n",
+                                           "\n",      "\r"};
   for (int round = 0; round < 300; ++round) {
     std::string msg = "Content-Type: multipart/mixed; boundary=b\r\n\r\n";
     for (int i = 0; i < 60; ++i) msg += pieces[rng() % pieces.size()];

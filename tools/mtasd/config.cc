@@ -5,6 +5,7 @@
 
 #include <cctype>
 #include <cstring>
+#include <filesystem>
 #include <fstream>
 #include <functional>
 #include <optional>
@@ -17,11 +18,21 @@ using mtas::Result;
 using mtas::Status;
 
 std::string Lower(std::string s) {
-  for (char& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  for (char &c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
   return s;
 }
 
-Result<std::string> ReadFile(const std::string& path) {
+// Config and table files are small: anything larger than this, or not a
+// regular file (a FIFO, /dev/zero), is refused rather than read forever.
+constexpr std::uintmax_t kMaxConfigFileBytes = 4u << 20;
+
+Result<std::string> ReadFile(const std::string &path) {
+  std::error_code ec;
+  auto status = std::filesystem::status(path, ec);
+  if (ec || !std::filesystem::exists(status)) return Status::IoError(path + ": cannot open");
+  if (!std::filesystem::is_regular_file(status)) return Status::IoError(path + ": not a regular file");
+  if (std::filesystem::file_size(path, ec) > kMaxConfigFileBytes || ec)
+    return Status::IoError(path + ": larger than 4 MiB");
   std::ifstream in(path);
   if (!in) return Status::IoError(path + ": cannot open");
   std::ostringstream ss;
@@ -29,12 +40,12 @@ Result<std::string> ReadFile(const std::string& path) {
   return ss.str();
 }
 
-std::string Resolve(const std::string& base, const std::string& p) {
+std::string Resolve(const std::string &base, const std::string &p) {
   return p.empty() || p[0] == '/' || base.empty() ? p : base + "/" + p;
 }
 
 // Splits a line into words; "quoted strings" keep their spaces.
-std::vector<std::string> Words(const std::string& line) {
+std::vector<std::string> Words(const std::string &line) {
   std::vector<std::string> out;
   size_t i = 0;
   while (i < line.size()) {
@@ -55,18 +66,21 @@ std::vector<std::string> Words(const std::string& line) {
 }
 
 // "1500", "64K", "10M" (K = 1024). nullopt when it is not a number.
-std::optional<long long> Number(const std::string& v) {
+std::optional<long long> Number(const std::string &v) {
   if (v.empty() || !std::isdigit(static_cast<unsigned char>(v[0]))) return std::nullopt;
   size_t end = 0;
   long long n = std::stoll(v, &end);
   std::string unit = Lower(v.substr(end));
-  if (unit == "k") n *= 1024;
-  else if (unit == "m") n *= 1024 * 1024;
-  else if (!unit.empty()) return std::nullopt;
+  if (unit == "k")
+    n *= 1024;
+  else if (unit == "m")
+    n *= 1024 * 1024;
+  else if (!unit.empty())
+    return std::nullopt;
   return n;
 }
 
-Result<bool> YesNo(const std::string& v, const std::string& where) {
+Result<bool> YesNo(const std::string &v, const std::string &where) {
   std::string l = Lower(v);
   if (l == "yes" || l == "true" || l == "1") return true;
   if (l == "no" || l == "false" || l == "0") return false;
@@ -74,8 +88,8 @@ Result<bool> YesNo(const std::string& v, const std::string& where) {
 }
 
 // Calls fn(words, "FILE:LINE") for every non-empty line of a table file.
-Status ForEachTableLine(const std::string& path,
-                        const std::function<Status(const std::vector<std::string>&, const std::string&)>& fn) {
+Status ForEachTableLine(const std::string &path,
+                        const std::function<Status(const std::vector<std::string> &, const std::string &)> &fn) {
   auto text = ReadFile(path);
   if (!text.ok()) return text.status();
   std::istringstream in(*text);
@@ -88,11 +102,13 @@ Status ForEachTableLine(const std::string& path,
   return Status::Ok();
 }
 
-// KeyTable: ID KEYFILE SIGNER [services="..."] [carrier=auto|body|header] [cert=FILE]
-Status LoadKeyTable(const std::string& path, const std::string& base, Config* c) {
-  return ForEachTableLine(path, [&](const std::vector<std::string>& w, const std::string& where) -> Status {
-    if (w.size() < 3) return Status::InvalidArgument(where + ": want ID KEYFILE SIGNER [services=…] [carrier=…] [cert=…]");
-    for (const auto& other : c->keys)
+// KeyTable: ID KEYFILE SIGNER [services="..."] [carrier=auto|body|header]
+// [cert=FILE]
+Status LoadKeyTable(const std::string &path, const std::string &base, Config *c) {
+  return ForEachTableLine(path, [&](const std::vector<std::string> &w, const std::string &where) -> Status {
+    if (w.size() < 3)
+      return Status::InvalidArgument(where + ": want ID KEYFILE SIGNER [services=…] [carrier=…] [cert=…]");
+    for (const auto &other : c->keys)
       if (other.id == w[0]) return Status::InvalidArgument(where + ": key id '" + w[0] + "' appears twice");
     KeyEntry k{w[0], Resolve(base, w[1]), "", w[2], "", c->carrier};
     for (size_t i = 3; i < w.size(); ++i) {
@@ -115,8 +131,8 @@ Status LoadKeyTable(const std::string& path, const std::string& base, Config* c)
   });
 }
 
-Status LoadSigningTable(const std::string& path, Config* c) {
-  return ForEachTableLine(path, [&](const std::vector<std::string>& w, const std::string& where) -> Status {
+Status LoadSigningTable(const std::string &path, Config *c) {
+  return ForEachTableLine(path, [&](const std::vector<std::string> &w, const std::string &where) -> Status {
     if (w.size() != 2) return Status::InvalidArgument(where + ": want PATTERN KEY-ID");
     c->signing.push_back({Lower(w[0]), w[1]});
     return Status::Ok();
@@ -124,7 +140,7 @@ Status LoadSigningTable(const std::string& path, Config* c) {
 }
 
 // Matches an address against "a.b.c.d", "a.b.c.d/n", "::1" or "x::/n".
-bool AddressMatches(const std::string& spec, const std::string& address) {
+bool AddressMatches(const std::string &spec, const std::string &address) {
   std::string net = spec;
   int bits = -1;
   if (size_t slash = spec.find('/'); slash != std::string::npos) {
@@ -145,7 +161,7 @@ bool AddressMatches(const std::string& spec, const std::string& address) {
 
 }  // namespace
 
-Result<Config> ParseConfig(std::string_view text, const std::string& name, const std::string& base_dir) {
+Result<Config> ParseConfig(std::string_view text, const std::string &name, const std::string &base_dir) {
   Config c;
   c.path = name;
   char host[256] = "localhost";
@@ -161,7 +177,8 @@ Result<Config> ParseConfig(std::string_view text, const std::string& name, const
     std::string key = Lower(w[0]);
     std::string value = w.size() > 1 ? w[1] : "";
     auto need = [&](size_t count) -> Status {
-      if (w.size() != count + 1) return Status::InvalidArgument(where + ": " + w[0] + " takes " + std::to_string(count) + " value(s)");
+      if (w.size() != count + 1)
+        return Status::InvalidArgument(where + ": " + w[0] + " takes " + std::to_string(count) + " value(s)");
       return Status::Ok();
     };
     if (key == "pinnedkey") {
@@ -187,10 +204,14 @@ Result<Config> ParseConfig(std::string_view text, const std::string& name, const
     MTAS_RETURN_IF_ERROR(need(1));
     if (key == "mode") {
       std::string m = Lower(value);
-      if (m == "sign" || m == "s") c.mode = Mode::kSign;
-      else if (m == "verify" || m == "v") c.mode = Mode::kVerify;
-      else if (m == "both" || m == "sv" || m == "vs") c.mode = Mode::kBoth;
-      else return Status::InvalidArgument(where + ": Mode is sign, verify or both");
+      if (m == "sign" || m == "s")
+        c.mode = Mode::kSign;
+      else if (m == "verify" || m == "v")
+        c.mode = Mode::kVerify;
+      else if (m == "both" || m == "sv" || m == "vs")
+        c.mode = Mode::kBoth;
+      else
+        return Status::InvalidArgument(where + ": Mode is sign, verify or both");
     } else if (key == "socket") {
       if (value.rfind("inet:", 0) != 0 && value.rfind("unix:", 0) != 0 && value.rfind("local:", 0) != 0)
         return Status::InvalidArgument(where + ": Socket is inet:PORT@ADDRESS or unix:/PATH");
@@ -220,7 +241,8 @@ Result<Config> ParseConfig(std::string_view text, const std::string& name, const
       c.trust_anchor = Resolve(base_dir, value);
     } else if (key == "timeout") {
       auto ms = Number(value);
-      if (!ms || *ms <= 0 || *ms > 600000) return Status::InvalidArgument(where + ": Timeout is milliseconds (1..600000)");
+      if (!ms || *ms <= 0 || *ms > 600000)
+        return Status::InvalidArgument(where + ": Timeout is milliseconds (1..600000)");
       c.timeout_ms = static_cast<int>(*ms);
     } else if (key == "onerror") {
       std::string v = Lower(value);
@@ -228,7 +250,8 @@ Result<Config> ParseConfig(std::string_view text, const std::string& name, const
       c.on_error_tempfail = v == "tempfail";
     } else if (key == "maxmessagesize") {
       auto v = Number(value);
-      if (!v || *v <= 0) return Status::InvalidArgument(where + ": MaxMessageSize is a number of bytes, optionally with K or M");
+      if (!v || *v <= 0)
+        return Status::InvalidArgument(where + ": MaxMessageSize is a number of bytes, optionally with K or M");
       c.max_message_size = static_cast<size_t>(*v);
     } else if (key == "syslog") {
       c.syslog_facility = Lower(value);
@@ -250,39 +273,41 @@ Result<Config> ParseConfig(std::string_view text, const std::string& name, const
   }
   if (!key_table.empty()) MTAS_RETURN_IF_ERROR(LoadKeyTable(key_table, base_dir, &c));
   if (!signing_table.empty()) MTAS_RETURN_IF_ERROR(LoadSigningTable(signing_table, &c));
-  for (const auto& rule : c.signing) {
+  for (const auto &rule : c.signing) {
     bool known = false;
-    for (const auto& k : c.keys) known |= k.id == rule.key_id;
-    if (!known) return Status::InvalidArgument(name + ": SigningTable names key '" + rule.key_id + "' that KeyTable lacks");
+    for (const auto &k : c.keys) known |= k.id == rule.key_id;
+    if (!known)
+      return Status::InvalidArgument(name + ": SigningTable names key '" + rule.key_id + "' that KeyTable lacks");
   }
   if (c.mode != Mode::kVerify && c.keys.empty())
     return Status::InvalidArgument(name + ": Mode signs but KeyTable has no key");
   return c;
 }
 
-Result<Config> LoadConfig(const std::string& path) {
+Result<Config> LoadConfig(const std::string &path) {
   auto text = ReadFile(path);
   if (!text.ok()) return text.status();
   size_t slash = path.rfind('/');
   return ParseConfig(*text, path, slash == std::string::npos ? "." : path.substr(0, slash));
 }
 
-const KeyEntry* KeyFor(const Config& c, const std::string& sender_domain) {
+const KeyEntry *KeyFor(const Config &c, const std::string &sender_domain) {
   std::string d = Lower(sender_domain);
-  for (const auto& rule : c.signing) {
-    const std::string& p = rule.pattern;
+  for (const auto &rule : c.signing) {
+    const std::string &p = rule.pattern;
     bool match = p == "*" || p == d ||
-                 (p.rfind("*.", 0) == 0 && d.size() > p.size() - 1 && d.compare(d.size() - (p.size() - 1), p.size() - 1, p.substr(1)) == 0);
+                 (p.rfind("*.", 0) == 0 && d.size() > p.size() - 1 &&
+                  d.compare(d.size() - (p.size() - 1), p.size() - 1, p.substr(1)) == 0);
     if (!match) continue;
-    for (const auto& k : c.keys)
+    for (const auto &k : c.keys)
       if (k.id == rule.key_id) return &k;
   }
   if (c.signing.empty() && !c.keys.empty() && !d.empty()) return &c.keys.front();  // no table: one key signs all
   return nullptr;
 }
 
-bool IsInternal(const Config& c, const std::string& address) {
-  for (const auto& spec : c.internal_hosts)
+bool IsInternal(const Config &c, const std::string &address) {
+  for (const auto &spec : c.internal_hosts)
     if (AddressMatches(spec, address)) return true;
   return false;
 }
