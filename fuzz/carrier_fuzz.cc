@@ -6,8 +6,8 @@
 #include "carrier/carrier.h"
 #include "mtas/message.h"
 
-extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
-  std::string_view in(reinterpret_cast<const char *>(data), size);
+extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
+  std::string_view in(reinterpret_cast<const char*>(data), size);
   (void)mtas::ParseTracking(in);
   (void)mtas::ParseSignatureField(in);
   (void)mtas::ParseParams(in);

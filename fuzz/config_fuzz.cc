@@ -4,8 +4,8 @@
 
 #include "config.h"
 
-extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
-  std::string_view in(reinterpret_cast<const char *>(data), size);
+extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
+  std::string_view in(reinterpret_cast<const char*>(data), size);
   auto config = mtasd::ParseConfig(in, "fuzz.conf", "/nonexistent");
   if (config.ok()) {
     (void)mtasd::KeyFor(*config, "example.com");

@@ -8,7 +8,7 @@
 namespace {
 
 template <typename Stage>
-std::string Run(Stage &stage, const std::string &in, size_t cut) {
+std::string Run(Stage& stage, const std::string& in, size_t cut) {
   mtas::StringSink out;
   stage.Update(in.data(), cut, out);
   stage.Update(in.data() + cut, in.size() - cut, out);
@@ -18,9 +18,9 @@ std::string Run(Stage &stage, const std::string &in, size_t cut) {
 
 }  // namespace
 
-extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
+extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (size < 2) return 0;
-  std::string in(reinterpret_cast<const char *>(data + 2), size - 2);
+  std::string in(reinterpret_cast<const char*>(data + 2), size - 2);
   size_t cut = in.empty() ? 0 : (data[0] | data[1] << 8) % (in.size() + 1);
   for (mtas::Canon c : {mtas::Canon::kSimple, mtas::Canon::kRelaxed}) {
     mtas::BodyCanonicalizer split(c);

@@ -8,7 +8,7 @@
 
 namespace {
 
-mtas::BodyIndex Scan(const std::string &msg, size_t chunk) {
+mtas::BodyIndex Scan(const std::string& msg, size_t chunk) {
   mtas::HeaderScanner hs;
   std::optional<mtas::BodyScanner> body;
   auto start = [&] {
@@ -20,7 +20,7 @@ mtas::BodyIndex Scan(const std::string &msg, size_t chunk) {
     body->Write(hs.body_start());
   };
   for (size_t i = 0; i < msg.size(); i += chunk) {
-    const char *p = msg.data() + i;
+    const char* p = msg.data() + i;
     size_t n = std::min(chunk, msg.size() - i);
     if (!body) {
       size_t used = hs.Write(p, n);
@@ -40,10 +40,10 @@ mtas::BodyIndex Scan(const std::string &msg, size_t chunk) {
 
 }  // namespace
 
-extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
+extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (size < 1) return 0;
   size_t chunk = 1 + data[0] % 97;
-  std::string msg(reinterpret_cast<const char *>(data + 1), size - 1);
+  std::string msg(reinterpret_cast<const char*>(data + 1), size - 1);
   mtas::BodyIndex a = Scan(msg, msg.size() + 1), b = Scan(msg, chunk);
   if (a.final_digests != b.final_digests || a.parts.size() != b.parts.size() || a.entities.size() != b.entities.size())
     std::abort();

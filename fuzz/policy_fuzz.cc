@@ -5,8 +5,8 @@
 
 #include "mtas/policy.h"
 
-extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
-  std::string_view in(reinterpret_cast<const char *>(data), size);
+extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
+  std::string_view in(reinterpret_cast<const char*>(data), size);
   (void)mtas::ParseSpfPolicy(in);
   (void)mtas::ParsePolicyName(in);
   (void)mtas::LocalPolicy::Parse(in);

@@ -5,8 +5,8 @@
 #include "mtas/key_records.h"
 #include "mtas/services.h"
 
-extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
-  std::string_view in(reinterpret_cast<const char *>(data), size);
+extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
+  std::string_view in(reinterpret_cast<const char*>(data), size);
   (void)mtas::ParseKeyRecord(in);
   (void)mtas::ParseCertRecord(in);
   auto text = mtas::TxtRecordText(in);

@@ -7,8 +7,8 @@
 
 #include "mtas/result_headers.h"
 
-extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
-  std::string_view in(reinterpret_cast<const char *>(data), size);
+extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
+  std::string_view in(reinterpret_cast<const char*>(data), size);
   if (auto info = mtas::ParseVerificationInfo(in); info.ok()) {
     if (!mtas::ParseVerificationInfo(mtas::FormatVerificationInfoValue(*info)).ok()) std::abort();
   }

@@ -20,8 +20,8 @@ struct Fixture {
   mtas::PinnedKeyResolver keys;
 };
 
-Fixture *MakeFixture() {
-  auto *f = new Fixture();  // lives for the process
+Fixture* MakeFixture() {
+  auto* f = new Fixture();  // lives for the process
   auto gen = mtas::GenerateKey("ed25519", "fuzz.example.com");
   if (!gen.ok()) std::abort();
   std::string dir = "/tmp/mtas-roundtrip-fuzz-" + std::to_string(getpid());
@@ -41,9 +41,9 @@ Fixture *MakeFixture() {
 
 }  // namespace
 
-extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
-  static Fixture *f = MakeFixture();
-  std::string_view in(reinterpret_cast<const char *>(data), size);
+extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
+  static Fixture* f = MakeFixture();
+  std::string_view in(reinterpret_cast<const char*>(data), size);
   mtas::MemorySource src(in);
   auto edits = mtas::SignMessage(*f->signer, src);
   if (!edits.ok()) return 0;  // refused with an error: allowed
@@ -54,8 +54,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   mtas::MemorySource signed_src(out.out);
   auto report = mtas::Verifier(vopt).Verify(signed_src);
   if (!report.ok()) std::abort();
-  const mtas::SignatureReport *newest = nullptr;
-  for (const auto &s : report->signatures)
+  const mtas::SignatureReport* newest = nullptr;
+  for (const auto& s : report->signatures)
     if (s.msgid == edits->msgid) newest = &s;
   if (!newest || newest->result != mtas::SigResult::kPass) {
     std::fprintf(stderr, "signed message does not verify: %s\n",

@@ -6,14 +6,14 @@
 
 #include "mtas/signature.h"
 
-extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
+extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   static const mtas::PublicKey key = [] {
     mtas::PublicKey k;
     mtas::Certificate cert;
-    if (const char *pin = std::getenv("MTAS_FUZZ_KEY")) (void)mtas::LoadPublicKeyFile(pin, &k, &cert);
+    if (const char* pin = std::getenv("MTAS_FUZZ_KEY")) (void)mtas::LoadPublicKeyFile(pin, &k, &cert);
     return k;
   }();
-  auto sig = mtas::ParseSignature(std::string_view(reinterpret_cast<const char *>(data), size));
+  auto sig = mtas::ParseSignature(std::string_view(reinterpret_cast<const char*>(data), size));
   if (sig.ok() && key) (void)mtas::CheckSignatureValue(*sig, key);
   return 0;
 }

@@ -5,7 +5,9 @@ packages=(cmake g++ make pkg-config libssl-dev openssl libgtest-dev libgmock-dev
           libunbound-dev libcurl4-openssl-dev publicsuffix libmilter-dev
           nsd ldnsutils tftpd-hpa python3-pyftpdlib  # real servers the tests start
           postfix python3-dkim                       # the end-to-end chain and DKIM coexistence
-          chromium)  # headless, renders the trace page in tests/cli/trace_html.sh
+          chromium                                   # headless, renders the trace page in tests/cli/trace_html.sh
+          python3-gi gir1.2-gmime-3.0 neomutt tmux   # the readers in tests/readers/reader_matrix.sh
+          clang libclang-rt-14-dev valgrind faketime) # fuzzing, valgrind on the bad-input corpus
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

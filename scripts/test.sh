@@ -1,8 +1,28 @@
 #!/usr/bin/env bash
-# The README's test command: installs dependencies, builds, runs every test.
+# The README's test command: installs dependencies, then
+#   1. builds and runs every test (CTest);
+#   2. builds everything again with AddressSanitizer + UndefinedBehaviorSanitizer
+#      (build-asan/) and runs the whole suite on that build;
+#   3. replays the saved fuzz regressions and fuzzes every parser briefly
+#      (fuzz/run.sh, clang + libFuzzer, MTAS_FUZZ_SECONDS per target, default 10).
+# MTAS_QUICK=1 runs step 1 only. Extra arguments go to ctest.
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 "$root/scripts/deps.sh"
+
+echo "== 1/3 tests"
 "$root/scripts/build.sh"
-cd "${MTAS_BUILD_DIR:-$root/build}"
-ctest --output-on-failure -j 2 "$@"
+(cd "${MTAS_BUILD_DIR:-$root/build}" && ctest --output-on-failure -j 2 "$@")
+[ "${MTAS_QUICK:-0}" = 1 ] && exit 0
+
+echo "== 2/3 tests under ASan + UBSan"
+asan="$root/build-asan"
+MTAS_BUILD_DIR="$asan" "$root/scripts/build.sh" -DMTAS_SANITIZE=ON -DMTAS_BUILD_BENCH=OFF
+# Any sanitizer report ends the process with an error, so the test that ran it fails.
+export ASAN_OPTIONS="detect_leaks=1:abort_on_error=0:halt_on_error=1"
+export UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1"
+(cd "$asan" && ctest --output-on-failure -j 2 "$@")
+unset ASAN_OPTIONS UBSAN_OPTIONS
+
+echo "== 3/3 fuzz smoke"
+"$root/fuzz/run.sh" "${MTAS_FUZZ_SECONDS:-10}"

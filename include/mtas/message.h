@@ -42,23 +42,23 @@ class HeaderScanner {
  public:
   // Consumes bytes of the header section; returns how many of `len` it
   // took. Once done(), the rest of the input is body.
-  size_t Write(const char *data, size_t len);
+  size_t Write(const char* data, size_t len);
   // End of input without an empty line: the whole input was header.
   void Finish();
   bool done() const { return done_; }
 
-  std::vector<HeaderField> &fields() { return fields_; }
-  const std::vector<HeaderField> &fields() const { return fields_; }
+  std::vector<HeaderField>& fields() { return fields_; }
+  const std::vector<HeaderField>& fields() const { return fields_; }
   // Bytes already consumed that belong to the body (a non-field line that
   // ended the header section without an empty line). Usually empty.
-  const std::string &body_start() const { return body_start_; }
+  const std::string& body_start() const { return body_start_; }
   uint64_t body_offset() const { return body_offset_; }
   // True when an empty line separated the header section from the body.
   bool separator_seen() const { return separator_seen_; }
   // Line end the message uses ("\r\n" or "\n"), from its first line.
   std::string_view eol() const { return eol_; }
   // Problems seen: truncated fields, a header section over the limit.
-  const std::vector<std::string> &warnings() const { return warnings_; }
+  const std::vector<std::string>& warnings() const { return warnings_; }
 
  private:
   void EndLine();
@@ -106,7 +106,7 @@ size_t SkipCfws(std::string_view s, size_t i);
 struct ContentDigestSpec {
   Canon canon = Canon::kRelaxed;
   DigestAlg alg = DigestAlg::kSha256;
-  bool operator==(const ContentDigestSpec &) const = default;
+  bool operator==(const ContentDigestSpec&) const = default;
 };
 
 // One MIME part (spec §3.1 part paths).
@@ -160,10 +160,10 @@ class BodyScanner {
   };
   explicit BodyScanner(Options options);
   ~BodyScanner();
-  BodyScanner(const BodyScanner &) = delete;
-  BodyScanner &operator=(const BodyScanner &) = delete;
+  BodyScanner(const BodyScanner&) = delete;
+  BodyScanner& operator=(const BodyScanner&) = delete;
 
-  void Write(const char *data, size_t len);
+  void Write(const char* data, size_t len);
   void Write(std::string_view s) { Write(s.data(), s.size()); }
   BodyIndex Finish();
 
@@ -173,6 +173,6 @@ class BodyScanner {
 };
 
 // Content options for a message whose header fields are `fields`.
-BodyScanner::Options BodyOptionsFor(const std::vector<HeaderField> &fields);
+BodyScanner::Options BodyOptionsFor(const std::vector<HeaderField>& fields);
 
 }  // namespace mtas

@@ -9,7 +9,7 @@ namespace {
 
 std::string Lower(std::string_view s) {
   std::string out(s);
-  for (char &c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
   return out;
 }
 
@@ -98,7 +98,7 @@ ContentType ContentType::Parse(std::string_view value) {
 }
 
 std::string ContentType::Param(std::string_view name) const {
-  for (const auto &[n, v] : params)
+  for (const auto& [n, v] : params)
     if (n == name) return v;
   return {};
 }

@@ -7,32 +7,32 @@
 namespace mtas {
 namespace {
 
-std::string HeadersSummary(const SignatureReport &s) {
+std::string HeadersSummary(const SignatureReport& s) {
   std::string changed;
-  for (const auto &h : s.headers)
+  for (const auto& h : s.headers)
     if (h.status != "same") changed += (changed.empty() ? "" : ",") + h.name + ":" + h.status;
   if (s.headers.empty()) return "none";
   return changed.empty() ? "same" : changed;
 }
 
-std::string PartsSummary(const SignatureReport &s) {
+std::string PartsSummary(const SignatureReport& s) {
   std::string changed;
-  for (const auto &p : s.parts)
+  for (const auto& p : s.parts)
     if (p.status == "changed" || p.status == "removed")
       changed += (changed.empty() ? "" : ",") + p.path + ":" + p.status;
   if (s.parts.empty()) return "none";
   return changed.empty() ? "same" : changed;
 }
 
-std::string AddedSummary(const SignatureReport &s) {
+std::string AddedSummary(const SignatureReport& s) {
   std::string added;
-  for (const auto &p : s.added_parts) added += (added.empty() ? "" : ",") + p.path;
+  for (const auto& p : s.added_parts) added += (added.empty() ? "" : ",") + p.path;
   return added.empty() ? "none" : added;
 }
 
 // A value as a quoted-string when it holds what ends a value (space, ';',
 // quotes, comments); "domain:key:email" stays readable as in spec §5.
-std::string Quoted(const std::string &v) {
+std::string Quoted(const std::string& v) {
   bool token = !v.empty();
   for (unsigned char c : v)
     if (c <= ' ' || c >= 127 || std::string_view("();\\\"").find(static_cast<char>(c)) != std::string_view::npos)
@@ -90,13 +90,13 @@ class Lexer {
 };
 
 std::string Lower(std::string s) {
-  for (char &c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  for (char& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
   return s;
 }
 
 }  // namespace
 
-std::string FoldField(const std::string &field, const std::string &eol, size_t width) {
+std::string FoldField(const std::string& field, const std::string& eol, size_t width) {
   std::string out;
   size_t line_start = 0;  // index in out where the current line starts
   size_t last_space = std::string::npos;
@@ -113,7 +113,7 @@ std::string FoldField(const std::string &field, const std::string &eol, size_t w
   return out;
 }
 
-VerificationInfo InfoFor(const SignatureReport &s, const std::string &authserv_id, const std::string &policy) {
+VerificationInfo InfoFor(const SignatureReport& s, const std::string& authserv_id, const std::string& policy) {
   VerificationInfo v;
   v.authserv_id = authserv_id;
   v.msgid = s.msgid;
@@ -130,9 +130,9 @@ VerificationInfo InfoFor(const SignatureReport &s, const std::string &authserv_i
   return v;
 }
 
-std::string FormatVerificationInfoValue(const VerificationInfo &v) {
+std::string FormatVerificationInfoValue(const VerificationInfo& v) {
   std::string out = v.authserv_id + "; msgid=" + v.msgid;
-  auto add = [&](const char *name, const std::string &value) {
+  auto add = [&](const char* name, const std::string& value) {
     if (!value.empty()) out += std::string("; ") + name + "=" + Quoted(value);
   };
   add("signer", v.signer);
@@ -146,7 +146,7 @@ std::string FormatVerificationInfoValue(const VerificationInfo &v) {
   return out;
 }
 
-std::string FormatVerificationInfo(const VerificationInfo &v, const std::string &eol) {
+std::string FormatVerificationInfo(const VerificationInfo& v, const std::string& eol) {
   return FoldField(std::string(kVerificationInfoName) + ": " + FormatVerificationInfoValue(v), eol);
 }
 
@@ -155,9 +155,9 @@ Result<VerificationInfo> ParseVerificationInfo(std::string_view value) {
   VerificationInfo v;
   v.authserv_id = lx.Word(";");
   if (v.authserv_id.empty()) return Status::Malformed("MTAS-VerificationInfo has no authserv-id");
-  std::map<std::string, std::string *> slots = {{"msgid", &v.msgid},   {"signer", &v.signer},   {"result", &v.result},
-                                                {"method", &v.method}, {"headers", &v.headers}, {"parts", &v.parts},
-                                                {"added", &v.added},   {"policy", &v.policy},   {"reason", &v.reason}};
+  std::map<std::string, std::string*> slots = {{"msgid", &v.msgid},   {"signer", &v.signer},   {"result", &v.result},
+                                               {"method", &v.method}, {"headers", &v.headers}, {"parts", &v.parts},
+                                               {"added", &v.added},   {"policy", &v.policy},   {"reason", &v.reason}};
   while (lx.Eat(';')) {
     if (lx.AtEnd()) break;
     std::string name = Lower(lx.Word("=;"));
@@ -171,10 +171,10 @@ Result<VerificationInfo> ParseVerificationInfo(std::string_view value) {
   return v;
 }
 
-AuthResults AuthResultsFor(const VerifyReport &report, const std::string &authserv_id) {
+AuthResults AuthResultsFor(const VerifyReport& report, const std::string& authserv_id) {
   AuthResults ar;
   ar.authserv_id = authserv_id;
-  for (const auto &s : report.signatures) {
+  for (const auto& s : report.signatures) {
     AuthResult r;
     r.result = std::string(ResultName(s.result));
     if (s.result != SigResult::kPass) r.reason = s.reason;
@@ -185,14 +185,14 @@ AuthResults AuthResultsFor(const VerifyReport &report, const std::string &authse
   return ar;
 }
 
-std::string FormatAuthResults(const AuthResults &ar, const std::string &eol) {
+std::string FormatAuthResults(const AuthResults& ar, const std::string& eol) {
   std::string f = std::string(kAuthResultsName) + ": " + ar.authserv_id + ";";
   if (ar.results.empty()) f += " mtas=none";
   for (size_t i = 0; i < ar.results.size(); ++i) {
-    const AuthResult &r = ar.results[i];
+    const AuthResult& r = ar.results[i];
     f += (i ? "; " : " ") + r.method + "=" + r.result;
     if (!r.reason.empty()) f += " reason=" + Quoted(r.reason);
-    for (const auto &[k, v] : r.properties) f += " " + k + "=" + Quoted(v);
+    for (const auto& [k, v] : r.properties) f += " " + k + "=" + Quoted(v);
   }
   return FoldField(f, eol);
 }
@@ -230,12 +230,12 @@ Result<AuthResults> ParseAuthResults(std::string_view value) {
   return ar;
 }
 
-MessageEdits ResultHeaderEdits(const std::vector<HeaderField> &fields, const VerifyReport &report,
-                               const std::string &authserv_id, const std::string &eol, const std::string &policy) {
+MessageEdits ResultHeaderEdits(const std::vector<HeaderField>& fields, const VerifyReport& report,
+                               const std::string& authserv_id, const std::string& eol, const std::string& policy) {
   MessageEdits edits;
   edits.eol = eol;
   std::map<std::string, int> seen, removed;
-  for (const auto &f : fields) {
+  for (const auto& f : fields) {
     bool info = f.NameIs(kVerificationInfoName), ar = f.NameIs(kAuthResultsName);
     if (!info && !ar) continue;
     std::string key = info ? "info" : "ar";
@@ -245,7 +245,7 @@ MessageEdits ResultHeaderEdits(const std::vector<HeaderField> &fields, const Ver
     // A field claiming to be ours that we did not write now: a forgery.
     edits.removed.push_back({std::string(f.name()), occurrence - removed[key]++, f.offset, f.length});
   }
-  for (const auto &s : report.signatures)
+  for (const auto& s : report.signatures)
     edits.prepend.push_back(FormatVerificationInfo(InfoFor(s, authserv_id, policy), eol));
   edits.prepend.push_back(FormatAuthResults(AuthResultsFor(report, authserv_id), eol));
   return edits;

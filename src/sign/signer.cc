@@ -22,13 +22,13 @@ bool NeverSigned(std::string_view name) {
   return false;
 }
 
-bool HasField(const std::vector<HeaderField> &fields, std::string_view name) {
-  return std::any_of(fields.begin(), fields.end(), [&](const HeaderField &f) { return f.NameIs(name); });
+bool HasField(const std::vector<HeaderField>& fields, std::string_view name) {
+  return std::any_of(fields.begin(), fields.end(), [&](const HeaderField& f) { return f.NameIs(name); });
 }
 
 // A header field as this module builds one: parsed back so that signing and
 // verifying read it the same way.
-HeaderField MakeField(const std::string &raw) {
+HeaderField MakeField(const std::string& raw) {
   HeaderField f;
   f.raw = raw;
   f.name_len = raw.find(':');
@@ -82,7 +82,7 @@ Result<std::shared_ptr<const Signer>> Signer::Create(SigningKey key, SignOptions
   if (options.services.find_first_of("\"\r\n") != std::string::npos)
     return Status::InvalidArgument("--services must not contain quotes or line breaks");
   std::vector<std::string> headers;
-  for (auto &h : options.headers)
+  for (auto& h : options.headers)
     if (!h.empty() && !NeverSigned(h)) headers.push_back(h);
   options.headers = std::move(headers);
   return std::shared_ptr<const Signer>(new Signer(std::move(key), std::move(options), digest));
@@ -91,7 +91,7 @@ Result<std::shared_ptr<const Signer>> Signer::Create(SigningKey key, SignOptions
 std::unique_ptr<SignSession> Signer::Begin() const { return std::make_unique<SignSession>(*this); }
 
 struct SignSession::Impl {
-  const Signer &signer;
+  const Signer& signer;
   HeaderScanner headers;
   std::optional<BodyScanner> body;
   MessageEdits edits;
@@ -103,9 +103,9 @@ struct SignSession::Impl {
   std::optional<Envelope> envelope;
   std::optional<std::string> verification_info;
 
-  explicit Impl(const Signer &s) : signer(s) { edits.msgid = NewMsgid(); }
+  explicit Impl(const Signer& s) : signer(s) { edits.msgid = NewMsgid(); }
 
-  void Write(const char *p, size_t n) {
+  void Write(const char* p, size_t n) {
     if (!headers.done()) {
       size_t used = headers.Write(p, n);
       p += used;
@@ -115,7 +115,7 @@ struct SignSession::Impl {
     if (n) FeedBody(p, n);
   }
 
-  void FeedBody(const char *p, size_t n) {
+  void FeedBody(const char* p, size_t n) {
     if (!n) return;
     body->Write(p, n);
     last_byte = p[n - 1];
@@ -131,14 +131,20 @@ struct SignSession::Impl {
   }
 
   void StartBody() {
-    const auto &fields = headers.fields();
+    const auto& fields = headers.fields();
     edits.eol = std::string(headers.eol());
     edits.body_offset = headers.body_offset();
     BodyScanner::Options opt = BodyOptionsFor(fields);
 
+    // auto: the body carrier only where no reader can see it and no DKIM
+    // signature breaks. A single-part body would need wrapping (readers show
+    // the new multipart), and a top-level multipart/alternative shows its
+    // size, epilogue included, in mutt's attachment list
+    // (tests/readers/reader_matrix.sh measures both).
     Carrier c = signer.options().carrier;
     if (c == Carrier::kAuto)
-      c = (HasField(fields, "DKIM-Signature") || HasField(fields, "ARC-Seal") || !opt.top.IsMultipart())
+      c = (HasField(fields, "DKIM-Signature") || HasField(fields, "ARC-Seal") || !opt.top.IsMultipart() ||
+           opt.top.MimeType() == "multipart/alternative")
               ? Carrier::kHeader
               : Carrier::kBody;
     planned = c;
@@ -155,15 +161,15 @@ struct SignSession::Impl {
   // Spec §2.2: the top-level Content-Type, -Transfer-Encoding and
   // -Disposition move into a single body part; the top becomes
   // multipart/mixed with the entity in its epilogue.
-  void Wrap(BodyScanner::Options &opt) {
-    const std::string &eol = edits.eol;
+  void Wrap(BodyScanner::Options& opt) {
+    const std::string& eol = edits.eol;
     std::string boundary = "----=_mtas_wrap_" + edits.msgid;
     std::string part_header;
     std::vector<HeaderField> kept;
     std::map<std::string, int> seen;
-    for (const auto &f : out_fields) {
+    for (const auto& f : out_fields) {
       std::string lname(f.name());
-      for (char &ch : lname) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+      for (char& ch : lname) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
       int occurrence = ++seen[lname];
       if (lname == "content-type" || lname == "content-transfer-encoding" || lname == "content-disposition") {
         part_header += f.raw + eol;
@@ -175,16 +181,16 @@ struct SignSession::Impl {
     }
     // occurrence numbers count the fields left in place when earlier ones go
     std::map<std::string, int> removed_before;
-    for (auto &r : edits.removed) {
+    for (auto& r : edits.removed) {
       std::string lname = r.name;
-      for (char &ch : lname) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+      for (char& ch : lname) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
       r.occurrence -= removed_before[lname]++;
     }
     if (wrapped_type.empty()) wrapped_type = "text/plain";
     std::vector<std::string> added = {"Content-Type: multipart/mixed; boundary=\"" + boundary + "\""};
     if (!HasField(out_fields, "MIME-Version")) added.push_back("MIME-Version: 1.0");
     out_fields.clear();
-    for (const auto &a : added) out_fields.push_back(MakeField(a));
+    for (const auto& a : added) out_fields.push_back(MakeField(a));
     out_fields.insert(out_fields.end(), kept.begin(), kept.end());
     edits.prepend = added;  // the tracking fields go above these in Finish
     edits.body_prefix = (headers.separator_seen() ? "" : eol) + "--" + boundary + eol + part_header + eol;
@@ -198,10 +204,13 @@ struct SignSession::Impl {
       headers.Finish();
       StartBody();
     }
-    const std::string &eol = edits.eol;
+    const std::string& eol = edits.eol;
     std::string boundary = "----=_mtas_wrap_" + edits.msgid;
     if (edits.wrapped) {
-      std::string closing = LineEndAfterBody() + "--" + boundary + "--" + eol;
+      // RFC 2046 §5.1.1: the line end before a delimiter belongs to the
+      // delimiter, so a body that ends in a line end needs one more for
+      // readers to see that line end in the wrapped part.
+      std::string closing = (body_seen && last_byte == '\n' ? eol : LineEndAfterBody()) + "--" + boundary + "--" + eol;
       body->Write(closing);
       edits.body_suffix = closing;
     }
@@ -210,7 +219,7 @@ struct SignSession::Impl {
     Carrier carrier = planned;
     // An entity appended after an unclosed multipart or an unclosed
     // postal-data entity would be read as part of it, never found.
-    bool open_entity = std::any_of(index.entities.begin(), index.entities.end(), [](auto &e) { return !e.complete; });
+    bool open_entity = std::any_of(index.entities.begin(), index.entities.end(), [](auto& e) { return !e.complete; });
     if (carrier == Carrier::kBody && (!index.top_closed || open_entity)) {
       if (signer.options().carrier == Carrier::kBody)
         return Status::InvalidArgument(std::string(open_entity ? "an earlier postal-data entity is not closed"
@@ -223,9 +232,9 @@ struct SignSession::Impl {
     // Verifiers refuse a signed From when there are several (spec defence
     // against a second, unsigned From); signing such a message would only
     // make a signature that can never pass.
-    size_t froms = std::count_if(out_fields.begin(), out_fields.end(), [](auto &f) { return f.NameIs("From"); });
+    size_t froms = std::count_if(out_fields.begin(), out_fields.end(), [](auto& f) { return f.NameIs("From"); });
     bool signs_from = std::any_of(signer.options().headers.begin(), signer.options().headers.end(),
-                                  [](auto &h) { return EqualsIgnoreCase(h, "From"); });
+                                  [](auto& h) { return EqualsIgnoreCase(h, "From"); });
     if (signs_from && froms > 1)
       return Status::InvalidArgument("the message has " + std::to_string(froms) +
                                      " From fields (RFC 5322 allows one); its signature could not verify");
@@ -235,13 +244,13 @@ struct SignSession::Impl {
     req.content_digest = index.final_digests.at(0);
     req.signing_time = std::time(nullptr);
     req.embed_certificate = signer.options().embed_certificate;
-    MtasAttributes &a = req.attrs;
+    MtasAttributes& a = req.attrs;
     a.msgid = edits.msgid;
-    for (const auto &f : out_fields)
-      for (const auto &name : signer.options().headers)
+    for (const auto& f : out_fields)
+      for (const auto& name : signer.options().headers)
         if (f.NameIs(name)) a.headers.push_back(NormalizeLineEnds(f.raw));
     a.received = ComputeReceivedHash(out_fields, signer.digest());
-    for (const auto &p : index.parts)
+    for (const auto& p : index.parts)
       if (!p.container) a.parts.push_back({p.path, p.content_type, p.digests[static_cast<size_t>(signer.digest())]});
     a.services = signer.options().services;
     a.signer = signer.options().signer;
@@ -274,18 +283,18 @@ struct SignSession::Impl {
   }
 };
 
-SignSession::SignSession(const Signer &signer) : impl_(std::make_unique<Impl>(signer)) {}
+SignSession::SignSession(const Signer& signer) : impl_(std::make_unique<Impl>(signer)) {}
 SignSession::~SignSession() = default;
-void SignSession::Write(const char *data, size_t len) { impl_->Write(data, len); }
-void SignSession::SetEnvelope(const Envelope &envelope) { impl_->envelope = envelope; }
-void SignSession::SetVerificationInfo(const std::string &text) { impl_->verification_info = text; }
+void SignSession::Write(const char* data, size_t len) { impl_->Write(data, len); }
+void SignSession::SetEnvelope(const Envelope& envelope) { impl_->envelope = envelope; }
+void SignSession::SetVerificationInfo(const std::string& text) { impl_->verification_info = text; }
 Result<MessageEdits> SignSession::Finish() { return impl_->Finish(); }
 
-Result<MessageEdits> SignMessage(const Signer &signer, MessageSource &source, const Envelope *envelope) {
+Result<MessageEdits> SignMessage(const Signer& signer, MessageSource& source, const Envelope* envelope) {
   MTAS_RETURN_IF_ERROR(source.Rewind());  // from the first byte, whatever read it before
   auto session = signer.Begin();
   if (envelope) session->SetEnvelope(*envelope);
-  MTAS_RETURN_IF_ERROR(ForEachChunk(source, [&](const char *p, size_t n) { session->Write(p, n); }));
+  MTAS_RETURN_IF_ERROR(ForEachChunk(source, [&](const char* p, size_t n) { session->Write(p, n); }));
   return session->Finish();
 }
 

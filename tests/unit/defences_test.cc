@@ -17,7 +17,7 @@ using test::Replace;
 using test::SignWith;
 using test::VerifyWith;
 
-const test::TestKey &Ed() { return Key("ed25519", "mx1.example.com"); }
+const test::TestKey& Ed() { return Key("ed25519", "mx1.example.com"); }
 
 TEST(Defences, SecondFromIsPermerror) {
   auto s = SignWith(Ed(), Example("mixed-attachment.eml"));
@@ -59,9 +59,9 @@ TEST(Defences, FieldPrependedAboveTheSignedOneIsNamed) {
   auto s = SignWith(Ed(), Example("mixed-attachment.eml"));
   VerifyReport r = VerifyWith({&Ed()}, "Subject: Your account is locked\r\n" + s.message);
   ASSERT_EQ(r.result, SigResult::kPartial);
-  const auto &sig = r.signatures[0];
+  const auto& sig = r.signatures[0];
   bool found = false;
-  for (const auto &h : sig.headers)
+  for (const auto& h : sig.headers)
     if (h.name == "Subject") {
       found = true;
       EXPECT_EQ(h.status, "changed");
@@ -74,7 +74,7 @@ TEST(Defences, FieldPrependedAboveTheSignedOneIsNamed) {
 
 // The attacker wraps the signed body in a new multipart whose first part is
 // theirs: readers show it first.
-std::string WrapWithForgedPart(const std::string &signed_msg) {
+std::string WrapWithForgedPart(const std::string& signed_msg) {
   size_t body = signed_msg.find("\r\n\r\n") + 4;
   std::string head = signed_msg.substr(0, body), original = signed_msg.substr(body);
   head = Replace(head, "Content-Type: multipart/mixed;\r\n boundary=\"=_mixed_7c2e91d04a5f\"",
@@ -93,11 +93,11 @@ TEST(Defences, MimeWrappingIsNeverPass) {
   VerifyReport r =
       VerifyWith({&Ed()}, WrapWithForgedPart(SignWith(Ed(), Example("mixed-attachment.eml"), header).message));
   ASSERT_EQ(r.signatures.size(), 1u);
-  const auto &sig = r.signatures[0];
+  const auto& sig = r.signatures[0];
   EXPECT_EQ(sig.result, SigResult::kPartial) << sig.reason;
   ASSERT_EQ(sig.added_parts.size(), 1u);
   EXPECT_EQ(sig.added_parts[0].path, "1");  // the forged part, shown first
-  for (const auto &p : sig.parts) EXPECT_EQ(p.status, "moved") << p.path;
+  for (const auto& p : sig.parts) EXPECT_EQ(p.status, "moved") << p.path;
   EXPECT_NE(sig.reason.find("part 1 (text/plain) added"), std::string::npos);
   // With the body carrier the entity leaves the top-level epilogue: no carrier.
   VerifyReport body = VerifyWith({&Ed()}, WrapWithForgedPart(SignWith(Ed(), Example("mixed-attachment.eml")).message));
@@ -120,12 +120,12 @@ TEST(Defences, OnlyFiftySignaturesAreExamined) {
   VerifyReport r = VerifyWith({}, m);
   EXPECT_EQ(r.signatures.size(), limits::kMaxSignatures);
   bool noted = false;
-  for (const auto &n : r.notes) noted |= n.find("only the oldest 50") != std::string::npos;
+  for (const auto& n : r.notes) noted |= n.find("only the oldest 50") != std::string::npos;
   EXPECT_TRUE(noted);
 }
 
 TEST(Defences, RsaUnder1024BitsIsRefused) {
-  EVP_PKEY *weak = EVP_PKEY_Q_keygen(nullptr, nullptr, "RSA", size_t{768});
+  EVP_PKEY* weak = EVP_PKEY_Q_keygen(nullptr, nullptr, "RSA", size_t{768});
   ASSERT_NE(weak, nullptr);
   ParsedSignature sig;
   sig.algorithm = KeyAlgorithm::kRsa;

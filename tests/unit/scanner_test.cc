@@ -19,13 +19,13 @@ struct Scanned {
 };
 
 // Scans `msg` fed in chunks of `chunk` bytes.
-Scanned Scan(const std::string &msg, size_t chunk = 1 << 20,
+Scanned Scan(const std::string& msg, size_t chunk = 1 << 20,
              std::vector<ContentDigestSpec> specs = {{Canon::kRelaxed, DigestAlg::kSha256}}) {
   HeaderScanner hs;
   std::optional<BodyScanner> body;
   Scanned out;
   for (size_t i = 0; i < msg.size(); i += chunk) {
-    const char *p = msg.data() + i;
+    const char* p = msg.data() + i;
     size_t n = std::min(chunk, msg.size() - i);
     if (!body) {
       size_t used = hs.Write(p, n);
@@ -54,9 +54,9 @@ Scanned Scan(const std::string &msg, size_t chunk = 1 << 20,
   return out;
 }
 
-std::string Paths(const BodyIndex &idx) {
+std::string Paths(const BodyIndex& idx) {
   std::string s;
-  for (const auto &p : idx.parts) s += (s.empty() ? "" : " ") + p.path + "=" + p.content_type;
+  for (const auto& p : idx.parts) s += (s.empty() ? "" : " ") + p.path + "=" + p.content_type;
   return s;
 }
 
@@ -72,7 +72,7 @@ TEST(HeaderScanner, KeepsRawFieldsFoldingDuplicatesAndOrder) {
   EXPECT_TRUE(s.fields[2].NameIs("SUBJECT"));
   EXPECT_EQ(s.fields[2].value(), " two\r\n  folded");
   EXPECT_EQ(s.fields[3].value(), "");
-  for (const auto &f : s.fields) EXPECT_EQ(msg.substr(f.offset, f.length), f.raw + "\r\n");
+  for (const auto& f : s.fields) EXPECT_EQ(msg.substr(f.offset, f.length), f.raw + "\r\n");
   EXPECT_EQ(s.eol, "\r\n");
 }
 
@@ -145,7 +145,7 @@ TEST(BodyScanner, PartPathsOfEveryExample) {
 }
 
 TEST(BodyScanner, EveryChunkSizeGivesTheSameIndex) {
-  for (const auto &name : test::ExampleNames()) {
+  for (const auto& name : test::ExampleNames()) {
     std::string msg = Example(name);
     BodyIndex whole = Scan(msg).body;
     for (size_t chunk : {1, 2, 3, 5, 13, 64, 999, 1001, 4096}) {
@@ -168,7 +168,7 @@ TEST(BodyScanner, ContentDigestIsTheDigestOfTheCanonicalBody) {
 TEST(BodyScanner, PartDigestIsOfDecodedContent) {
   // The same attachment as base64 and as quoted-printable: same digest.
   const std::string bytes = "line one\r\nline two = \xC3\xA9\r\n";
-  auto make = [&](const std::string &cte, const std::string &encoded) {
+  auto make = [&](const std::string& cte, const std::string& encoded) {
     return "Content-Type: multipart/mixed; "
            "boundary=b\r\n\r\n--b\r\nContent-Type: "
            "text/plain\r\n\r\nhi\r\n--b\r\n"

@@ -18,7 +18,7 @@ using mtas::Result;
 using mtas::Status;
 
 std::string Lower(std::string s) {
-  for (char &c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  for (char& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
   return s;
 }
 
@@ -26,7 +26,7 @@ std::string Lower(std::string s) {
 // regular file (a FIFO, /dev/zero), is refused rather than read forever.
 constexpr std::uintmax_t kMaxConfigFileBytes = 4u << 20;
 
-Result<std::string> ReadFile(const std::string &path) {
+Result<std::string> ReadFile(const std::string& path) {
   std::error_code ec;
   auto status = std::filesystem::status(path, ec);
   if (ec || !std::filesystem::exists(status)) return Status::IoError(path + ": cannot open");
@@ -40,12 +40,12 @@ Result<std::string> ReadFile(const std::string &path) {
   return ss.str();
 }
 
-std::string Resolve(const std::string &base, const std::string &p) {
+std::string Resolve(const std::string& base, const std::string& p) {
   return p.empty() || p[0] == '/' || base.empty() ? p : base + "/" + p;
 }
 
 // Splits a line into words; "quoted strings" keep their spaces.
-std::vector<std::string> Words(const std::string &line) {
+std::vector<std::string> Words(const std::string& line) {
   std::vector<std::string> out;
   size_t i = 0;
   while (i < line.size()) {
@@ -66,7 +66,7 @@ std::vector<std::string> Words(const std::string &line) {
 }
 
 // "1500", "64K", "10M" (K = 1024). nullopt when it is not a number.
-std::optional<long long> Number(const std::string &v) {
+std::optional<long long> Number(const std::string& v) {
   if (v.empty() || !std::isdigit(static_cast<unsigned char>(v[0]))) return std::nullopt;
   size_t end = 0;
   long long n = std::stoll(v, &end);
@@ -80,7 +80,7 @@ std::optional<long long> Number(const std::string &v) {
   return n;
 }
 
-Result<bool> YesNo(const std::string &v, const std::string &where) {
+Result<bool> YesNo(const std::string& v, const std::string& where) {
   std::string l = Lower(v);
   if (l == "yes" || l == "true" || l == "1") return true;
   if (l == "no" || l == "false" || l == "0") return false;
@@ -88,8 +88,8 @@ Result<bool> YesNo(const std::string &v, const std::string &where) {
 }
 
 // Calls fn(words, "FILE:LINE") for every non-empty line of a table file.
-Status ForEachTableLine(const std::string &path,
-                        const std::function<Status(const std::vector<std::string> &, const std::string &)> &fn) {
+Status ForEachTableLine(const std::string& path,
+                        const std::function<Status(const std::vector<std::string>&, const std::string&)>& fn) {
   auto text = ReadFile(path);
   if (!text.ok()) return text.status();
   std::istringstream in(*text);
@@ -104,11 +104,11 @@ Status ForEachTableLine(const std::string &path,
 
 // KeyTable: ID KEYFILE SIGNER [services="..."] [carrier=auto|body|header]
 // [cert=FILE]
-Status LoadKeyTable(const std::string &path, const std::string &base, Config *c) {
-  return ForEachTableLine(path, [&](const std::vector<std::string> &w, const std::string &where) -> Status {
+Status LoadKeyTable(const std::string& path, const std::string& base, Config* c) {
+  return ForEachTableLine(path, [&](const std::vector<std::string>& w, const std::string& where) -> Status {
     if (w.size() < 3)
       return Status::InvalidArgument(where + ": want ID KEYFILE SIGNER [services=…] [carrier=…] [cert=…]");
-    for (const auto &other : c->keys)
+    for (const auto& other : c->keys)
       if (other.id == w[0]) return Status::InvalidArgument(where + ": key id '" + w[0] + "' appears twice");
     KeyEntry k{w[0], Resolve(base, w[1]), "", w[2], "", c->carrier};
     for (size_t i = 3; i < w.size(); ++i) {
@@ -131,8 +131,8 @@ Status LoadKeyTable(const std::string &path, const std::string &base, Config *c)
   });
 }
 
-Status LoadSigningTable(const std::string &path, Config *c) {
-  return ForEachTableLine(path, [&](const std::vector<std::string> &w, const std::string &where) -> Status {
+Status LoadSigningTable(const std::string& path, Config* c) {
+  return ForEachTableLine(path, [&](const std::vector<std::string>& w, const std::string& where) -> Status {
     if (w.size() != 2) return Status::InvalidArgument(where + ": want PATTERN KEY-ID");
     c->signing.push_back({Lower(w[0]), w[1]});
     return Status::Ok();
@@ -140,7 +140,7 @@ Status LoadSigningTable(const std::string &path, Config *c) {
 }
 
 // Matches an address against "a.b.c.d", "a.b.c.d/n", "::1" or "x::/n".
-bool AddressMatches(const std::string &spec, const std::string &address) {
+bool AddressMatches(const std::string& spec, const std::string& address) {
   std::string net = spec;
   int bits = -1;
   if (size_t slash = spec.find('/'); slash != std::string::npos) {
@@ -161,7 +161,7 @@ bool AddressMatches(const std::string &spec, const std::string &address) {
 
 }  // namespace
 
-Result<Config> ParseConfig(std::string_view text, const std::string &name, const std::string &base_dir) {
+Result<Config> ParseConfig(std::string_view text, const std::string& name, const std::string& base_dir) {
   Config c;
   c.path = name;
   char host[256] = "localhost";
@@ -273,9 +273,9 @@ Result<Config> ParseConfig(std::string_view text, const std::string &name, const
   }
   if (!key_table.empty()) MTAS_RETURN_IF_ERROR(LoadKeyTable(key_table, base_dir, &c));
   if (!signing_table.empty()) MTAS_RETURN_IF_ERROR(LoadSigningTable(signing_table, &c));
-  for (const auto &rule : c.signing) {
+  for (const auto& rule : c.signing) {
     bool known = false;
-    for (const auto &k : c.keys) known |= k.id == rule.key_id;
+    for (const auto& k : c.keys) known |= k.id == rule.key_id;
     if (!known)
       return Status::InvalidArgument(name + ": SigningTable names key '" + rule.key_id + "' that KeyTable lacks");
   }
@@ -284,30 +284,30 @@ Result<Config> ParseConfig(std::string_view text, const std::string &name, const
   return c;
 }
 
-Result<Config> LoadConfig(const std::string &path) {
+Result<Config> LoadConfig(const std::string& path) {
   auto text = ReadFile(path);
   if (!text.ok()) return text.status();
   size_t slash = path.rfind('/');
   return ParseConfig(*text, path, slash == std::string::npos ? "." : path.substr(0, slash));
 }
 
-const KeyEntry *KeyFor(const Config &c, const std::string &sender_domain) {
+const KeyEntry* KeyFor(const Config& c, const std::string& sender_domain) {
   std::string d = Lower(sender_domain);
-  for (const auto &rule : c.signing) {
-    const std::string &p = rule.pattern;
+  for (const auto& rule : c.signing) {
+    const std::string& p = rule.pattern;
     bool match = p == "*" || p == d ||
                  (p.rfind("*.", 0) == 0 && d.size() > p.size() - 1 &&
                   d.compare(d.size() - (p.size() - 1), p.size() - 1, p.substr(1)) == 0);
     if (!match) continue;
-    for (const auto &k : c.keys)
+    for (const auto& k : c.keys)
       if (k.id == rule.key_id) return &k;
   }
   if (c.signing.empty() && !c.keys.empty() && !d.empty()) return &c.keys.front();  // no table: one key signs all
   return nullptr;
 }
 
-bool IsInternal(const Config &c, const std::string &address) {
-  for (const auto &spec : c.internal_hosts)
+bool IsInternal(const Config& c, const std::string& address) {
+  for (const auto& spec : c.internal_hosts)
     if (AddressMatches(spec, address)) return true;
   return false;
 }
