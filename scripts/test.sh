@@ -21,8 +21,9 @@ MTAS_BUILD_DIR="$asan" "$root/scripts/build.sh" -DMTAS_SANITIZE=ON -DMTAS_BUILD_
 # Any sanitizer report ends the process with an error, so the test that ran it fails.
 export ASAN_OPTIONS="detect_leaks=1:abort_on_error=0:halt_on_error=1"
 export UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1"
+export MTAS_TEST_TIME_FACTOR=3  # tests that bound a wait in wall time allow for the slower build
 (cd "$asan" && ctest --output-on-failure -j 2 "$@")
-unset ASAN_OPTIONS UBSAN_OPTIONS
+unset ASAN_OPTIONS UBSAN_OPTIONS MTAS_TEST_TIME_FACTOR
 
 echo "== 3/3 fuzz smoke"
 "$root/fuzz/run.sh" "${MTAS_FUZZ_SECONDS:-10}"
