@@ -9,18 +9,24 @@ namespace {
 
 std::string Headers(const std::string& subject, unsigned seed) {
   return "Received: from client.example.org (client.example.org [192.0.2.7])\r\n"
-         "\tby mail.example.com with ESMTPS id " + std::to_string(seed) + "; Wed, 11 Mar 2026 16:02:49 +0100\r\n"
+         "\tby mail.example.com with ESMTPS id " +
+         std::to_string(seed) +
+         "; Wed, 11 Mar 2026 16:02:49 +0100\r\n"
          "From: Alice Example <alice@example.com>\r\n"
          "To: Bob Example <bob@example.net>\r\n"
-         "Subject: " + subject + "\r\n"
+         "Subject: " +
+         subject +
+         "\r\n"
          "Date: Wed, 11 Mar 2026 16:02:47 +0100\r\n"
-         "Message-ID: <bench-" + std::to_string(seed) + "@example.com>\r\n"
+         "Message-ID: <bench-" +
+         std::to_string(seed) +
+         "@example.com>\r\n"
          "MIME-Version: 1.0\r\n";
 }
 
 std::string Prose(size_t size, std::mt19937& rng) {
-  static const char* words[] = {"relay", "queue",  "message", "report", "the", "of",   "and",   "signature",
-                                "mail",  "server", "volume",  "week",   "up",  "down", "hop",   "delivery",
+  static const char* words[] = {"relay", "queue",  "message", "report", "the", "of",   "and",    "signature",
+                                "mail",  "server", "volume",  "week",   "up",  "down", "hop",    "delivery",
                                 "a",     "to",     "in",      "is",     "for", "with", "bounce", "policy"};
   std::string out;
   size_t col = 0;

@@ -33,7 +33,8 @@ int main(int argc, char** argv) {
   std::filesystem::path out = argv[1];
   for (const char* sub : {"small", "large", "huge"}) std::filesystem::create_directories(out / sub);
   bool ok = true;
-  for (unsigned i = 0; i < 1000; ++i) ok &= Write(out / "small" / Numbered(i, 4), mtas::bench::TextMessage(4096, i + 1));
+  for (unsigned i = 0; i < 1000; ++i)
+    ok &= Write(out / "small" / Numbered(i, 4), mtas::bench::TextMessage(4096, i + 1));
   for (unsigned i = 0; i < 20; ++i)
     ok &= Write(out / "large" / Numbered(i, 2), mtas::bench::MultipartMessage(1 << 20, i + 1));
   ok &= Write(out / "huge" / "huge.eml", mtas::bench::MultipartMessage(50u << 20, 1));

@@ -33,7 +33,7 @@ build="build"
 for arg in "$@"; do
   case "$arg" in
     --quick) quick=1 ;;
-    -h|--help) sed -n '2,27p' "$0"; exit 0 ;;
+    -h|--help) awk 'NR > 1 && /^#/ { print; next } NR > 1 { exit }' "$0"; exit 0 ;;
     BUILD_DIR=*) build="${arg#BUILD_DIR=}" ;;
     -*) echo "unknown option $arg" >&2; exit 64 ;;
     *) build="$arg" ;;
@@ -104,21 +104,29 @@ if [ ! -f "$corpus/.complete" ] || [ "$mtas_corpus" -nt "$corpus/.complete" ]; t
   "$mtas_corpus" "$corpus" >/dev/null || die "mtas_corpus failed"
   touch "$corpus/.complete"
 fi
-seconds=2
+seconds=2                          # per measurement (harnesses read MTAS_BENCH_SECONDS)
+speed_seconds=3                    # per openssl speed test
 if [ "$quick" = 1 ]; then         # a few messages; one 1 MB message as the "huge" one
   seconds=0.2
+  speed_seconds=1
   q="$work/quick-corpus"
   rm -rf "$q"
   mkdir -p "$q/small" "$q/large" "$q/huge"
-  for f in $(ls "$corpus/small" | sort | head -20); do ln -s "$corpus/small/$f" "$q/small/$f"; done
-  for f in $(ls "$corpus/large" | sort | head -2); do ln -s "$corpus/large/$f" "$q/large/$f"; done
-  ln -s "$corpus/large/$(ls "$corpus/large" | sort | head -1)" "$q/huge/huge.eml"
+  small=("$corpus"/small/*.eml)
+  large=("$corpus"/large/*.eml)
+  ln -s "${small[@]:0:20}" "$q/small/"
+  ln -s "${large[@]:0:2}" "$q/large/"
+  ln -s "${large[0]}" "$q/huge/huge.eml"
   corpus="$q"
 fi
 export MTAS_BENCH_SECONDS="$seconds"
-huge="$(ls "$corpus"/huge/*.eml | head -1)"
+hugefiles=("$corpus"/huge/*.eml)
+huge="${hugefiles[0]}"
+[ -f "$huge" ] || die "no message in $corpus/huge"
 
-out="$work/results/$(date +%Y%m%d-%H%M%S)$([ "$quick" = 1 ] && echo -quick || true)"
+label="$(date +%Y%m%d-%H%M%S)"
+if [ "$quick" = 1 ]; then label="$label-quick"; fi
+out="$work/results/$label"
 mkdir -p "$out"
 results="$out/results.tsv"         # impl alg op corpus status rss_kb json
 : >"$results"
@@ -127,19 +135,20 @@ results="$out/results.tsv"         # impl alg op corpus status rss_kb json
 # Sign/verify rates and SHA-256/512 throughput at 16 KB blocks (-bytes keeps
 # openssl from timing the other block sizes nobody reads).
 say "openssl speed"
-openssl speed -seconds "$([ "$quick" = 1 ] && echo 1 || echo 3)" -bytes 16384 \
+openssl speed -seconds "$speed_seconds" -bytes 16384 \
   ed25519 rsa2048 ecdsap256 sha256 sha512 >"$out/openssl-speed.txt" 2>/dev/null || die "openssl speed failed"
 
 # ------------------------------------------------------------- harnesses --
-# impl -> command prefix, and the algorithms it is asked for. A harness exits 3
-# for an algorithm its library lacks (n/a in the table).
-declare -A cmd=(
-  [mtas]="$mtas_harness"
-  [opendkim]="$odk"
-  [mail-dkim]="/usr/bin/perl $here/maildkim_bench.pl"
-  [dkimpy]="$PY $here/dkimpy_bench.py"
-  [mailauth]="node $here/mailauth_bench.js"
-)
+# The command of each implementation's harness (cmd_IMPL), and the algorithms
+# it is asked for. A harness exits 3 for an algorithm its library lacks (n/a).
+# shellcheck disable=SC2034  # read through the nameref in run()
+{
+  cmd_mtas=("$mtas_harness")
+  cmd_opendkim=("$odk")
+  cmd_mail_dkim=(/usr/bin/perl "$here/maildkim_bench.pl")
+  cmd_dkimpy=("$PY" "$here/dkimpy_bench.py")
+  cmd_mailauth=(node "$here/mailauth_bench.js")
+}
 impls=(mtas opendkim mail-dkim dkimpy mailauth)
 algs_for() { if [ "$1" = mtas ]; then echo ed25519 rsa2048 ecdsa-p256; else echo ed25519 rsa2048; fi; }
 failed=0
@@ -148,7 +157,8 @@ failed=0
 run() {
   local impl="$1" alg="$2" op="$3" set="$4" log="$out/$1-$2-$3-$4"
   local status=ok rc=0 json="" rss=""
-  /usr/bin/time -f %M -o "$log.rss" ${cmd[$impl]} "$op" "$alg" "$corpus/$set" "$keys" \
+  local -n harness="cmd_${impl//-/_}"
+  /usr/bin/time -f %M -o "$log.rss" "${harness[@]}" "$op" "$alg" "$corpus/$set" "$keys" \
     >"$log.json" 2>"$log.err" || rc=$?
   rss="$(tail -1 "$log.rss" 2>/dev/null || true)"
   json="$(tail -1 "$log.json")"
@@ -208,13 +218,13 @@ done
 # ----------------------------------------------------------------- report --
 versions="$out/versions.txt"
 {
-  echo "machine: $(nproc) cores, $(sed -n 's/^model name\s*: //p' /proc/cpuinfo | head -1)"
+  echo "machine: $(nproc) cores, $(grep -m1 '^model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ //'), load average at the end: $(cut -d' ' -f1-3 /proc/loadavg)"
   echo "openssl: $(openssl version)"
   echo "opendkim: libopendkim $(dpkg-query -W -f '${Version}' libopendkim-dev)"
   echo "mail-dkim: Mail::DKIM $(/usr/bin/perl -MMail::DKIM -e 'print $Mail::DKIM::VERSION')"
   echo "dkimpy: python3-dkim $(dpkg-query -W -f '${Version}' python3-dkim), $($PY --version)"
   echo "mailauth: mailauth $(node -p "require('mailauth/package.json').version"), node $(node --version)"
-  echo "corpus: $corpus$([ "$quick" = 1 ] && echo ' (--quick subset)' || true), MTAS_BENCH_SECONDS=$seconds"
+  echo "corpus: $corpus, MTAS_BENCH_SECONDS=$seconds"
 } >"$versions"
 printf '{"quick": %s, "seconds": %s, "huge_bytes": %s}\n' "$quick" "$seconds" "$(stat -L -c %s "$huge")" >"$out/meta.json"
 $PY "$here/report.py" "$out" | tee "$out/report.md"

@@ -44,21 +44,24 @@ class PublicKey {
   static PublicKey Adopt(EVP_PKEY* key);  // takes ownership
   EVP_PKEY* get() const { return key_.get(); }
   explicit operator bool() const { return static_cast<bool>(key_); }
-  KeyAlgorithm algorithm() const;
-  int bits() const;
+  KeyAlgorithm algorithm() const { return algorithm_; }
+  int bits() const { return bits_; }
   // RFC 5280 §4.2.1.2 method 1: SHA-1 of the subjectPublicKey BIT STRING.
-  std::string SubjectKeyId() const;
+  const std::string& SubjectKeyId() const { return subject_key_id_; }
   // SubjectPublicKeyInfo DER.
   std::string SpkiDer() const;
 
  private:
   std::shared_ptr<EVP_PKEY> key_;
+  KeyAlgorithm algorithm_ = KeyAlgorithm::kUnknown;  // these three are computed once, in Adopt
+  int bits_ = 0;
+  std::string subject_key_id_;
 };
 
 // Who signed, as the SignerInfo says (RFC 5652 §5.3 sid).
 struct SignerIdentity {
-  std::string key_id;       // subjectKeyIdentifier, or empty
-  std::string issuer_der;   // issuerAndSerialNumber, or empty
+  std::string key_id;      // subjectKeyIdentifier, or empty
+  std::string issuer_der;  // issuerAndSerialNumber, or empty
   std::string serial_der;
   bool Matches(const Certificate& cert) const;
   bool Matches(const PublicKey& key) const;  // key_id only; true when sid is issuer+serial
@@ -113,10 +116,10 @@ struct KeyLookup {
   };
   Outcome outcome = Outcome::kNoKey;
   PublicKey key;
-  Certificate cert;    // when the key came in a certificate
-  std::string method;  // "pinned", "pkix", later "domain:key:email", …
-  std::string trust;   // "local", "pkix", "dnssec", "https", "weak"
-  std::string reason;  // one line, for the report
+  Certificate cert;                // when the key came in a certificate
+  std::string method;              // "pinned", "pkix", later "domain:key:email", …
+  std::string trust;               // "local", "pkix", "dnssec", "https", "weak"
+  std::string reason;              // one line, for the report
   std::vector<std::string> notes;  // services skipped (unsupported, budget)
 
   // How much an outcome weighs when sources disagree:

@@ -77,8 +77,20 @@ void BodyCanonicalizer::Update(const char* p, size_t n, ByteSink& out) {
         continue;
       }
     }
+    // A run of content; in relaxed mode a single SP between two content
+    // bytes is content too (it stays one SP), so prose is one run per line
+    // rather than one per word.
     const char* run = p;
-    while (p < end && !special[static_cast<unsigned char>(*p)]) ++p;
+    const bool relaxed = canon_ == Canon::kRelaxed;
+    while (p < end) {
+      if (!special[static_cast<unsigned char>(*p)]) {
+        ++p;
+      } else if (relaxed && *p == ' ' && p > run && p + 1 < end && !special[static_cast<unsigned char>(p[1])]) {
+        p += 2;
+      } else {
+        break;
+      }
+    }
     if (p > run) Emit(run, static_cast<size_t>(p - run), out);
     if (p == end) break;
     switch (*p++) {

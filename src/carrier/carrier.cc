@@ -110,9 +110,11 @@ Result<SignatureField> ParseSignatureField(std::string_view value) {
     if (name == "v") f.version = v;
     if (name == "msgid") f.msgid = v;
     if (name == "vs") f.services = v;
-    if (name == "b")
+    if (name == "b") {
+      f.signature_base64.reserve(v.size());
       for (char c : v)
-        if (!std::isspace(static_cast<unsigned char>(c))) f.signature_base64.push_back(c);
+        if (c != ' ' && c != '\t' && c != '\r' && c != '\n') f.signature_base64.push_back(c);
+    }
   }
   if (f.msgid.empty()) return Status::Malformed("MTAS-Signature has no msgid= tag");
   if (f.signature_base64.empty()) return Status::Malformed("MTAS-Signature has no b= tag");

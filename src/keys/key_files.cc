@@ -32,8 +32,8 @@ Result<X509*> MakeStandInCert(EVP_PKEY* key, const std::string& ski) {
   X509_set_version(cert.get(), 2);
   ASN1_INTEGER_set(X509_get_serialNumber(cert.get()), 1);
   X509_NAME* name = X509_get_subject_name(cert.get());
-  X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_ASC, reinterpret_cast<const unsigned char*>("mtas bare key"), -1,
-                             -1, 0);
+  X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_ASC, reinterpret_cast<const unsigned char*>("mtas bare key"), -1, -1,
+                             0);
   X509_set_issuer_name(cert.get(), name);
   X509_gmtime_adj(X509_getm_notBefore(cert.get()), 0);
   X509_gmtime_adj(X509_getm_notAfter(cert.get()), 86400);
@@ -91,40 +91,49 @@ std::string Certificate::Der() const { return cert_ ? ossl::ToDer<X509>(i2d_X509
 
 // ---- PublicKey ----
 
-PublicKey PublicKey::Adopt(EVP_PKEY* key) {
-  PublicKey k;
-  if (key) k.key_.reset(key, EVP_PKEY_free);
-  return k;
-}
+namespace {
 
-KeyAlgorithm PublicKey::algorithm() const {
-  if (!key_) return KeyAlgorithm::kUnknown;
-  if (EVP_PKEY_is_a(key_.get(), "ED25519")) return KeyAlgorithm::kEd25519;
-  if (EVP_PKEY_is_a(key_.get(), "RSA")) return KeyAlgorithm::kRsa;
-  if (EVP_PKEY_is_a(key_.get(), "EC")) {
+KeyAlgorithm AlgorithmOf(EVP_PKEY* key) {
+  if (EVP_PKEY_is_a(key, "ED25519")) return KeyAlgorithm::kEd25519;
+  if (EVP_PKEY_is_a(key, "RSA")) return KeyAlgorithm::kRsa;
+  if (EVP_PKEY_is_a(key, "EC")) {
     char group[64] = {0};
     size_t len = 0;
-    if (EVP_PKEY_get_utf8_string_param(key_.get(), "group", group, sizeof group, &len) &&
+    if (EVP_PKEY_get_utf8_string_param(key, "group", group, sizeof group, &len) &&
         std::string_view(group) == "prime256v1")
       return KeyAlgorithm::kEcdsaP256;
   }
   return KeyAlgorithm::kUnknown;
 }
 
-int PublicKey::bits() const { return key_ ? EVP_PKEY_get_bits(key_.get()) : 0; }
-
-std::string PublicKey::SpkiDer() const { return key_ ? ossl::ToDer<EVP_PKEY>(i2d_PUBKEY, key_.get()) : ""; }
-
-std::string PublicKey::SubjectKeyId() const {
-  if (!key_) return {};
+// RFC 5280 §4.2.1.2 method 1.
+std::string SubjectKeyIdOf(EVP_PKEY* key) {
   X509_PUBKEY* raw = nullptr;
-  if (!X509_PUBKEY_set(&raw, key_.get())) return {};
+  if (!X509_PUBKEY_set(&raw, key)) return {};
   ossl::PubkeyPtr pub(raw);
   const unsigned char* bits = nullptr;
   int len = 0;
   X509_PUBKEY_get0_param(nullptr, &bits, &len, nullptr, pub.get());
   return HashBytes(DigestAlg::kSha1, std::string_view(reinterpret_cast<const char*>(bits), static_cast<size_t>(len)));
 }
+
+}  // namespace
+
+// What the verifier asks of a key for every message is worked out here,
+// once: each of these goes through OpenSSL's provider lookups (locks and
+// an encoder for the key identifier), which cost more per message than an
+// RSA verification.
+PublicKey PublicKey::Adopt(EVP_PKEY* key) {
+  PublicKey k;
+  if (!key) return k;
+  k.key_.reset(key, EVP_PKEY_free);
+  k.algorithm_ = AlgorithmOf(key);
+  k.bits_ = EVP_PKEY_get_bits(key);
+  k.subject_key_id_ = SubjectKeyIdOf(key);
+  return k;
+}
+
+std::string PublicKey::SpkiDer() const { return key_ ? ossl::ToDer<EVP_PKEY>(i2d_PUBKEY, key_.get()) : ""; }
 
 // ---- SignerIdentity ----
 

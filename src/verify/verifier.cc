@@ -1,9 +1,10 @@
 // The verifier: locate every signature, then one flat pass of checks per
 // signature, each recording a typed outcome or moving on (spec §5).
 #include <algorithm>
-#include <ctime>
 #include <cctype>
+#include <ctime>
 #include <map>
+#include <set>
 
 #include "carrier/carrier.h"
 #include "message/received.h"
@@ -20,11 +21,11 @@ namespace {
 struct Located {
   int hop = 0;
   std::string msgid;
-  std::string carrier;       // "body" or "header"
-  std::string services;      // from the carrier's header, unsigned
+  std::string carrier;   // "body" or "header"
+  std::string services;  // from the carrier's header, unsigned
   std::string base64;
-  std::string link_error;    // permerror found while locating
-  int entity = -1;           // index into BodyIndex::entities (body carrier)
+  std::string link_error;  // permerror found while locating
+  int entity = -1;         // index into BodyIndex::entities (body carrier)
   std::optional<TrackingInfo> tracking;
 };
 
@@ -53,18 +54,26 @@ ContentDigestSpec SpecOf(const ParsedSignature& sig) {
 // Guesses of pass 1: tracking hints and header-carried signatures.
 std::vector<ContentDigestSpec> InitialSpecs(const std::vector<HeaderField>& fields) {
   std::vector<ContentDigestSpec> specs;
-  bool unhinted = false;  // a tracking header that says nothing: guess the default
+  bool unhinted = false;         // a tracking header that says nothing: guess the default
+  std::set<std::string> hinted;  // msgids whose tracking header gave the digest
   for (const auto& f : fields) {
-    if (f.NameIs(kTrackingName)) {
-      auto t = ParseTracking(f.value());
-      if (t.ok() && t->digest) AddUnique(specs, ContentDigestSpec{t->canon.value_or(Canon::kRelaxed), *t->digest});
-      else unhinted = true;
-    } else if (f.NameIs(kSignatureFieldName)) {
-      auto sf = ParseSignatureField(f.value());
-      if (!sf.ok()) continue;
-      auto sig = ParseSignature(Base64Decode(sf->signature_base64));
-      if (sig.ok()) AddUnique(specs, SpecOf(*sig));
+    if (!f.NameIs(kTrackingName)) continue;
+    auto t = ParseTracking(f.value());
+    if (t.ok() && t->digest) {
+      AddUnique(specs, ContentDigestSpec{t->canon.value_or(Canon::kRelaxed), *t->digest});
+      hinted.insert(t->msgid);
+    } else {
+      unhinted = true;
     }
+  }
+  // A header-carried signature without a hint: its CMS says (parsing it
+  // costs about as much as the rest of a small message, so only then).
+  for (const auto& f : fields) {
+    if (!f.NameIs(kSignatureFieldName)) continue;
+    auto sf = ParseSignatureField(f.value());
+    if (!sf.ok() || hinted.count(sf->msgid)) continue;
+    auto sig = ParseSignature(Base64Decode(sf->signature_base64));
+    if (sig.ok()) AddUnique(specs, SpecOf(*sig));
   }
   if (unhinted) AddUnique(specs, kDefaultSpec);
   return specs;
@@ -123,8 +132,10 @@ std::vector<Located> LocateSignatures(const Scan& scan, std::vector<std::string>
   for (const auto* f : sig_fields) {
     auto sf = ParseSignatureField(f->value());
     parsed_fields.push_back(sf.ok() ? std::optional<SignatureField>(*sf) : std::nullopt);
-    if (sf.ok()) ++field_count[sf->msgid];
-    else notes->push_back("unreadable MTAS-Signature field: " + sf.status().message());
+    if (sf.ok())
+      ++field_count[sf->msgid];
+    else
+      notes->push_back("unreadable MTAS-Signature field: " + sf.status().message());
   }
   for (const auto& e : scan.body.entities) ++entity_count[e.msgid];
 
@@ -161,7 +172,8 @@ std::vector<Located> LocateSignatures(const Scan& scan, std::vector<std::string>
           loc.carrier = "header";
           loc.services = parsed_fields[i]->services;
           loc.base64 = parsed_fields[i]->signature_base64;
-          if (parsed_fields[i]->version != "MTAS/1.0") loc.link_error = "unsupported version " + parsed_fields[i]->version;
+          if (parsed_fields[i]->version != "MTAS/1.0")
+            loc.link_error = "unsupported version " + parsed_fields[i]->version;
         }
     } else if (in_entities == 1) {
       for (size_t i = 0; i < scan.body.entities.size(); ++i) {
@@ -172,7 +184,8 @@ std::vector<Located> LocateSignatures(const Scan& scan, std::vector<std::string>
         loc.entity = static_cast<int>(i);
         loc.services = e.services;
         loc.base64 = e.signature_base64;
-        if (!e.error.empty()) loc.link_error = e.error;
+        if (!e.error.empty())
+          loc.link_error = e.error;
         else if (e.label != kSignatureLabel && e.label != kSeedSignatureLabel)
           loc.link_error = "postal-data entity holds '" + e.label + "', not an MTAS signature";
       }
@@ -260,7 +273,8 @@ class SignatureCheck {
     r.wrapped = sig.attrs.wrapped;
     if (!sig.attrs.services.empty()) {  // the signed copy wins
       if (!r.services.empty() && r.services != sig.attrs.services)
-        r.notes.push_back("the carrier's services \"" + r.services + "\" differ from the signed ones; using the signed");
+        r.notes.push_back("the carrier's services \"" + r.services +
+                          "\" differ from the signed ones; using the signed");
       r.services = sig.attrs.services;
     }
     r.canonicalization = sig.attrs.canonicalization.empty() ? "relaxed" : sig.attrs.canonicalization;
@@ -275,8 +289,9 @@ class SignatureCheck {
     KeyLookup key;
     key.reason = "no key source configured";
     if (options_.resolver)
-      key = options_.resolver->Resolve(KeyRequest{sig.attrs.signer, r.services, sig.sid, sig.certificates, budget_,
-                                                  [&sig](const PublicKey& k) { return CheckSignatureValue(sig, k).ok(); }});
+      key = options_.resolver->Resolve(
+          KeyRequest{sig.attrs.signer, r.services, sig.sid, sig.certificates, budget_,
+                     [&sig](const PublicKey& k) { return CheckSignatureValue(sig, k).ok(); }});
     r.key_method = key.method;
     r.key_trust = key.trust;
     r.notes.insert(r.notes.end(), key.notes.begin(), key.notes.end());
@@ -297,18 +312,20 @@ class SignatureCheck {
     if (sig.attrs.msgid != loc.msgid)
       return Outcome(r, SigResult::kFail, "signed msgid " + sig.attrs.msgid + " is not the carrier's " + loc.msgid);
     if (!sig.attrs.carrier.empty() && sig.attrs.carrier != loc.carrier)
-      return Outcome(r, SigResult::kFail, "signed for the " + sig.attrs.carrier + " carrier, found in the " +
-                                              loc.carrier + " carrier");
+      return Outcome(r, SigResult::kFail,
+                     "signed for the " + sig.attrs.carrier + " carrier, found in the " + loc.carrier + " carrier");
 
     // The signature is genuine: now what changed since.
     CompareContent(loc, sig, r);
     CheckAge(sig, r);
     if (Status st = CheckEnvelope(sig, r); !st.ok()) return Outcome(r, SigResult::kFail, st.message());
-    bool signs_from = std::any_of(r.headers.begin(), r.headers.end(), [](auto& h) { return EqualsIgnoreCase(h.name, "From"); });
+    bool signs_from =
+        std::any_of(r.headers.begin(), r.headers.end(), [](auto& h) { return EqualsIgnoreCase(h.name, "From"); });
     size_t froms = std::count_if(scan_.fields.begin(), scan_.fields.end(), [](auto& f) { return f.NameIs("From"); });
     if (signs_from && froms > 1)
-      return Outcome(r, SigResult::kPermError, "the message has " + std::to_string(froms) +
-                                                   " From fields (RFC 5322 allows one); readers differ on which they show");
+      return Outcome(r, SigResult::kPermError,
+                     "the message has " + std::to_string(froms) +
+                         " From fields (RFC 5322 allows one); readers differ on which they show");
     for (const auto& h : r.headers)
       if (EqualsIgnoreCase(h.name, "From") && h.status != "same")
         return Outcome(r, SigResult::kFail, "From " + h.status + " since signing");
@@ -319,8 +336,8 @@ class SignatureCheck {
     }
     if (!r.content_intact && !scan_.body.structure_error.empty())
       return Outcome(r, SigResult::kPermError, "content changed and " + scan_.body.structure_error);
-    bool any_part_intact = std::any_of(r.parts.begin(), r.parts.end(),
-                                       [](auto& p) { return p.status == "same" || p.status == "moved"; });
+    bool any_part_intact =
+        std::any_of(r.parts.begin(), r.parts.end(), [](auto& p) { return p.status == "same" || p.status == "moved"; });
     if (!r.content_intact && !r.parts.empty() && !any_part_intact)
       return Outcome(r, SigResult::kFail, "no signed part is intact: " + Summarize(r));
     return Outcome(r, SigResult::kPartial, Summarize(r));
@@ -348,7 +365,8 @@ class SignatureCheck {
     if (r.hop != newest) return Status::Ok();  // bound to an earlier transmission
     // More than one Received field since signing (the receiving MTA adds
     // one): the message has travelled on since, e.g. re-sent by a list.
-    int64_t received_now = std::count_if(scan_.fields.begin(), scan_.fields.end(), [](auto& f) { return f.NameIs("Received"); });
+    int64_t received_now =
+        std::count_if(scan_.fields.begin(), scan_.fields.end(), [](auto& f) { return f.NameIs("Received"); });
     if (sig.attrs.received && received_now - sig.attrs.received->count > 1) {
       r.notes.push_back("the envelope binding is for an earlier transmission; not checked");
       return Status::Ok();
@@ -370,8 +388,9 @@ class SignatureCheck {
   // Content digest, headers, parts and Received against the message now.
   void CompareContent(const Located& loc, const ParsedSignature& sig, SignatureReport& r) {
     const std::vector<std::string>* digests = ContentDigests(loc, all_, scan_, &r.content_length);
-    size_t spec = static_cast<size_t>(
-        std::find(scan_.specs.begin(), scan_.specs.end(), ContentDigestSpec{r.canon, sig.digest}) - scan_.specs.begin());
+    size_t spec =
+        static_cast<size_t>(std::find(scan_.specs.begin(), scan_.specs.end(), ContentDigestSpec{r.canon, sig.digest}) -
+                            scan_.specs.begin());
     r.content_intact = spec < digests->size() && (*digests)[spec] == sig.message_digest;
     r.headers = CompareHeaders(sig.attrs.headers, scan_.fields, r.canon);
     CompareParts(sig.attrs.parts, scan_.body.parts, sig.digest, &r.parts, &r.added_parts);
