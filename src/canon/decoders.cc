@@ -32,7 +32,6 @@ class Base64Decoder final : public Decoder {
     if (done_) return;
     const auto* s = reinterpret_cast<const unsigned char*>(p);
     const auto* end = s + n;
-    buf_.reserve(kOutBlock + 4);
     while (s < end) {
       // Fast path: four alphabet characters in a row, nothing pending.
       if (have_ == 0) {
@@ -40,16 +39,14 @@ class Base64Decoder final : public Decoder {
           int a = kB64[s[0]], b = kB64[s[1]], c = kB64[s[2]], d = kB64[s[3]];
           if ((a | b | c | d) < 0) break;
           uint32_t v = (uint32_t(a) << 18) | (uint32_t(b) << 12) | (uint32_t(c) << 6) | uint32_t(d);
-          char o[3] = {char(v >> 16), char(v >> 8), char(v)};
-          buf_.append(o, 3);
+          Put3(v, out);
           s += 4;
         }
-        if (buf_.size() >= kOutBlock) Flush(out);
         if (s >= end) break;
       }
       unsigned char ch = *s++;
       if (ch == '=') {
-        EmitPartial();
+        EmitPartial(out);
         done_ = true;
         break;
       }
@@ -57,8 +54,7 @@ class Base64Decoder final : public Decoder {
       if (v < 0) continue;
       quad_ = (quad_ << 6) | uint32_t(v);
       if (++have_ == 4) {
-        char o[3] = {char(quad_ >> 16), char(quad_ >> 8), char(quad_)};
-        buf_.append(o, 3);
+        Put3(quad_, out);
         have_ = 0;
         quad_ = 0;
       }
@@ -66,28 +62,35 @@ class Base64Decoder final : public Decoder {
     Flush(out);
   }
   void Finish(ByteSink& out) override {
-    if (!done_) EmitPartial();
+    if (!done_) EmitPartial(out);
     Flush(out);
   }
 
  private:
-  void EmitPartial() {
-    if (have_ == 2) buf_.push_back(char(quad_ >> 4));
-    if (have_ == 3) {
-      buf_.push_back(char(quad_ >> 10));
-      buf_.push_back(char(quad_ >> 2));
-    }
+  // Output goes to a fixed block (flushed when full): no string bookkeeping
+  // per group, which made decoding slower than the hashing it feeds.
+  void Put3(uint32_t v, ByteSink& out) {
+    block_[len_] = char(v >> 16);
+    block_[len_ + 1] = char(v >> 8);
+    block_[len_ + 2] = char(v);
+    len_ += 3;
+    if (len_ + 3 > block_.size()) Flush(out);
+  }
+  void EmitPartial(ByteSink& out) {
+    if (have_ == 2) Put3(quad_ << 12, out), len_ -= 2;
+    if (have_ == 3) Put3(quad_ << 6, out), len_ -= 1;
     have_ = 0;
     quad_ = 0;
   }
   void Flush(ByteSink& out) {
-    if (!buf_.empty()) out.Write(buf_.data(), buf_.size());
-    buf_.clear();
+    if (len_) out.Write(block_.data(), len_);
+    len_ = 0;
   }
   uint32_t quad_ = 0;
   int have_ = 0;
   bool done_ = false;
-  std::string buf_;
+  std::array<char, kOutBlock> block_;
+  size_t len_ = 0;
 };
 
 // Hard line breaks become CRLF, soft breaks vanish, trailing whitespace on
@@ -149,8 +152,10 @@ class QuotedPrintableDecoder final : public Decoder {
         }
         return;
       case State::kSoftBreak:
-        if (c == '\r') state_ = State::kSoftCr;
-        else if (c == '\n') state_ = State::kText;
+        if (c == '\r')
+          state_ = State::kSoftCr;
+        else if (c == '\n')
+          state_ = State::kText;
         else if (c != ' ' && c != '\t') {  // not a soft break after all
           state_ = State::kText;
           Literal('=');
@@ -248,38 +253,32 @@ std::string QuotedPrintableDecode(std::string_view text) {
 
 std::string Base64Encode(std::string_view bytes, size_t line_len, std::string_view eol) {
   static const char kAlphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-  std::string out;
-  out.reserve(bytes.size() * 4 / 3 + 4 + (line_len ? bytes.size() / line_len * eol.size() * 2 : 0));
-  size_t col = 0;
-  auto put = [&](char c) {
-    if (line_len && col == line_len) {
-      out.append(eol);
-      col = 0;
-    }
-    out.push_back(c);
-    ++col;
-  };
+  // Encode into one unbroken run first, then cut it into lines: no per
+  // character bookkeeping.
   const auto* s = reinterpret_cast<const unsigned char*>(bytes.data());
-  size_t n = bytes.size(), i = 0;
-  for (; i + 3 <= n; i += 3) {
+  const size_t n = bytes.size();
+  std::string flat((n + 2) / 3 * 4, '=');
+  char* o = flat.data();
+  size_t i = 0;
+  for (; i + 3 <= n; i += 3, o += 4) {
     uint32_t v = (uint32_t(s[i]) << 16) | (uint32_t(s[i + 1]) << 8) | s[i + 2];
-    put(kAlphabet[v >> 18]);
-    put(kAlphabet[(v >> 12) & 63]);
-    put(kAlphabet[(v >> 6) & 63]);
-    put(kAlphabet[v & 63]);
+    o[0] = kAlphabet[v >> 18];
+    o[1] = kAlphabet[(v >> 12) & 63];
+    o[2] = kAlphabet[(v >> 6) & 63];
+    o[3] = kAlphabet[v & 63];
   }
-  if (n - i == 1) {
-    uint32_t v = uint32_t(s[i]) << 16;
-    put(kAlphabet[v >> 18]);
-    put(kAlphabet[(v >> 12) & 63]);
-    put('=');
-    put('=');
-  } else if (n - i == 2) {
-    uint32_t v = (uint32_t(s[i]) << 16) | (uint32_t(s[i + 1]) << 8);
-    put(kAlphabet[v >> 18]);
-    put(kAlphabet[(v >> 12) & 63]);
-    put(kAlphabet[(v >> 6) & 63]);
-    put('=');
+  if (n - i >= 1) {  // the final group: 1 or 2 bytes, padded with '='
+    uint32_t v = (uint32_t(s[i]) << 16) | (n - i == 2 ? uint32_t(s[i + 1]) << 8 : 0);
+    o[0] = kAlphabet[v >> 18];
+    o[1] = kAlphabet[(v >> 12) & 63];
+    if (n - i == 2) o[2] = kAlphabet[(v >> 6) & 63];
+  }
+  if (!line_len || flat.size() <= line_len) return flat;
+  std::string out;
+  out.reserve(flat.size() + flat.size() / line_len * eol.size());
+  for (size_t pos = 0; pos < flat.size(); pos += line_len) {
+    if (pos) out.append(eol);
+    out.append(flat, pos, line_len);
   }
   return out;
 }
