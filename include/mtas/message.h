@@ -59,6 +59,8 @@ class HeaderScanner {
   std::string_view eol() const { return eol_; }
   // Problems seen: truncated fields, a header section over the limit.
   const std::vector<std::string>& warnings() const { return warnings_; }
+  // Whether a section limit was hit and later fields were not indexed.
+  bool section_full() const { return section_full_; }
 
  private:
   void EndLine();
@@ -72,6 +74,7 @@ class HeaderScanner {
   bool have_field_ = false;
   HeaderField current_;
   size_t kept_bytes_ = 0;
+  bool section_full_ = false;  // a limit was hit: later fields are dropped, noted once
   bool done_ = false;
   std::string body_start_;
   uint64_t body_offset_ = 0;

@@ -24,8 +24,7 @@ size_t FieldNameLength(std::string_view line) {
 bool EqualsIgnoreCase(std::string_view a, std::string_view b) {
   if (a.size() != b.size()) return false;
   for (size_t i = 0; i < a.size(); ++i)
-    if (std::tolower(static_cast<unsigned char>(a[i])) != std::tolower(static_cast<unsigned char>(b[i])))
-      return false;
+    if (std::tolower(static_cast<unsigned char>(a[i])) != std::tolower(static_cast<unsigned char>(b[i]))) return false;
   return true;
 }
 
@@ -128,11 +127,18 @@ void HeaderScanner::CloseField() {
   if (current_.truncated)
     warnings_.push_back("header field '" + std::string(current_.name()) + "' exceeds " +
                         std::to_string(limits::kMaxHeaderField) + " bytes");
-  kept_bytes_ += r.size();
-  if (kept_bytes_ > limits::kMaxHeaderSection) {
-    warnings_.push_back("header section exceeds the limit; later fields are not indexed");
+  // Bytes kept, plus what each field costs to index, count against the
+  // section limit: a header of millions of tiny fields is bounded too.
+  size_t cost = r.size() + sizeof(HeaderField);
+  if (section_full_ || fields_.size() >= limits::kMaxHeaderFields || kept_bytes_ + cost > limits::kMaxHeaderSection) {
+    if (!section_full_)
+      warnings_.push_back("header section exceeds the limit (" + std::to_string(limits::kMaxHeaderFields) +
+                          " fields, " + std::to_string(limits::kMaxHeaderSection >> 20) +
+                          " MiB); later fields are not indexed");
+    section_full_ = true;
     return;
   }
+  kept_bytes_ += cost;
   fields_.push_back(std::move(current_));
 }
 

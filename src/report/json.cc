@@ -5,9 +5,32 @@
 
 namespace mtas {
 
+namespace {
+
+// Length of the well-formed UTF-8 sequence at s[i] (RFC 3629: no overlong
+// forms, no surrogates, nothing above U+10FFFF), 0 if there is none.
+size_t Utf8Length(std::string_view s, size_t i) {
+  auto byte = [&](size_t k) { return static_cast<unsigned char>(s[k]); };
+  unsigned char c = byte(i);
+  size_t n = c >= 0xF0 ? 4 : c >= 0xE0 ? 3 : c >= 0xC2 ? 2 : 0;
+  if (c > 0xF4 || n == 0 || i + n > s.size()) return 0;
+  for (size_t k = 1; k < n; ++k)
+    if ((byte(i + k) & 0xC0) != 0x80) return 0;
+  unsigned char c1 = byte(i + 1);
+  if ((c == 0xE0 && c1 < 0xA0) || (c == 0xED && c1 > 0x9F) || (c == 0xF0 && c1 < 0x90) || (c == 0xF4 && c1 > 0x8F))
+    return 0;
+  return n;
+}
+
+}  // namespace
+
+// Message bytes reach reasons and header values unchanged; JSON must be
+// UTF-8 (RFC 8259 §8.1), so a byte that starts no valid sequence becomes
+// U+FFFD.
 std::string JsonEscape(std::string_view s) {
   std::string out = "\"";
-  for (unsigned char c : s) {
+  for (size_t i = 0; i < s.size(); ++i) {
+    unsigned char c = static_cast<unsigned char>(s[i]);
     switch (c) {
       case '"':
         out += "\\\"";
@@ -29,8 +52,13 @@ std::string JsonEscape(std::string_view s) {
           char buf[8];
           std::snprintf(buf, sizeof buf, "\\u%04x", c);
           out += buf;
+        } else if (c < 0x80) {
+          out.push_back(static_cast<char>(c));
+        } else if (size_t n = Utf8Length(s, i)) {
+          out.append(s.substr(i, n));
+          i += n - 1;
         } else {
-          out.push_back(static_cast<char>(c));  // UTF-8 passes through; invalid bytes too
+          out += "\\ufffd";
         }
     }
   }
@@ -61,7 +89,6 @@ std::string Array(const std::vector<T>& items, F&& render) {
   return out + "]";
 }
 
-
 }  // namespace
 
 std::string SignatureJson(const SignatureReport& s) {
@@ -80,18 +107,23 @@ std::string SignatureJson(const SignatureReport& s) {
   o.Raw("signing_time", s.signing_time ? std::to_string(*s.signing_time) : "null");
   o.Str("services", s.services).Bool("content_intact", s.content_intact);
   o.Raw("headers", Array(s.headers, [](const HeaderReport& h) {
-    return JsonObject().Str("name", h.name).Str("status", h.status).Str("signed_value", h.signed_value)
-        .Str("current_value", h.current_value).Bool("added_above", h.added_above).Done();
-  }));
+          return JsonObject()
+              .Str("name", h.name)
+              .Str("status", h.status)
+              .Str("signed_value", h.signed_value)
+              .Str("current_value", h.current_value)
+              .Bool("added_above", h.added_above)
+              .Done();
+        }));
   o.Raw("parts", Array(s.parts, [](const PartReport& p) {
-    JsonObject j;
-    j.Str("path", p.path).Str("content_type", p.content_type).Str("status", p.status);
-    if (!p.now_at.empty()) j.Str("now_at", p.now_at);
-    return j.Done();
-  }));
+          JsonObject j;
+          j.Str("path", p.path).Str("content_type", p.content_type).Str("status", p.status);
+          if (!p.now_at.empty()) j.Str("now_at", p.now_at);
+          return j.Done();
+        }));
   o.Raw("added_parts", Array(s.added_parts, [](const AddedPart& p) {
-    return JsonObject().Str("path", p.path).Str("content_type", p.content_type).Done();
-  }));
+          return JsonObject().Str("path", p.path).Str("content_type", p.content_type).Done();
+        }));
   o.Raw("received_intact", s.received_intact ? (*s.received_intact ? "true" : "false") : "null");
   o.Num("received_count", s.received_count);
   o.Num("unsigned_trailing_bytes", static_cast<long long>(s.unsigned_trailing_bytes));
@@ -102,20 +134,19 @@ std::string SignatureJson(const SignatureReport& s) {
   return o.Done();
 }
 
-
 std::string PolicyJson(const PolicyDecision& d) {
   JsonObject o;
   o.Str("decision", ActionName(d.action)).Str("reason", d.reason).Str("smtp_reply", d.smtp_reply);
   o.Str("applied", PolicyName(d.applied));
   o.Raw("domains", Array(d.policies, [](const DomainPolicy& p) {
-    return JsonObject()
-        .Str("domain", p.domain)
-        .Str("policy", PolicyName(p.level))
-        .Str("found_at", p.found_at)
-        .Bool("temporary_error", p.temporary_error)
-        .Str("error", p.error)
-        .Done();
-  }));
+          return JsonObject()
+              .Str("domain", p.domain)
+              .Str("policy", PolicyName(p.level))
+              .Str("found_at", p.found_at)
+              .Bool("temporary_error", p.temporary_error)
+              .Str("error", p.error)
+              .Done();
+        }));
   return o.Done();
 }
 

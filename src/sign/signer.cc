@@ -8,6 +8,7 @@
 
 #include "carrier/carrier.h"
 #include "message/received.h"
+#include "mtas/limits.h"
 #include "mtas/sign.h"
 #include "mtas/signature.h"
 
@@ -154,7 +155,13 @@ struct SignSession::Impl {
     opt.content_specs = {{signer.options().canon, signer.digest()}};
     opt.part_algs = {signer.digest()};
     body.emplace(std::move(opt));
-    if (!edits.body_prefix.empty()) body->Write(edits.body_prefix);
+    if (!edits.body_prefix.empty()) {
+      // A header section without its empty line gets one: that line end
+      // separates header and body for the verifier; it is not body content.
+      std::string_view prefix = edits.body_prefix;
+      if (!headers.separator_seen()) prefix.remove_prefix(edits.eol.size());
+      body->Write(prefix);
+    }
     if (!headers.body_start().empty()) FeedBody(headers.body_start().data(), headers.body_start().size());
   }
 
@@ -199,6 +206,24 @@ struct SignSession::Impl {
     opt.top_encoding = TransferEncoding::kIdentity;
   }
 
+  // Messages whose signature no verifier could check are refused rather
+  // than signed (each case is in tests/bad/).
+  Status CheckSignable() const {
+    const auto& fields = headers.fields();
+    if (headers.section_full())
+      return Status::InvalidArgument("the header section exceeds the limit verifiers index (" +
+                                     std::to_string(limits::kMaxHeaderFields) + " fields, " +
+                                     std::to_string(limits::kMaxHeaderSection >> 20) + " MiB)");
+    const std::string& start = headers.body_start();
+    if (fields.empty() && !start.empty() && (start[0] == ' ' || start[0] == '\t'))
+      return Status::InvalidArgument("the message starts with a folded line, which would join the field we add");
+    size_t hops = std::count_if(fields.begin(), fields.end(), [](auto& f) { return f.NameIs(kTrackingName); });
+    if (hops >= limits::kMaxSignatures)
+      return Status::InvalidArgument("the message already carries " + std::to_string(hops) +
+                                     " tracking headers; verifiers examine " + std::to_string(limits::kMaxSignatures));
+    return Status::Ok();
+  }
+
   Result<MessageEdits> Finish() {
     if (!headers.done()) {
       headers.Finish();
@@ -229,6 +254,7 @@ struct SignSession::Impl {
       carrier = Carrier::kHeader;
     }
     edits.carrier = carrier;
+    if (Status st = CheckSignable(); !st.ok()) return st;
     // Verifiers refuse a signed From when there are several (spec defence
     // against a second, unsigned From); signing such a message would only
     // make a signature that can never pass.
@@ -262,10 +288,18 @@ struct SignSession::Impl {
 
     auto der = BuildSignature(signer.key(), req);
     if (!der.ok()) return der.status();
+    if (der->size() > limits::kMaxSignatureBlob)
+      return Status::InvalidArgument("the signature would be " + std::to_string(der->size()) + " bytes, over the " +
+                                     std::to_string(limits::kMaxSignatureBlob) +
+                                     " verifiers read (too many parts or signed header bytes)");
 
     std::vector<std::string> top = {TrackingField(edits.msgid, carrier, signer.digest(), signer.options().canon)};
     if (carrier == Carrier::kHeader) {
       top.push_back(SignatureHeaderField(edits.msgid, signer.options().services, *der, eol));
+      if (top.back().size() > limits::kMaxHeaderField)
+        return Status::InvalidArgument("the MTAS-Signature field would be " + std::to_string(top.back().size()) +
+                                       " bytes, over the " + std::to_string(limits::kMaxHeaderField) +
+                                       " verifiers read in a field; use --carrier body");
     } else {
       if (!edits.wrapped) edits.body_suffix += LineEndAfterBody();
       edits.body_suffix += PostalDataEntity(edits.msgid, signer.digest(), signer.options().services, *der, eol);

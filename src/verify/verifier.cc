@@ -319,6 +319,17 @@ class SignatureCheck {
     CompareContent(loc, sig, r);
     CheckAge(sig, r);
     if (Status st = CheckEnvelope(sig, r); !st.ok()) return Outcome(r, SigResult::kFail, st.message());
+    // The topmost From is compared (spec §3.1): a different one there is a
+    // changed From (fail); the signed one on top and another below it is
+    // ambiguous to readers (permerror).
+    auto top_from = std::find_if(scan_.fields.begin(), scan_.fields.end(), [](auto& f) { return f.NameIs("From"); });
+    bool top_from_signed = top_from != scan_.fields.end() &&
+                           std::any_of(sig.attrs.headers.begin(), sig.attrs.headers.end(), [&](const std::string& h) {
+                             return HeaderFieldsEqual(r.canon, h, top_from->raw);
+                           });
+    for (const auto& h : r.headers)
+      if (EqualsIgnoreCase(h.name, "From") && h.status != "same" && !(h.status == "changed" && top_from_signed))
+        return Outcome(r, SigResult::kFail, "From " + h.status + " since signing");
     bool signs_from =
         std::any_of(r.headers.begin(), r.headers.end(), [](auto& h) { return EqualsIgnoreCase(h.name, "From"); });
     size_t froms = std::count_if(scan_.fields.begin(), scan_.fields.end(), [](auto& f) { return f.NameIs("From"); });
@@ -326,9 +337,6 @@ class SignatureCheck {
       return Outcome(r, SigResult::kPermError,
                      "the message has " + std::to_string(froms) +
                          " From fields (RFC 5322 allows one); readers differ on which they show");
-    for (const auto& h : r.headers)
-      if (EqualsIgnoreCase(h.name, "From") && h.status != "same")
-        return Outcome(r, SigResult::kFail, "From " + h.status + " since signing");
     bool headers_same = std::all_of(r.headers.begin(), r.headers.end(), [](auto& h) { return h.status == "same"; });
     if (r.content_intact && headers_same) {
       bool weak_rsa = key.key.algorithm() == KeyAlgorithm::kRsa && key.key.bits() < 2048;
@@ -473,6 +481,31 @@ int ExitStatusFor(SigResult overall) {
   return 4;
 }
 
+namespace {
+
+// A note that repeats (one per field past a limit, one per unreadable
+// field) is reported once, with its count: crafted input must not make the
+// report grow with it.
+void CollapseRepeats(std::vector<std::string>* notes) {
+  std::vector<std::string> out;
+  std::map<std::string, size_t> seen;  // note -> index in out
+  std::vector<size_t> counts;
+  for (auto& n : *notes) {
+    auto [it, fresh] = seen.emplace(n, out.size());
+    if (fresh) {
+      out.push_back(std::move(n));
+      counts.push_back(1);
+    } else {
+      ++counts[it->second];
+    }
+  }
+  for (size_t i = 0; i < out.size(); ++i)
+    if (counts[i] > 1) out[i] += " (" + std::to_string(counts[i]) + " times)";
+  *notes = std::move(out);
+}
+
+}  // namespace
+
 Result<VerifyReport> Verifier::Verify(MessageSource& source) const {
   auto scan = ScanMessage(source, nullptr);
   if (!scan.ok()) return scan.status();
@@ -507,6 +540,8 @@ Result<VerifyReport> Verifier::Verify(MessageSource& source) const {
   for (const auto& s : report.signatures)
     if (Rank(s.result) > Rank(report.result)) report.result = s.result;
   report.body_offset = scan->body_offset;
+  CollapseRepeats(&report.notes);
+  for (auto& s : report.signatures) CollapseRepeats(&s.notes);
   return report;
 }
 
