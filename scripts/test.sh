@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The README's test command: installs dependencies, then
-#   1. builds and runs every test (CTest);
+#   1. builds and runs every test (CTest), then `mtas verify` under valgrind
+#      on the bad-input corpus (tests/bad/);
 #   2. builds everything again with AddressSanitizer + UndefinedBehaviorSanitizer
 #      (build-asan/) and runs the whole suite on that build;
 #   3. replays the saved fuzz regressions and fuzzes every parser briefly
@@ -14,6 +15,8 @@ echo "== 1/3 tests"
 "$root/scripts/build.sh"
 (cd "${MTAS_BUILD_DIR:-$root/build}" && ctest --output-on-failure -j 2 "$@")
 [ "${MTAS_QUICK:-0}" = 1 ] && exit 0
+echo "== 1/3 mtas verify under valgrind on the bad-input corpus"
+MTAS_VALGRIND=1 bash "$root/tests/bad/run.sh" "${MTAS_BUILD_DIR:-$root/build}/mtas" "$root"
 
 echo "== 2/3 tests under ASan + UBSan"
 asan="$root/build-asan"
