@@ -34,7 +34,12 @@ class MilterStream {
   bool Flush();
 
  private:
+  // Fills in_ with what the socket has (one read for several packets).
+  bool Fill(size_t need);
+
   int fd_;
+  std::string in_;  // bytes read, not yet parsed, from in_pos_ on
+  size_t in_pos_ = 0;
   std::string out_;
 };
 
