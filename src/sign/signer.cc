@@ -221,6 +221,14 @@ struct SignSession::Impl {
     if (hops >= limits::kMaxSignatures)
       return Status::InvalidArgument("the message already carries " + std::to_string(hops) +
                                      " tracking headers; verifiers examine " + std::to_string(limits::kMaxSignatures));
+    // Verifiers refuse a signed From when there are several (the defence
+    // against a second, unsigned From).
+    size_t froms = std::count_if(out_fields.begin(), out_fields.end(), [](auto& f) { return f.NameIs("From"); });
+    bool signs_from = std::any_of(signer.options().headers.begin(), signer.options().headers.end(),
+                                  [](auto& h) { return EqualsIgnoreCase(h, "From"); });
+    if (signs_from && froms > 1)
+      return Status::InvalidArgument("the message has " + std::to_string(froms) +
+                                     " From fields (RFC 5322 allows one); its signature could not verify");
     return Status::Ok();
   }
 
@@ -255,15 +263,6 @@ struct SignSession::Impl {
     }
     edits.carrier = carrier;
     if (Status st = CheckSignable(); !st.ok()) return st;
-    // Verifiers refuse a signed From when there are several (spec defence
-    // against a second, unsigned From); signing such a message would only
-    // make a signature that can never pass.
-    size_t froms = std::count_if(out_fields.begin(), out_fields.end(), [](auto& f) { return f.NameIs("From"); });
-    bool signs_from = std::any_of(signer.options().headers.begin(), signer.options().headers.end(),
-                                  [](auto& h) { return EqualsIgnoreCase(h, "From"); });
-    if (signs_from && froms > 1)
-      return Status::InvalidArgument("the message has " + std::to_string(froms) +
-                                     " From fields (RFC 5322 allows one); its signature could not verify");
 
     SignatureRequest req;
     req.digest = signer.digest();

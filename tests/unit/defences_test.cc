@@ -43,14 +43,10 @@ TEST(Defences, SignerRefusesASecondFrom) {
   std::string m = Replace(Example("mixed-attachment.eml"), "From: Alice Example <alice@example.com>\r\n",
                           "From: Alice Example <alice@example.com>\r\nFrom: "
                           "CEO <ceo@example.com>\r\n");
-  auto key = SigningKey::Load(Ed().key_path);
-  ASSERT_TRUE(key.ok());
-  SignOptions o;
-  o.signer = Ed().signer;
-  auto signer = Signer::Create(std::move(*key), o);
-  ASSERT_TRUE(signer.ok());
+  auto signer = test::SignerFor(Ed());
+  ASSERT_TRUE(signer);
   MemorySource src(m);
-  auto edits = SignMessage(**signer, src);
+  auto edits = SignMessage(*signer, src);
   ASSERT_FALSE(edits.ok());
   EXPECT_NE(edits.status().message().find("2 From fields"), std::string::npos) << edits.status().message();
 }

@@ -69,7 +69,8 @@ TEST(SignVerify, EveryShapeCarrierAndAlgorithmPasses) {
 TEST(SignVerify, AutoCarrierRules) {
   EXPECT_EQ(SignWith(Ed(), Example("mixed-attachment.eml")).edits.carrier, Carrier::kBody);
   EXPECT_EQ(SignWith(Ed(), Example("text-plain.eml")).edits.carrier, Carrier::kHeader);
-  std::string dkim = "DKIM-Signature: v=1; a=rsa-sha256; d=example.com; s=s; b=abc\r\n" + Example("mixed-attachment.eml");
+  std::string dkim =
+      "DKIM-Signature: v=1; a=rsa-sha256; d=example.com; s=s; b=abc\r\n" + Example("mixed-attachment.eml");
   EXPECT_EQ(SignWith(Ed(), dkim).edits.carrier, Carrier::kHeader);
   std::string arc = "ARC-Seal: i=1; a=rsa-sha256; cv=none; d=example.com; s=s; b=abc\r\n" + Example("alternative.eml");
   EXPECT_EQ(SignWith(Ed(), arc).edits.carrier, Carrier::kHeader);
@@ -138,15 +139,11 @@ TEST(SignVerify, ExistingEpilogueIsKeptAndTheEntityFollowsIt) {
 }
 
 TEST(SignVerify, ChunkedSigningMatchesWholeSigning) {
-  auto sk = SigningKey::Load(Ec().key_path);
-  ASSERT_TRUE(sk.ok());
-  SignOptions o;
-  o.signer = Ec().signer;
-  auto signer = Signer::Create(std::move(*sk), o);
-  ASSERT_TRUE(signer.ok());
+  auto signer = test::SignerFor(Ec());
+  ASSERT_TRUE(signer);
   std::string in = Example("related-in-mixed.eml");
   for (size_t chunk : {1, 7, 100, 65536}) {
-    auto session = (*signer)->Begin();
+    auto session = signer->Begin();
     for (size_t i = 0; i < in.size(); i += chunk) session->Write(in.data() + i, std::min(chunk, in.size() - i));
     auto edits = session->Finish();
     ASSERT_TRUE(edits.ok());
@@ -206,11 +203,14 @@ TEST(SignVerify, Ed25519RequiresSha512) {
 }
 
 TEST(SignVerify, EmbeddedCertificateValidatedAgainstACaFile) {
-  auto s = SignWith(Ec(), Example("mixed-attachment.eml"), [] {
-    SignOptions o;
-    o.embed_certificate = true;
-    return o;
-  }(), true);
+  auto s = SignWith(
+      Ec(), Example("mixed-attachment.eml"),
+      [] {
+        SignOptions o;
+        o.embed_certificate = true;
+        return o;
+      }(),
+      true);
   auto pkix = PkixResolver::FromCaFile(Ec().cert_path);  // self-signed: its own CA
   ASSERT_TRUE(pkix.ok());
   VerifyOptions opt;
@@ -261,12 +261,12 @@ class MultiHop : public ::testing::Test {
  protected:
   void SetUp() override {
     auto h1 = SignWith(Ed(), Example("mixed-attachment.eml"), Opts(Carrier::kBody));
-    auto h2 = SignWith(Ec(), "Received: from mx1.example.com by relay.example.org; Wed, 11 Mar 2026 16:03:00 +0100\r\n" +
-                                 h1.message,
-                       Opts(Carrier::kHeader));
-    auto h3 = SignWith(Rsa(), "Received: from relay.example.org by mx.example.net; Wed, 11 Mar 2026 16:03:05 +0100\r\n" +
-                                  h2.message,
-                       Opts(Carrier::kBody));
+    auto h2 = SignWith(
+        Ec(), "Received: from mx1.example.com by relay.example.org; Wed, 11 Mar 2026 16:03:00 +0100\r\n" + h1.message,
+        Opts(Carrier::kHeader));
+    auto h3 = SignWith(
+        Rsa(), "Received: from relay.example.org by mx.example.net; Wed, 11 Mar 2026 16:03:05 +0100\r\n" + h2.message,
+        Opts(Carrier::kBody));
     signed_ = h3.message;
   }
   VerifyReport Verify(const std::string& m) { return VerifyWith({&Ed(), &Ec(), &Rsa()}, m); }
@@ -321,7 +321,8 @@ TEST_F(MultiHop, ListChangesAreNamedAndResultsPartial) {
   std::string closing = "--=_mixed_7c2e91d04a5f--";
   m = Replace(m, closing,
               "--=_mixed_7c2e91d04a5f\r\nContent-Type: text/plain; charset=us-ascii\r\n\r\n" +
-                  test::ReadFile(std::string(MTAS_SOURCE_DIR) + "/examples/messages/list-footer.txt") + "\r\n" + closing);
+                  test::ReadFile(std::string(MTAS_SOURCE_DIR) + "/examples/messages/list-footer.txt") + "\r\n" +
+                  closing);
   // Reorder To and Cc.
   size_t to = m.find("\r\nTo: ") + 2, to_end = m.find("\r\n", to) + 2;
   std::string to_line = m.substr(to, to_end - to);
@@ -489,7 +490,8 @@ TEST(Carrier, TrackingAndSignatureFieldParsing) {
   EXPECT_FALSE(ParseTracking("DKIM/1 msgid=A").ok());
   EXPECT_FALSE(ParseTracking("MTAS/1.0 carrier=body").ok());
   EXPECT_FALSE(ParseTracking("MTAS/1.0 msgid=\"a b\"").ok());
-  auto f = ParseSignatureField(" msgid=ABC; vs=\"domain:key:email _k; http:download:der _c c.cer\";\r\n b=MIIB\r\n CgYJ");
+  auto f =
+      ParseSignatureField(" msgid=ABC; vs=\"domain:key:email _k; http:download:der _c c.cer\";\r\n b=MIIB\r\n CgYJ");
   ASSERT_TRUE(f.ok());
   EXPECT_EQ(f->services, "domain:key:email _k; http:download:der _c c.cer");
   EXPECT_EQ(f->signature_base64, "MIIBCgYJ");
@@ -508,11 +510,9 @@ TEST(SignVerify, SignMessageReadsFromTheFirstByteEvenAfterOthersRead) {
   char buf[4096];
   while (*src.Read(buf, sizeof buf) > 0) {  // someone (a verifier) read it all before
   }
-  auto sk = SigningKey::Load(test::Key("ed25519", "mx1.example.com").key_path);
-  SignOptions o;
-  o.signer = "mx1.example.com";
-  auto signer = Signer::Create(std::move(*sk), o);
-  auto edits = SignMessage(**signer, src);
+  auto signer = test::SignerFor(test::Key("ed25519", "mx1.example.com"));
+  ASSERT_TRUE(signer);
+  auto edits = SignMessage(*signer, src);
   ASSERT_TRUE(edits.ok());
   StringSink out;
   ASSERT_TRUE(WriteSignedMessage(src, *edits, out).ok());

@@ -19,7 +19,9 @@ std::string ReadFile(const std::string& path) {
   return ss.str();
 }
 
-std::string Example(const std::string& name) { return ReadFile(std::string(MTAS_SOURCE_DIR) + "/examples/messages/" + name); }
+std::string Example(const std::string& name) {
+  return ReadFile(std::string(MTAS_SOURCE_DIR) + "/examples/messages/" + name);
+}
 
 std::vector<std::string> ExampleNames() {
   std::vector<std::string> names;
@@ -46,6 +48,15 @@ const TestKey& Key(const std::string& algorithm, const std::string& signer) {
   std::ofstream(k.key_path) << gen->key_pem;
   std::ofstream(k.cert_path) << gen->cert_pem;
   return keys.emplace(id, k).first->second;
+}
+
+std::shared_ptr<const Signer> SignerFor(const TestKey& key, SignOptions options) {
+  if (options.signer.empty()) options.signer = key.signer;
+  auto sk = SigningKey::Load(key.key_path);
+  EXPECT_TRUE(sk.ok()) << sk.status().message();
+  auto signer = Signer::Create(std::move(*sk), options);
+  EXPECT_TRUE(signer.ok()) << signer.status().message();
+  return signer.ok() ? *signer : nullptr;
 }
 
 Signed SignWith(const TestKey& key, const std::string& message, SignOptions options, bool with_cert) {

@@ -27,10 +27,13 @@ struct Signed {
   std::string message;
   MessageEdits edits;
 };
+// A Signer for the key (options.signer defaults to the key's signer).
+std::shared_ptr<const Signer> SignerFor(const TestKey& key, SignOptions options = {});
 Signed SignWith(const TestKey& key, const std::string& message, SignOptions options = {}, bool with_cert = false);
 
 // Verifies with the given keys pinned for their signers.
-VerifyReport VerifyWith(const std::vector<const TestKey*>& keys, const std::string& message, VerifyOptions options = {});
+VerifyReport VerifyWith(const std::vector<const TestKey*>& keys, const std::string& message,
+                        VerifyOptions options = {});
 
 // Replaces the first occurrence of `from` (must exist).
 std::string Replace(std::string s, const std::string& from, const std::string& to);
