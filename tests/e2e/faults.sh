@@ -95,7 +95,8 @@ done
 # ---- 2. DNS down while hop C's policy is `required` -----------------------------------
 kill "$nsd_pid"; wait "$nsd_pid" 2>/dev/null
 accepted=$(send_many dns 5 other.example.test)   # hop A accepts and queues; hop C must answer 4.7.x
-sleep 5
+# Hop A relays from its queue; wait (bounded) until hop C's 4.7.1 shows in A's log.
+for _ in $(seq $((60 * ${MTAS_TEST_TIME_FACTOR:-1}))); do grep -q "4\.7\.1" "$work/pf-A/maillog" && break; sleep 0.5; done
 [ "$(count_delivered dns)" = 0 ] || fail "delivered while the policy could not be read"
 grep -q "4\.7\.1" "$work/pf-A/maillog" || fail "hop C did not answer 4.7.1 while DNS was down"
 keep_dns_port=$dns_port start_nsd "$work" example.test:example.test.zone || exit 1
