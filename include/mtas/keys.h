@@ -81,10 +81,17 @@ class SigningKey {
   bool has_real_cert() const { return real_cert_; }
   KeyAlgorithm algorithm() const { return algorithm_; }
   PublicKey public_key() const { return public_; }
+  // How a SignedData names this key, encoded once at load: the DER of the
+  // SignerIdentifier (issuerAndSerialNumber with a real certificate, else
+  // [0] subjectKeyIdentifier), and of the certificate (empty without one).
+  const std::string& signer_id_der() const { return *signer_id_der_; }
+  const std::string& certificate_der() const { return *certificate_der_; }
 
  private:
   std::shared_ptr<EVP_PKEY> key_;
   std::shared_ptr<X509> cert_;
+  std::shared_ptr<const std::string> signer_id_der_ = std::make_shared<const std::string>();
+  std::shared_ptr<const std::string> certificate_der_ = signer_id_der_;
   PublicKey public_;
   bool real_cert_ = false;
   KeyAlgorithm algorithm_ = KeyAlgorithm::kUnknown;

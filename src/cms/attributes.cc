@@ -1,9 +1,11 @@
 // Encoding and decoding of the MTAS signed attributes (docs/asn1/MTAS-1.0.asn1).
-// SEQUENCE values go through OpenSSL's generic ASN1_SEQUENCE_ANY so that no
-// DER is hand-written here.
+// Values are framed by cms/der.h (see why there) and decoded through
+// OpenSSL's generic ASN1_SEQUENCE_ANY.
 #include "cms/attributes.h"
 
 #include <array>
+
+#include "cms/der.h"
 
 namespace mtas {
 namespace {
@@ -14,28 +16,6 @@ namespace {
 // fail the independent check; see docs/protocol.md "OID arc".
 constexpr const char* kArc = "1.3.6.1.3.4204393046";
 constexpr const char* kSpecArc = "2.25.157787562415162570243483175449580401238";
-
-ossl::AsnTypePtr StringType(int type, std::string_view s) {
-  ossl::AsnStringPtr str(ASN1_STRING_type_new(type));
-  ASN1_STRING_set(str.get(), s.data(), static_cast<int>(s.size()));
-  ossl::AsnTypePtr t(ASN1_TYPE_new());
-  ASN1_TYPE_set(t.get(), type, str.release());
-  return t;
-}
-
-std::string EncodeSequence(std::vector<ossl::AsnTypePtr> items) {
-  ossl::SeqAnyPtr seq(sk_ASN1_TYPE_new_null());
-  for (auto& i : items) sk_ASN1_TYPE_push(seq.get(), i.release());
-  return ossl::ToDer<ASN1_SEQUENCE_ANY>(i2d_ASN1_SEQUENCE_ANY, seq.get());
-}
-
-ossl::AsnTypePtr SequenceType(const std::string& der) {
-  ossl::AsnStringPtr str(ASN1_STRING_type_new(V_ASN1_SEQUENCE));
-  ASN1_STRING_set(str.get(), der.data(), static_cast<int>(der.size()));
-  ossl::AsnTypePtr t(ASN1_TYPE_new());
-  ASN1_TYPE_set(t.get(), V_ASN1_SEQUENCE, str.release());
-  return t;
-}
 
 std::string StringOf(const ASN1_STRING* s) {
   return std::string(reinterpret_cast<const char*>(ASN1_STRING_get0_data(s)), static_cast<size_t>(ASN1_STRING_length(s)));
@@ -79,36 +59,51 @@ const std::array<ASN1_OBJECT*, kMtasAttrCount + 1>& Objects(bool spec_arc_wanted
 
 const ASN1_OBJECT* MtasObject(MtasAttr a) { return Objects(false)[static_cast<size_t>(a)]; }
 
-std::vector<EncodedAttribute> EncodeMtasAttributes(const MtasAttributes& attrs) {
-  std::vector<EncodedAttribute> out;
+std::string ObjectDer(const ASN1_OBJECT* obj) { return ossl::ToDer<ASN1_OBJECT>(i2d_ASN1_OBJECT, obj); }
+
+namespace {
+
+// The DER of each MTAS attribute type and of each digest OID, encoded once.
+const std::string& MtasObjectDer(MtasAttr a) {
+  static const auto ders = [] {
+    std::array<std::string, kMtasAttrCount + 1> out;
+    for (int i = 1; i <= kMtasAttrCount; ++i)
+      out[static_cast<size_t>(i)] = ObjectDer(MtasObject(static_cast<MtasAttr>(i)));
+    return out;
+  }();
+  return ders[static_cast<size_t>(a)];
+}
+
+std::string DigestObjectDer(DigestAlg alg) { return ObjectDer(OBJ_nid2obj(DigestNid(alg))); }
+
+}  // namespace
+
+std::string AttributeDer(std::string_view type_der, std::string_view value_der) {
+  std::string content(type_der);
+  der::AppendTlv(&content, der::kSet, value_der);
+  return der::Tlv(der::kSequence, content);
+}
+
+std::vector<std::string> EncodeMtasAttributes(const MtasAttributes& attrs) {
+  std::vector<std::string> out;
+  auto add = [&](MtasAttr a, const std::string& value_der) { out.push_back(AttributeDer(MtasObjectDer(a), value_der)); };
   auto utf8 = [&](MtasAttr a, const std::string& v) {
-    if (!v.empty()) out.push_back({a, StringType(V_ASN1_UTF8STRING, v)});
+    if (!v.empty()) add(a, der::Tlv(der::kUtf8String, v));
   };
   utf8(MtasAttr::kMsgid, attrs.msgid);
-  for (const auto& h : attrs.headers) out.push_back({MtasAttr::kHeader, StringType(V_ASN1_OCTET_STRING, h)});
+  for (const auto& h : attrs.headers) add(MtasAttr::kHeader, der::Tlv(der::kOctetString, h));
   if (attrs.received) {
-    std::vector<ossl::AsnTypePtr> items;
-    ossl::AsnTypePtr count(ASN1_TYPE_new());
-    ASN1_INTEGER* n = ASN1_INTEGER_new();
-    ASN1_INTEGER_set_int64(n, attrs.received->count);
-    ASN1_TYPE_set(count.get(), V_ASN1_INTEGER, n);
-    items.push_back(std::move(count));
-    ossl::AsnTypePtr alg(ASN1_TYPE_new());
-    ASN1_TYPE_set(alg.get(), V_ASN1_OBJECT, OBJ_nid2obj(DigestNid(attrs.received->alg)));
-    items.push_back(std::move(alg));
-    items.push_back(StringType(V_ASN1_OCTET_STRING, attrs.received->digest));
-    out.push_back({MtasAttr::kReceivedHash, SequenceType(EncodeSequence(std::move(items)))});
+    add(MtasAttr::kReceivedHash,
+        der::Tlv(der::kSequence, der::Integer(attrs.received->count) + DigestObjectDer(attrs.received->alg) +
+                                     der::Tlv(der::kOctetString, attrs.received->digest)));
   }
   if (!attrs.parts.empty()) {
-    std::vector<ossl::AsnTypePtr> list;
-    for (const auto& p : attrs.parts) {
-      std::vector<ossl::AsnTypePtr> items;
-      items.push_back(StringType(V_ASN1_UTF8STRING, p.path));
-      items.push_back(StringType(V_ASN1_UTF8STRING, p.content_type));
-      items.push_back(StringType(V_ASN1_OCTET_STRING, p.digest));
-      list.push_back(SequenceType(EncodeSequence(std::move(items))));
-    }
-    out.push_back({MtasAttr::kPartHashes, SequenceType(EncodeSequence(std::move(list)))});
+    std::string list;
+    for (const auto& p : attrs.parts)
+      der::AppendTlv(&list, der::kSequence,
+                     der::Tlv(der::kUtf8String, p.path) + der::Tlv(der::kUtf8String, p.content_type) +
+                         der::Tlv(der::kOctetString, p.digest));
+    add(MtasAttr::kPartHashes, der::Tlv(der::kSequence, list));
   }
   utf8(MtasAttr::kServices, attrs.services);
   utf8(MtasAttr::kSigner, attrs.signer);
@@ -117,13 +112,10 @@ std::vector<EncodedAttribute> EncodeMtasAttributes(const MtasAttributes& attrs) 
   utf8(MtasAttr::kWrapped, attrs.wrapped);
   utf8(MtasAttr::kCarrier, attrs.carrier);
   if (attrs.envelope) {
-    std::vector<ossl::AsnTypePtr> items;
-    ossl::AsnTypePtr alg(ASN1_TYPE_new());
-    ASN1_TYPE_set(alg.get(), V_ASN1_OBJECT, OBJ_nid2obj(DigestNid(attrs.envelope->alg)));
-    items.push_back(std::move(alg));
-    items.push_back(StringType(V_ASN1_OCTET_STRING, attrs.envelope->mail_from));
-    items.push_back(StringType(V_ASN1_OCTET_STRING, attrs.envelope->rcpt_to));
-    out.push_back({MtasAttr::kEnvelope, SequenceType(EncodeSequence(std::move(items)))});
+    add(MtasAttr::kEnvelope,
+        der::Tlv(der::kSequence, DigestObjectDer(attrs.envelope->alg) +
+                                     der::Tlv(der::kOctetString, attrs.envelope->mail_from) +
+                                     der::Tlv(der::kOctetString, attrs.envelope->rcpt_to)));
   }
   return out;
 }

@@ -27,11 +27,15 @@ inline constexpr int kMtasAttrCount = 11;
 const ASN1_OBJECT* MtasObject(MtasAttr a);
 std::optional<MtasAttr> MtasAttrOf(const ASN1_OBJECT* obj);
 
-struct EncodedAttribute {
-  MtasAttr which;
-  ossl::AsnTypePtr value;
-};
-std::vector<EncodedAttribute> EncodeMtasAttributes(const MtasAttributes& attrs);
+// The DER of an OBJECT IDENTIFIER.
+std::string ObjectDer(const ASN1_OBJECT* obj);
+
+// The DER of one Attribute (RFC 5652 §5.3): SEQUENCE { type, SET { value } }.
+std::string AttributeDer(std::string_view type_der, std::string_view value_der);
+
+// One Attribute DER per MTAS value present (empty strings are left out;
+// `header` gives one attribute per header value).
+std::vector<std::string> EncodeMtasAttributes(const MtasAttributes& attrs);
 
 // Decodes one attribute value into `attrs`; `seen` (kMtasAttrCount + 1) catches repeats
 // of single-valued attributes.

@@ -2,10 +2,13 @@
 #include <openssl/objects.h>
 
 #include <algorithm>
+#include <array>
+#include <cstdio>
 #include <cctype>
 #include <cstring>
 
 #include "cms/attributes.h"
+#include "cms/der.h"
 #include "cms/ossl.h"
 #include "mtas/limits.h"
 #include "mtas/signature.h"
@@ -13,34 +16,13 @@
 namespace mtas {
 namespace {
 
-// X.690 §11.6: SET OF components in ascending order of their encodings,
-// the shorter padded with zero octets.
-bool DerSetLess(const std::string& a, const std::string& b) {
-  size_t n = std::min(a.size(), b.size());
-  int c = std::memcmp(a.data(), b.data(), n);
-  if (c != 0) return c < 0;
-  const std::string& longer = a.size() > b.size() ? a : b;
-  bool longer_is_greater = std::any_of(longer.begin() + static_cast<long>(n), longer.end(), [](char ch) { return ch != 0; });
-  return longer_is_greater && &longer == &b;
-}
-
-std::string DerLength(size_t len) {
-  if (len < 0x80) return std::string(1, static_cast<char>(len));
-  std::string bytes;
-  for (size_t l = len; l; l >>= 8) bytes.insert(bytes.begin(), static_cast<char>(l & 0xff));
-  return std::string(1, static_cast<char>(0x80 | bytes.size())) + bytes;
-}
-
-// The DER of the signedAttrs as a SET OF Attribute: the bytes a CMS
-// signature value covers (RFC 5652 §5.4).
+// The DER of the signedAttrs as a SET OF Attribute, as parsed: the bytes a
+// CMS signature value covers (RFC 5652 §5.4).
 std::string SignedAttributesDer(CMS_SignerInfo* si) {
   std::vector<std::string> encoded;
   for (int i = 0; i < CMS_signed_get_attr_count(si); ++i)
     encoded.push_back(ossl::ToDer<X509_ATTRIBUTE>(i2d_X509_ATTRIBUTE, CMS_signed_get_attr(si, i)));
-  std::sort(encoded.begin(), encoded.end(), DerSetLess);
-  std::string body;
-  for (const auto& e : encoded) body += e;
-  return "\x31" + DerLength(body.size()) + body;
+  return der::SetOf(std::move(encoded));
 }
 
 KeyAlgorithm AlgorithmOfSignatureNid(int nid) {
@@ -98,37 +80,95 @@ EnvelopeBinding BindEnvelope(DigestAlg alg, const std::string& mail_from, const 
   return {alg, HashBytes(alg, "mail-from:" + lower(mail_from)), HashBytes(alg, rt)};
 }
 
-Result<std::string> BuildSignature(const SigningKey& key, const SignatureRequest& req) {
-  DigestAlg digest = key.algorithm() == KeyAlgorithm::kEd25519 ? DigestAlg::kSha512 : req.digest;
-  if (digest != req.digest)
-    return Status::InvalidArgument("Ed25519 signatures use SHA-512 (RFC 8419); the content digest must be SHA-512");
-  const EVP_MD* md = EVP_get_digestbyname(MdName(digest));
-  unsigned int flags = CMS_PARTIAL | CMS_DETACHED | CMS_BINARY;
-  ossl::CmsPtr cms(CMS_sign(nullptr, nullptr, nullptr, nullptr, flags));
-  if (!cms) return Status::CryptoFailure("CMS_sign: " + ossl::LastError());
-  unsigned int signer_flags = flags | CMS_NOSMIMECAP;
-  if (!key.has_real_cert()) signer_flags |= CMS_USE_KEYID;
-  if (!req.embed_certificate || !key.has_real_cert()) signer_flags |= CMS_NOCERTS;
-  CMS_SignerInfo* si = CMS_add1_signer(cms.get(), key.signer_cert(), key.key(), md, signer_flags);
-  if (!si) return Status::CryptoFailure("CMS_add1_signer: " + ossl::LastError());
+namespace {
 
-  // Standard attributes, then one attribute per MTAS value.
-  while (CMS_signed_get_attr_count(si) > 0) X509_ATTRIBUTE_free(CMS_signed_delete_attr(si, 0));
-  CMS_signed_add1_attr_by_NID(si, NID_pkcs9_contentType, V_ASN1_OBJECT, OBJ_nid2obj(NID_pkcs7_data), -1);
-  CMS_signed_add1_attr_by_NID(si, NID_pkcs9_messageDigest, V_ASN1_OCTET_STRING, req.content_digest.data(),
-                              static_cast<int>(req.content_digest.size()));
-  ASN1_TIME* t = ASN1_TIME_set(nullptr, req.signing_time);
-  CMS_signed_add1_attr_by_NID(si, NID_pkcs9_signingTime, t->type, t, -1);
-  ASN1_TIME_free(t);
-  for (const auto& a : EncodeMtasAttributes(req.attrs)) {
-    const ASN1_STRING* s = a.value->value.asn1_string;
-    if (!CMS_signed_add1_attr_by_OBJ(si, MtasObject(a.which), a.value->type, ASN1_STRING_get0_data(s),
-                                     ASN1_STRING_length(s)))
-      return Status::CryptoFailure("adding MTAS attribute: " + ossl::LastError());
+// AlgorithmIdentifier DER for a digest, as CMS_add1_signer writes it
+// (X509_ALGOR_set_md: parameters absent for SHA-2).
+const std::string& DigestAlgorithmDer(DigestAlg alg) {
+  static const auto ders = [] {
+    std::array<std::string, 4> out;
+    for (DigestAlg a : {DigestAlg::kSha1, DigestAlg::kSha256, DigestAlg::kSha384, DigestAlg::kSha512}) {
+      X509_ALGOR* algor = X509_ALGOR_new();
+      X509_ALGOR_set_md(algor, EVP_get_digestbyname(MdName(a)));
+      out[static_cast<size_t>(a)] = ossl::ToDer<X509_ALGOR>(i2d_X509_ALGOR, algor);
+      X509_ALGOR_free(algor);
+    }
+    return out;
+  }();
+  return ders[static_cast<size_t>(alg)];
+}
+
+// The signatureAlgorithm: id-Ed25519 (RFC 8419), rsaEncryption with NULL
+// parameters (RFC 3370 §3.2), or ecdsa-with-SHAx (RFC 5753 §7.1.3).
+std::string SignatureAlgorithmDer(KeyAlgorithm key, DigestAlg digest) {
+  X509_ALGOR* algor = X509_ALGOR_new();
+  switch (key) {
+    case KeyAlgorithm::kEd25519:
+      X509_ALGOR_set0(algor, OBJ_nid2obj(NID_ED25519), V_ASN1_UNDEF, nullptr);
+      break;
+    case KeyAlgorithm::kRsa:
+      X509_ALGOR_set0(algor, OBJ_nid2obj(NID_rsaEncryption), V_ASN1_NULL, nullptr);
+      break;
+    default: {
+      int sig_nid = NID_undef;
+      OBJ_find_sigid_by_algs(&sig_nid, DigestNid(digest), NID_X9_62_id_ecPublicKey);
+      X509_ALGOR_set0(algor, OBJ_nid2obj(sig_nid), V_ASN1_UNDEF, nullptr);
+    }
   }
+  std::string out = ossl::ToDer<X509_ALGOR>(i2d_X509_ALGOR, algor);
+  X509_ALGOR_free(algor);
+  return out;
+}
 
-  // Sign the DER of the signed attributes ourselves (see signature.h).
-  std::string tbs = SignedAttributesDer(si);
+const std::string& CachedSignatureAlgorithmDer(KeyAlgorithm key, DigestAlg digest) {
+  static const auto ders = [] {
+    std::array<std::array<std::string, 4>, 4> out;
+    for (KeyAlgorithm k : {KeyAlgorithm::kEd25519, KeyAlgorithm::kEcdsaP256, KeyAlgorithm::kRsa})
+      for (DigestAlg d : {DigestAlg::kSha1, DigestAlg::kSha256, DigestAlg::kSha384, DigestAlg::kSha512})
+        out[static_cast<size_t>(k)][static_cast<size_t>(d)] = SignatureAlgorithmDer(k, d);
+    return out;
+  }();
+  return ders[static_cast<size_t>(key)][static_cast<size_t>(digest)];
+}
+
+const std::string& ObjectDerOf(int nid) {
+  static const std::string data = ObjectDer(OBJ_nid2obj(NID_pkcs7_data));
+  static const std::string signed_data = ObjectDer(OBJ_nid2obj(NID_pkcs7_signed));
+  return nid == NID_pkcs7_data ? data : signed_data;
+}
+
+// signingTime as ASN1_TIME_set writes it (RFC 5280 §4.1.2.5): UTCTime for
+// 1950 to 2049, GeneralizedTime outside.
+std::string SigningTimeDer(std::time_t t) {
+  struct tm tm {};
+  gmtime_r(&t, &tm);
+  int year = tm.tm_year + 1900;
+  char buf[32];
+  bool utc = year >= 1950 && year < 2050;
+  int n = utc ? std::snprintf(buf, sizeof buf, "%02d%02d%02d%02d%02d%02dZ", year % 100, tm.tm_mon + 1, tm.tm_mday,
+                              tm.tm_hour, tm.tm_min, tm.tm_sec)
+              : std::snprintf(buf, sizeof buf, "%04d%02d%02d%02d%02d%02dZ", year, tm.tm_mon + 1, tm.tm_mday,
+                              tm.tm_hour, tm.tm_min, tm.tm_sec);
+  return der::Tlv(utc ? der::kUtcTime : der::kGeneralizedTime, std::string_view(buf, static_cast<size_t>(n)));
+}
+
+// The content of the signedAttrs SET OF, sorted: the standard attributes
+// (RFC 5652 §11) and one per MTAS value.
+std::string SignedAttributesContent(const SignatureRequest& req) {
+  static const std::string content_type = ObjectDer(OBJ_nid2obj(NID_pkcs9_contentType));
+  static const std::string message_digest = ObjectDer(OBJ_nid2obj(NID_pkcs9_messageDigest));
+  static const std::string signing_time = ObjectDer(OBJ_nid2obj(NID_pkcs9_signingTime));
+  std::vector<std::string> attrs = EncodeMtasAttributes(req.attrs);
+  attrs.push_back(AttributeDer(content_type, ObjectDerOf(NID_pkcs7_data)));
+  attrs.push_back(AttributeDer(message_digest, der::Tlv(der::kOctetString, req.content_digest)));
+  attrs.push_back(AttributeDer(signing_time, SigningTimeDer(req.signing_time)));
+  std::sort(attrs.begin(), attrs.end(), der::SetOfLess);
+  std::string content;
+  for (const auto& a : attrs) content += a;
+  return content;
+}
+
+Result<std::string> SignBytes(const SigningKey& key, DigestAlg digest, std::string_view tbs) {
   bool eddsa = key.algorithm() == KeyAlgorithm::kEd25519;
   ossl::MdCtxPtr ctx(EVP_MD_CTX_new());
   if (EVP_DigestSignInit_ex(ctx.get(), nullptr, eddsa ? nullptr : MdName(digest), nullptr, nullptr, key.key(),
@@ -142,26 +182,43 @@ Result<std::string> BuildSignature(const SigningKey& key, const SignatureRequest
   if (EVP_DigestSign(ctx.get(), reinterpret_cast<unsigned char*>(sig.data()), &sig_len, tbs_bytes, tbs.size()) != 1)
     return Status::CryptoFailure("EVP_DigestSign: " + ossl::LastError());
   sig.resize(sig_len);
+  return sig;
+}
 
-  X509_ALGOR* sig_alg = nullptr;
-  CMS_SignerInfo_get0_algs(si, nullptr, nullptr, nullptr, &sig_alg);
-  switch (key.algorithm()) {
-    case KeyAlgorithm::kEd25519:
-      X509_ALGOR_set0(sig_alg, OBJ_nid2obj(NID_ED25519), V_ASN1_UNDEF, nullptr);
-      break;
-    case KeyAlgorithm::kRsa:
-      X509_ALGOR_set0(sig_alg, OBJ_nid2obj(NID_rsaEncryption), V_ASN1_NULL, nullptr);
-      break;
-    default: {
-      int sig_nid = NID_undef;
-      OBJ_find_sigid_by_algs(&sig_nid, DigestNid(digest), NID_X9_62_id_ecPublicKey);
-      X509_ALGOR_set0(sig_alg, OBJ_nid2obj(sig_nid), V_ASN1_UNDEF, nullptr);
-    }
-  }
-  ASN1_STRING_set(CMS_SignerInfo_get0_signature(si), sig.data(), static_cast<int>(sig.size()));
-  std::string der = ossl::ToDer<CMS_ContentInfo>(i2d_CMS_ContentInfo, cms.get());
-  if (der.empty()) return Status::CryptoFailure("encoding SignedData: " + ossl::LastError());
-  return der;
+}  // namespace
+
+Result<std::string> BuildSignature(const SigningKey& key, const SignatureRequest& req) {
+  DigestAlg digest = key.algorithm() == KeyAlgorithm::kEd25519 ? DigestAlg::kSha512 : req.digest;
+  if (digest != req.digest)
+    return Status::InvalidArgument("Ed25519 signatures use SHA-512 (RFC 8419); the content digest must be SHA-512");
+  if (key.algorithm() == KeyAlgorithm::kUnknown) return Status::InvalidArgument("no signing key");
+
+  // The signature covers the signedAttrs with a SET OF tag (RFC 5652 §5.4).
+  std::string attrs = SignedAttributesContent(req);
+  std::string tbs = der::Tlv(der::kSet, attrs);
+  auto sig = SignBytes(key, digest, tbs);
+  if (!sig.ok()) return sig.status();
+
+  // SignerInfo and SignedData versions: 3 with a subjectKeyIdentifier, 1
+  // with issuerAndSerialNumber (RFC 5652 §5.1, §5.3).
+  bool by_key_id = !key.signer_id_der().empty() && static_cast<uint8_t>(key.signer_id_der()[0]) == der::kContext0Primitive;
+  std::string version = der::Integer(by_key_id ? 3 : 1);
+  const std::string& digest_alg = DigestAlgorithmDer(digest);
+
+  std::string signer_info = version + key.signer_id_der() + digest_alg;
+  der::AppendTlv(&signer_info, der::kContext0, attrs);  // [0] IMPLICIT SET OF Attribute
+  signer_info += CachedSignatureAlgorithmDer(key.algorithm(), digest);
+  der::AppendTlv(&signer_info, der::kOctetString, *sig);
+
+  std::string signed_data = version + der::Tlv(der::kSet, digest_alg) +
+                            der::Tlv(der::kSequence, ObjectDerOf(NID_pkcs7_data));  // detached: no eContent
+  if (req.embed_certificate && !key.certificate_der().empty())
+    der::AppendTlv(&signed_data, der::kContext0, key.certificate_der());  // [0] IMPLICIT CertificateSet
+  der::AppendTlv(&signed_data, der::kSet, der::Tlv(der::kSequence, signer_info));
+
+  std::string content_info = ObjectDerOf(NID_pkcs7_signed);
+  der::AppendTlv(&content_info, der::kContext0, der::Tlv(der::kSequence, signed_data));
+  return der::Tlv(der::kSequence, content_info);
 }
 
 Result<ParsedSignature> ParseSignature(std::string_view der) {

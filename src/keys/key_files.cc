@@ -4,6 +4,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "cms/der.h"
 #include "cms/ossl.h"
 #include "mtas/digest.h"
 #include "mtas/keys.h"
@@ -187,6 +188,17 @@ Result<SigningKey> SigningKey::Load(const std::string& key_path, const std::stri
     if (!stand_in.ok()) return stand_in.status();
     sk.cert_.reset(*stand_in, X509_free);
   }
+  std::string sid, cert_der;
+  if (sk.real_cert_) {
+    cert_der = ossl::ToDer<X509>(i2d_X509, sk.cert_.get());
+    std::string issuer_and_serial = ossl::ToDer<X509_NAME>(i2d_X509_NAME, X509_get_issuer_name(sk.cert_.get())) +
+                                    ossl::ToDer<ASN1_INTEGER>(i2d_ASN1_INTEGER, X509_get0_serialNumber(sk.cert_.get()));
+    sid = der::Tlv(der::kSequence, issuer_and_serial);
+  } else {
+    sid = der::Tlv(der::kContext0Primitive, sk.public_.SubjectKeyId());
+  }
+  sk.signer_id_der_ = std::make_shared<const std::string>(std::move(sid));
+  sk.certificate_der_ = std::make_shared<const std::string>(std::move(cert_der));
   return sk;
 }
 

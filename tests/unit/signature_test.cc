@@ -1,6 +1,8 @@
 // The CMS SignedData and the MTAS attributes (docs/asn1/MTAS-1.0.asn1).
 #include <gtest/gtest.h>
 
+#include "cms/attributes.h"
+#include "cms/ossl.h"
 #include "mtas/signature.h"
 #include "test_util.h"
 
@@ -64,6 +66,78 @@ TEST(Signature, EveryAttributeRoundTrips) {
       EXPECT_EQ(sig->certificates.size(), cert ? 1u : 0u);
       EXPECT_EQ(cert ? sig->sid.key_id.empty() : !sig->sid.key_id.empty(), true);
       EXPECT_TRUE(CheckSignatureValue(*sig, key->public_key()).ok());
+    }
+  }
+}
+
+// The SignedData as OpenSSL's CMS layer assembles it for the same key,
+// attributes and signature value: the reference the hand-framed DER
+// (cms/der.h) must equal byte for byte.
+std::string OpenSslAssembly(const SigningKey& key, const SignatureRequest& req, const std::string& signature) {
+  const EVP_MD* md = EVP_get_digestbynid(DigestNid(req.digest));
+  unsigned int flags = CMS_PARTIAL | CMS_DETACHED | CMS_BINARY;
+  ossl::CmsPtr cms(CMS_sign(nullptr, nullptr, nullptr, nullptr, flags));
+  unsigned int signer_flags = flags | CMS_NOSMIMECAP;
+  if (!key.has_real_cert()) signer_flags |= CMS_USE_KEYID;
+  if (!req.embed_certificate || !key.has_real_cert()) signer_flags |= CMS_NOCERTS;
+  CMS_SignerInfo* si = CMS_add1_signer(cms.get(), key.signer_cert(), key.key(), md, signer_flags);
+  EXPECT_NE(si, nullptr);
+  if (!si) return "";
+  while (CMS_signed_get_attr_count(si) > 0) X509_ATTRIBUTE_free(CMS_signed_delete_attr(si, 0));
+  CMS_signed_add1_attr_by_NID(si, NID_pkcs9_contentType, V_ASN1_OBJECT, OBJ_nid2obj(NID_pkcs7_data), -1);
+  CMS_signed_add1_attr_by_NID(si, NID_pkcs9_messageDigest, V_ASN1_OCTET_STRING, req.content_digest.data(),
+                              static_cast<int>(req.content_digest.size()));
+  ASN1_TIME* t = ASN1_TIME_set(nullptr, req.signing_time);
+  CMS_signed_add1_attr_by_NID(si, NID_pkcs9_signingTime, t->type, t, -1);
+  ASN1_TIME_free(t);
+  for (const auto& der : EncodeMtasAttributes(req.attrs)) {  // each decoded by OpenSSL, then re-encoded by it
+    const auto* p = reinterpret_cast<const unsigned char*>(der.data());
+    X509_ATTRIBUTE* a = d2i_X509_ATTRIBUTE(nullptr, &p, static_cast<long>(der.size()));
+    EXPECT_NE(a, nullptr);
+    CMS_signed_add1_attr(si, a);
+    X509_ATTRIBUTE_free(a);
+  }
+  X509_ALGOR* sig_alg = nullptr;
+  CMS_SignerInfo_get0_algs(si, nullptr, nullptr, nullptr, &sig_alg);
+  switch (key.algorithm()) {
+    case KeyAlgorithm::kEd25519:
+      X509_ALGOR_set0(sig_alg, OBJ_nid2obj(NID_ED25519), V_ASN1_UNDEF, nullptr);
+      break;
+    case KeyAlgorithm::kRsa:
+      X509_ALGOR_set0(sig_alg, OBJ_nid2obj(NID_rsaEncryption), V_ASN1_NULL, nullptr);
+      break;
+    default: {
+      int sig_nid = NID_undef;
+      OBJ_find_sigid_by_algs(&sig_nid, DigestNid(req.digest), NID_X9_62_id_ecPublicKey);
+      X509_ALGOR_set0(sig_alg, OBJ_nid2obj(sig_nid), V_ASN1_UNDEF, nullptr);
+    }
+  }
+  ASN1_STRING_set(CMS_SignerInfo_get0_signature(si), signature.data(), static_cast<int>(signature.size()));
+  return ossl::ToDer<CMS_ContentInfo>(i2d_CMS_ContentInfo, cms.get());
+}
+
+TEST(Signature, SameBytesAsOpenSslCmsAssembly) {
+  for (const char* alg : {"ed25519", "ecdsa-p256", "rsa2048"}) {
+    const auto& k = test::Key(alg, "mail.example.com");
+    for (bool cert : {false, true}) {
+      auto key = SigningKey::Load(k.key_path, cert ? k.cert_path : "");
+      ASSERT_TRUE(key.ok());
+      for (DigestAlg d : {DigestAlg::kSha256, DigestAlg::kSha384, DigestAlg::kSha512}) {
+        if (std::string(alg) == "ed25519" && d != DigestAlg::kSha512) continue;
+        for (std::time_t when : {std::time_t{1767225600}, std::time_t{2524608000} /* 2050: GeneralizedTime */}) {
+          SignatureRequest req = FullRequest(d);
+          req.signing_time = when;
+          req.embed_certificate = cert;
+          req.attrs.envelope = BindEnvelope(d, "a@example.com", {"b@example.net", "c@example.org"});
+          if (when != 1767225600) req.attrs.received->count = 300;  // a two-octet INTEGER
+          auto der = BuildSignature(*key, req);
+          ASSERT_TRUE(der.ok()) << der.status().message();
+          auto parsed = ParseSignature(*der);
+          ASSERT_TRUE(parsed.ok()) << parsed.status().message();
+          EXPECT_EQ(*der, OpenSslAssembly(*key, req, parsed->signature)) << alg << " cert=" << cert;
+          EXPECT_TRUE(CheckSignatureValue(*parsed, key->public_key()).ok());
+        }
+      }
     }
   }
 }
