@@ -2,6 +2,7 @@
 #pragma once
 
 #include <cstdio>
+#include <memory>
 #include <string>
 #include <string_view>
 
@@ -53,15 +54,16 @@ class FdSource final : public MessageSource {
   bool reading_spool_ = false;
 };
 
-// Reads a whole source in chunks of `chunk` bytes, calling `fn(data, len)`.
+// Reads a whole source in chunks of up to 16 KiB, calling `fn(data, len)`.
+// The buffer is on the stack: no allocation per message.
 template <typename Fn>
-Status ForEachChunk(MessageSource& src, Fn&& fn, size_t chunk = 64 * 1024) {
-  std::string buf(chunk, '\0');
+Status ForEachChunk(MessageSource& src, Fn&& fn) {
+  char buf[16 * 1024];
   for (;;) {
-    auto got = src.Read(buf.data(), buf.size());
+    auto got = src.Read(buf, sizeof buf);
     if (!got.ok()) return got.status();
     if (*got == 0) return Status::Ok();
-    fn(buf.data(), *got);
+    fn(buf, *got);
   }
 }
 

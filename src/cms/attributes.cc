@@ -18,7 +18,8 @@ constexpr const char* kArc = "1.3.6.1.3.4204393046";
 constexpr const char* kSpecArc = "2.25.157787562415162570243483175449580401238";
 
 std::string StringOf(const ASN1_STRING* s) {
-  return std::string(reinterpret_cast<const char*>(ASN1_STRING_get0_data(s)), static_cast<size_t>(ASN1_STRING_length(s)));
+  return std::string(reinterpret_cast<const char*>(ASN1_STRING_get0_data(s)),
+                     static_cast<size_t>(ASN1_STRING_length(s)));
 }
 
 Result<ossl::SeqAnyPtr> DecodeSequence(const ASN1_TYPE* t, const char* what) {
@@ -86,7 +87,9 @@ std::string AttributeDer(std::string_view type_der, std::string_view value_der) 
 
 std::vector<std::string> EncodeMtasAttributes(const MtasAttributes& attrs) {
   std::vector<std::string> out;
-  auto add = [&](MtasAttr a, const std::string& value_der) { out.push_back(AttributeDer(MtasObjectDer(a), value_der)); };
+  auto add = [&](MtasAttr a, const std::string& value_der) {
+    out.push_back(AttributeDer(MtasObjectDer(a), value_der));
+  };
   auto utf8 = [&](MtasAttr a, const std::string& v) {
     if (!v.empty()) add(a, der::Tlv(der::kUtf8String, v));
   };
@@ -112,10 +115,9 @@ std::vector<std::string> EncodeMtasAttributes(const MtasAttributes& attrs) {
   utf8(MtasAttr::kWrapped, attrs.wrapped);
   utf8(MtasAttr::kCarrier, attrs.carrier);
   if (attrs.envelope) {
-    add(MtasAttr::kEnvelope,
-        der::Tlv(der::kSequence, DigestObjectDer(attrs.envelope->alg) +
-                                     der::Tlv(der::kOctetString, attrs.envelope->mail_from) +
-                                     der::Tlv(der::kOctetString, attrs.envelope->rcpt_to)));
+    add(MtasAttr::kEnvelope, der::Tlv(der::kSequence, DigestObjectDer(attrs.envelope->alg) +
+                                                          der::Tlv(der::kOctetString, attrs.envelope->mail_from) +
+                                                          der::Tlv(der::kOctetString, attrs.envelope->rcpt_to)));
   }
   return out;
 }
@@ -135,7 +137,8 @@ Status DecodeMtasAttribute(MtasAttr which, const ASN1_TYPE* value, MtasAttribute
     case MtasAttr::kMsgid:
       return utf8(&attrs->msgid);
     case MtasAttr::kHeader:
-      if (!value || value->type != V_ASN1_OCTET_STRING) return Status::Malformed("header attribute is not an OCTET STRING");
+      if (!value || value->type != V_ASN1_OCTET_STRING)
+        return Status::Malformed("header attribute is not an OCTET STRING");
       attrs->headers.push_back(StringOf(value->value.octet_string));
       return Status::Ok();
     case MtasAttr::kReceivedHash: {
@@ -167,8 +170,8 @@ Status DecodeMtasAttribute(MtasAttr which, const ASN1_TYPE* value, MtasAttribute
         if (sk_ASN1_TYPE_num(s) != 3 || !(path = Item(s, 0, V_ASN1_UTF8STRING)) ||
             !(ct = Item(s, 1, V_ASN1_UTF8STRING)) || !(digest = Item(s, 2, V_ASN1_OCTET_STRING)))
           return Status::Malformed("partHashes entry is not SEQUENCE { UTF8String, UTF8String, OCTET STRING }");
-        attrs->parts.push_back({StringOf(path->value.utf8string), StringOf(ct->value.utf8string),
-                                StringOf(digest->value.octet_string)});
+        attrs->parts.push_back(
+            {StringOf(path->value.utf8string), StringOf(ct->value.utf8string), StringOf(digest->value.octet_string)});
       }
       return Status::Ok();
     }

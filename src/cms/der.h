@@ -25,7 +25,7 @@ inline constexpr uint8_t kUtcTime = 0x17;
 inline constexpr uint8_t kGeneralizedTime = 0x18;
 inline constexpr uint8_t kSequence = 0x30;
 inline constexpr uint8_t kSet = 0x31;
-inline constexpr uint8_t kContext0 = 0xa0;          // [0] constructed
+inline constexpr uint8_t kContext0 = 0xa0;           // [0] constructed
 inline constexpr uint8_t kContext0Primitive = 0x80;  // [0] primitive
 
 // Definite-length octets: short form below 128, else long form (§8.1.3).

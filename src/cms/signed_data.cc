@@ -3,8 +3,8 @@
 
 #include <algorithm>
 #include <array>
-#include <cstdio>
 #include <cctype>
+#include <cstdio>
 #include <cstring>
 
 #include "cms/attributes.h"
@@ -60,7 +60,8 @@ const char* MdName(DigestAlg alg) {
 }
 
 std::string StringOf(const ASN1_STRING* s) {
-  return std::string(reinterpret_cast<const char*>(ASN1_STRING_get0_data(s)), static_cast<size_t>(ASN1_STRING_length(s)));
+  return std::string(reinterpret_cast<const char*>(ASN1_STRING_get0_data(s)),
+                     static_cast<size_t>(ASN1_STRING_length(s)));
 }
 
 }  // namespace
@@ -147,8 +148,8 @@ std::string SigningTimeDer(std::time_t t) {
   bool utc = year >= 1950 && year < 2050;
   int n = utc ? std::snprintf(buf, sizeof buf, "%02d%02d%02d%02d%02d%02dZ", year % 100, tm.tm_mon + 1, tm.tm_mday,
                               tm.tm_hour, tm.tm_min, tm.tm_sec)
-              : std::snprintf(buf, sizeof buf, "%04d%02d%02d%02d%02d%02dZ", year, tm.tm_mon + 1, tm.tm_mday,
-                              tm.tm_hour, tm.tm_min, tm.tm_sec);
+              : std::snprintf(buf, sizeof buf, "%04d%02d%02d%02d%02d%02dZ", year, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour,
+                              tm.tm_min, tm.tm_sec);
   return der::Tlv(utc ? der::kUtcTime : der::kGeneralizedTime, std::string_view(buf, static_cast<size_t>(n)));
 }
 
@@ -201,7 +202,8 @@ Result<std::string> BuildSignature(const SigningKey& key, const SignatureRequest
 
   // SignerInfo and SignedData versions: 3 with a subjectKeyIdentifier, 1
   // with issuerAndSerialNumber (RFC 5652 §5.1, §5.3).
-  bool by_key_id = !key.signer_id_der().empty() && static_cast<uint8_t>(key.signer_id_der()[0]) == der::kContext0Primitive;
+  bool by_key_id =
+      !key.signer_id_der().empty() && static_cast<uint8_t>(key.signer_id_der()[0]) == der::kContext0Primitive;
   std::string version = der::Integer(by_key_id ? 3 : 1);
   const std::string& digest_alg = DigestAlgorithmDer(digest);
 
@@ -287,7 +289,8 @@ Result<ParsedSignature> ParseSignature(std::string_view der) {
         return Status::Malformed("contentType attribute is not a single id-data");
       have_ct = true;
     } else if (nid == NID_pkcs9_messageDigest) {
-      if (have_md || !v || v->type != V_ASN1_OCTET_STRING) return Status::Malformed("messageDigest attribute malformed");
+      if (have_md || !v || v->type != V_ASN1_OCTET_STRING)
+        return Status::Malformed("messageDigest attribute malformed");
       out.message_digest = StringOf(v->value.octet_string);
       have_md = true;
     } else if (nid == NID_pkcs9_signingTime) {
@@ -304,7 +307,8 @@ Result<ParsedSignature> ParseSignature(std::string_view der) {
   out.signed_attrs_der = SignedAttributesDer(si);
 
   if (STACK_OF(X509)* certs = CMS_get1_certs(cms.get())) {
-    for (int i = 0; i < sk_X509_num(certs); ++i) out.certificates.push_back(Certificate::Adopt(sk_X509_value(certs, i)));
+    for (int i = 0; i < sk_X509_num(certs); ++i)
+      out.certificates.push_back(Certificate::Adopt(sk_X509_value(certs, i)));
     sk_X509_free(certs);  // the Certificates own the references now
   }
   ERR_clear_error();

@@ -1,9 +1,10 @@
 // The CMS SignedData and the MTAS attributes (docs/asn1/MTAS-1.0.asn1).
+#include "mtas/signature.h"
+
 #include <gtest/gtest.h>
 
 #include "cms/attributes.h"
 #include "cms/ossl.h"
-#include "mtas/signature.h"
 #include "test_util.h"
 
 namespace mtas {
@@ -189,9 +190,7 @@ TEST(Signature, RequiredAttributesMustBePresent) {
   EXPECT_NE(sig.status().message().find("signer"), std::string::npos);
 }
 
-TEST(Signature, OidArc) {
-  EXPECT_EQ(MtasOid(4), "1.3.6.1.3.4204393046.4");
-}
+TEST(Signature, OidArc) { EXPECT_EQ(MtasOid(4), "1.3.6.1.3.4204393046.4"); }
 
 }  // namespace
 }  // namespace mtas
