@@ -24,6 +24,7 @@
 #include "config.h"
 #include "milter.h"
 #include "runtime.h"
+#include "worker_pool.h"
 
 namespace {
 
@@ -40,40 +41,6 @@ std::shared_ptr<const Runtime> current;
 std::atomic<int> active_connections{0};
 std::mutex drain_mu;
 std::condition_variable drained;
-
-// Connections go to worker threads that stay: creating and ending a thread
-// per SMTP session costs more than the signature (stack mapping, TLB
-// shootdowns). The pool grows to the number of concurrent sessions.
-class WorkerPool {
- public:
-  explicit WorkerPool(std::function<void(int)> serve) : serve_(std::move(serve)) {}
-  void Submit(int fd) {
-    std::lock_guard<std::mutex> lock(mu_);
-    queue_.push_back(fd);
-    if (idle_ == 0) std::thread([this] { Work(); }).detach();
-    else cv_.notify_one();
-  }
-
- private:
-  void Work() {
-    std::unique_lock<std::mutex> lock(mu_);
-    for (;;) {
-      ++idle_;
-      cv_.wait(lock, [this] { return !queue_.empty(); });
-      --idle_;
-      int fd = queue_.front();
-      queue_.erase(queue_.begin());
-      lock.unlock();
-      serve_(fd);
-      lock.lock();
-    }
-  }
-  std::function<void(int)> serve_;
-  std::mutex mu_;
-  std::condition_variable cv_;
-  std::vector<int> queue_;
-  int idle_ = 0;
-};
 
 std::shared_ptr<const Runtime> CurrentRuntime() {
   std::lock_guard<std::mutex> lock(runtime_mu);
@@ -173,8 +140,11 @@ int main(int argc, char** argv) {
     return 78;
   }
   if (check_only) {
-    std::printf("mtasd: %s is valid: %zu signing key(s), mode %s, socket %s\n", config_path.c_str(), config->keys.size(),
-                config->mode == Mode::kSign ? "sign" : config->mode == Mode::kVerify ? "verify" : "both",
+    std::printf("mtasd: %s is valid: %zu signing key(s), mode %s, socket %s\n", config_path.c_str(),
+                config->keys.size(),
+                config->mode == Mode::kSign     ? "sign"
+                : config->mode == Mode::kVerify ? "verify"
+                                                : "both",
                 config->socket.c_str());
     return 0;
   }
