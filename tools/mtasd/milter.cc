@@ -110,7 +110,8 @@ std::string Address(std::string_view data) {
 
 class Session {
  public:
-  Session(int fd, const std::function<std::shared_ptr<const Runtime>()>& runtime) : stream_(fd), runtime_(runtime) {}
+  Session(int fd, bool tcp, const std::function<std::shared_ptr<const Runtime>()>& runtime)
+      : stream_(fd, tcp), runtime_(runtime) {}
 
   void Run() {
     Packet p;
@@ -392,19 +393,19 @@ class Session {
 // chunks); reading what the socket holds in one call instead of two reads
 // per packet took most of mtasd's per-message system time.
 bool MilterStream::Fill(size_t need) {
-  if (in_.size() - in_pos_ >= need) return true;
-  in_.erase(0, in_pos_);
+  if (in_end_ - in_pos_ >= need) return true;
+  std::memmove(in_.data(), in_.data() + in_pos_, in_end_ - in_pos_);  // what is left, to the front
+  in_end_ -= in_pos_;
   in_pos_ = 0;
   constexpr size_t kReadBlock = 64 * 1024;
-  while (in_.size() < need) {
-    size_t have = in_.size();
-    in_.resize(have + std::max(kReadBlock, need - have));
-    ssize_t r = ::read(fd_, in_.data() + have, in_.size() - have);
-    in_.resize(have + (r > 0 ? static_cast<size_t>(r) : 0));
+  if (in_.size() < std::max(kReadBlock, need)) in_.resize(std::max(kReadBlock, need));
+  while (in_end_ < need) {
+    ssize_t r = ::read(fd_, in_.data() + in_end_, in_.size() - in_end_);
     if (r < 0 && errno == EINTR) continue;
     if (r <= 0) return false;
+    in_end_ += static_cast<size_t>(r);
     int one = 1;  // acknowledge at once: the MTA waits for our reply
-    setsockopt(fd_, IPPROTO_TCP, TCP_QUICKACK, &one, sizeof one);
+    if (tcp_) setsockopt(fd_, IPPROTO_TCP, TCP_QUICKACK, &one, sizeof one);
   }
   return true;
 }
@@ -439,11 +440,14 @@ bool MilterStream::Flush() {
 }
 
 void ServeConnection(int fd, const std::function<std::shared_ptr<const Runtime>()>& runtime) {
+  sockaddr_storage local{};
+  socklen_t len = sizeof local;
+  bool tcp = getsockname(fd, reinterpret_cast<sockaddr*>(&local), &len) == 0 && local.ss_family != AF_UNIX;
   int one = 1;
-  setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);  // fails harmlessly on unix sockets
-  timeval tv{600, 0};                                          // an MTA silent for 10 minutes is gone
+  if (tcp) setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);  // replies leave at once
+  timeval tv{600, 0};  // an MTA silent for 10 minutes is gone
   setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
-  Session(fd, runtime).Run();
+  Session(fd, tcp, runtime).Run();
   ::close(fd);
 }
 

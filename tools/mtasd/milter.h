@@ -25,7 +25,8 @@ struct Packet {
 
 class MilterStream {
  public:
-  explicit MilterStream(int fd) : fd_(fd) {}
+  // tcp: whether to send quick ACKs (TCP_QUICKACK has no meaning on a unix socket).
+  explicit MilterStream(int fd, bool tcp = true) : fd_(fd), tcp_(tcp) {}
   // Reads one packet (bounded size). False on EOF, error, timeout or a
   // malformed length.
   bool Read(Packet* packet);
@@ -38,8 +39,9 @@ class MilterStream {
   bool Fill(size_t need);
 
   int fd_;
-  std::string in_;  // bytes read, not yet parsed, from in_pos_ on
-  size_t in_pos_ = 0;
+  bool tcp_;
+  std::string in_;  // read buffer, zeroed once when it grows; bytes [in_pos_, in_end_) not yet parsed
+  size_t in_pos_ = 0, in_end_ = 0;
   std::string out_;
 };
 
