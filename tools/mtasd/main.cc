@@ -179,7 +179,15 @@ int main(int argc, char** argv) {
   sigaddset(&set, SIGINT);
   pthread_sigmask(SIG_BLOCK, &set, nullptr);
   signal(SIGPIPE, SIG_IGN);
-  std::atomic<bool> stopping{false};
+  std::function<std::shared_ptr<const Runtime>()> provider = CurrentRuntime;
+  AcceptPool pool(listener, [&provider](int fd) {
+    ++active_connections;
+    ServeConnection(fd, provider);
+    if (--active_connections == 0) drained.notify_all();
+  });
+  std::mutex stop_mu;
+  std::condition_variable stop_cv;
+  bool stopping = false;
   std::thread([&, set]() {
     for (;;) {
       int sig = 0;
@@ -199,28 +207,19 @@ int main(int argc, char** argv) {
         Log(LOG_INFO, "configuration reloaded from " + config_path);
         continue;
       }
+      pool.Stop();  // wakes the workers in accept()
+      std::lock_guard<std::mutex> lock(stop_mu);
       stopping = true;
-      ::shutdown(listener, SHUT_RDWR);  // wakes accept()
+      stop_cv.notify_all();
       return;
     }
   }).detach();
 
   Log(LOG_INFO, "listening on " + config->socket);
-  std::function<std::shared_ptr<const Runtime>()> provider = CurrentRuntime;
-  WorkerPool pool([&provider](int fd) {
-    ServeConnection(fd, provider);
-    if (--active_connections == 0) drained.notify_all();
-  });
-  while (!stopping) {
-    int fd = accept4(listener, nullptr, nullptr, SOCK_CLOEXEC);
-    if (fd < 0) {
-      if (errno == EINTR || errno == ECONNABORTED) continue;
-      if (stopping) break;
-      std::this_thread::sleep_for(std::chrono::milliseconds(50));
-      continue;
-    }
-    ++active_connections;
-    pool.Submit(fd);
+  pool.Start();
+  {
+    std::unique_lock<std::mutex> lock(stop_mu);
+    stop_cv.wait(lock, [&] { return stopping; });
   }
   ::close(listener);
   // Drain: sessions finish their message (MTAs close idle connections).
@@ -230,7 +229,7 @@ int main(int argc, char** argv) {
   if (!config->pid_file.empty()) ::unlink(config->pid_file.c_str());
   if (config->socket.rfind("unix:", 0) == 0 || config->socket.rfind("local:", 0) == 0)
     ::unlink(config->socket.substr(config->socket.find(':') + 1).c_str());
-  // Workers still wait on the pool: leave without running destructors under them.
+  // Workers may still be in a session: leave without running destructors under them.
   std::fflush(stderr);
   std::_Exit(0);
 }
