@@ -1,5 +1,6 @@
 #include "carrier/carrier.h"
 
+#include <array>
 #include <cctype>
 
 #include "mtas/message.h"
@@ -12,6 +13,30 @@ std::string_view Trim(std::string_view s) {
   while (!s.empty() && std::isspace(static_cast<unsigned char>(s.back()))) s.remove_suffix(1);
   return s;
 }
+
+// `v` without the bytes `drop` marks. One pass, no branch per byte: a
+// signature's base64 is kilobytes long and read for every message.
+std::string Without(std::string_view v, const std::array<bool, 256>& drop) {
+  std::string out(v.size(), '\0');
+  char* o = out.data();
+  for (char c : v) {
+    *o = c;
+    o += !drop[static_cast<unsigned char>(c)];
+  }
+  out.resize(static_cast<size_t>(o - out.data()));
+  return out;
+}
+
+constexpr std::array<bool, 256> kLineEnds = [] {
+  std::array<bool, 256> t{};
+  t['\r'] = t['\n'] = true;
+  return t;
+}();
+constexpr std::array<bool, 256> kFoldingWhitespace = [] {
+  std::array<bool, 256> t{};
+  t['\r'] = t['\n'] = t[' '] = t['\t'] = true;
+  return t;
+}();
 
 // DKIM-style tag list (RFC 6376 §3.2) with quoted values allowed.
 std::vector<std::pair<std::string, std::string>> ParseTagList(std::string_view s) {
@@ -32,10 +57,7 @@ std::vector<std::pair<std::string, std::string>> ParseTagList(std::string_view s
     for (char& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
     std::string_view v = Trim(item.substr(eq + 1));
     if (v.size() >= 2 && v.front() == '"' && v.back() == '"') v = v.substr(1, v.size() - 2);
-    std::string value;
-    for (char c : v)
-      if (c != '\r' && c != '\n') value.push_back(c);
-    out.emplace_back(std::move(name), std::move(value));
+    out.emplace_back(std::move(name), Without(v, kLineEnds));
   }
   return out;
 }
@@ -110,11 +132,7 @@ Result<SignatureField> ParseSignatureField(std::string_view value) {
     if (name == "v") f.version = v;
     if (name == "msgid") f.msgid = v;
     if (name == "vs") f.services = v;
-    if (name == "b") {
-      f.signature_base64.reserve(v.size());
-      for (char c : v)
-        if (c != ' ' && c != '\t' && c != '\r' && c != '\n') f.signature_base64.push_back(c);
-    }
+    if (name == "b") f.signature_base64 = Without(v, kFoldingWhitespace);
   }
   if (f.msgid.empty()) return Status::Malformed("MTAS-Signature has no msgid= tag");
   if (f.signature_base64.empty()) return Status::Malformed("MTAS-Signature has no b= tag");
