@@ -87,12 +87,11 @@ namespace {
 // (X509_ALGOR_set_md: parameters absent for SHA-2).
 const std::string& DigestAlgorithmDer(DigestAlg alg) {
   static const auto ders = [] {
-    std::array<std::string, 4> out;
+    std::array<std::string, kDigestAlgCount> out;
     for (DigestAlg a : {DigestAlg::kSha1, DigestAlg::kSha256, DigestAlg::kSha384, DigestAlg::kSha512}) {
-      X509_ALGOR* algor = X509_ALGOR_new();
-      X509_ALGOR_set_md(algor, EVP_get_digestbyname(MdName(a)));
-      out[static_cast<size_t>(a)] = ossl::ToDer<X509_ALGOR>(i2d_X509_ALGOR, algor);
-      X509_ALGOR_free(algor);
+      ossl::AlgorPtr algor(X509_ALGOR_new());
+      X509_ALGOR_set_md(algor.get(), EVP_get_digestbyname(MdName(a)));
+      out[static_cast<size_t>(a)] = ossl::ToDer<X509_ALGOR>(i2d_X509_ALGOR, algor.get());
     }
     return out;
   }();
@@ -102,28 +101,26 @@ const std::string& DigestAlgorithmDer(DigestAlg alg) {
 // The signatureAlgorithm: id-Ed25519 (RFC 8419), rsaEncryption with NULL
 // parameters (RFC 3370 §3.2), or ecdsa-with-SHAx (RFC 5753 §7.1.3).
 std::string SignatureAlgorithmDer(KeyAlgorithm key, DigestAlg digest) {
-  X509_ALGOR* algor = X509_ALGOR_new();
+  ossl::AlgorPtr algor(X509_ALGOR_new());
   switch (key) {
     case KeyAlgorithm::kEd25519:
-      X509_ALGOR_set0(algor, OBJ_nid2obj(NID_ED25519), V_ASN1_UNDEF, nullptr);
+      X509_ALGOR_set0(algor.get(), OBJ_nid2obj(NID_ED25519), V_ASN1_UNDEF, nullptr);
       break;
     case KeyAlgorithm::kRsa:
-      X509_ALGOR_set0(algor, OBJ_nid2obj(NID_rsaEncryption), V_ASN1_NULL, nullptr);
+      X509_ALGOR_set0(algor.get(), OBJ_nid2obj(NID_rsaEncryption), V_ASN1_NULL, nullptr);
       break;
     default: {
       int sig_nid = NID_undef;
       OBJ_find_sigid_by_algs(&sig_nid, DigestNid(digest), NID_X9_62_id_ecPublicKey);
-      X509_ALGOR_set0(algor, OBJ_nid2obj(sig_nid), V_ASN1_UNDEF, nullptr);
+      X509_ALGOR_set0(algor.get(), OBJ_nid2obj(sig_nid), V_ASN1_UNDEF, nullptr);
     }
   }
-  std::string out = ossl::ToDer<X509_ALGOR>(i2d_X509_ALGOR, algor);
-  X509_ALGOR_free(algor);
-  return out;
+  return ossl::ToDer<X509_ALGOR>(i2d_X509_ALGOR, algor.get());
 }
 
 const std::string& CachedSignatureAlgorithmDer(KeyAlgorithm key, DigestAlg digest) {
   static const auto ders = [] {
-    std::array<std::array<std::string, 4>, 4> out;
+    std::array<std::array<std::string, kDigestAlgCount>, 3> out;
     for (KeyAlgorithm k : {KeyAlgorithm::kEd25519, KeyAlgorithm::kEcdsaP256, KeyAlgorithm::kRsa})
       for (DigestAlg d : {DigestAlg::kSha1, DigestAlg::kSha256, DigestAlg::kSha384, DigestAlg::kSha512})
         out[static_cast<size_t>(k)][static_cast<size_t>(d)] = SignatureAlgorithmDer(k, d);
@@ -132,10 +129,17 @@ const std::string& CachedSignatureAlgorithmDer(KeyAlgorithm key, DigestAlg diges
   return ders[static_cast<size_t>(key)][static_cast<size_t>(digest)];
 }
 
-const std::string& ObjectDerOf(int nid) {
-  static const std::string data = ObjectDer(OBJ_nid2obj(NID_pkcs7_data));
-  static const std::string signed_data = ObjectDer(OBJ_nid2obj(NID_pkcs7_signed));
-  return nid == NID_pkcs7_data ? data : signed_data;
+// The DER of the fixed object identifiers a SignedData names, encoded once.
+struct FixedOids {
+  std::string data = ObjectDer(OBJ_nid2obj(NID_pkcs7_data));
+  std::string signed_data = ObjectDer(OBJ_nid2obj(NID_pkcs7_signed));
+  std::string content_type = ObjectDer(OBJ_nid2obj(NID_pkcs9_contentType));
+  std::string message_digest = ObjectDer(OBJ_nid2obj(NID_pkcs9_messageDigest));
+  std::string signing_time = ObjectDer(OBJ_nid2obj(NID_pkcs9_signingTime));
+};
+const FixedOids& Oids() {
+  static const FixedOids oids;
+  return oids;
 }
 
 // signingTime as ASN1_TIME_set writes it (RFC 5280 §4.1.2.5): UTCTime for
@@ -156,13 +160,10 @@ std::string SigningTimeDer(std::time_t t) {
 // The content of the signedAttrs SET OF, sorted: the standard attributes
 // (RFC 5652 §11) and one per MTAS value.
 std::string SignedAttributesContent(const SignatureRequest& req) {
-  static const std::string content_type = ObjectDer(OBJ_nid2obj(NID_pkcs9_contentType));
-  static const std::string message_digest = ObjectDer(OBJ_nid2obj(NID_pkcs9_messageDigest));
-  static const std::string signing_time = ObjectDer(OBJ_nid2obj(NID_pkcs9_signingTime));
   std::vector<std::string> attrs = EncodeMtasAttributes(req.attrs);
-  attrs.push_back(AttributeDer(content_type, ObjectDerOf(NID_pkcs7_data)));
-  attrs.push_back(AttributeDer(message_digest, der::Tlv(der::kOctetString, req.content_digest)));
-  attrs.push_back(AttributeDer(signing_time, SigningTimeDer(req.signing_time)));
+  attrs.push_back(AttributeDer(Oids().content_type, Oids().data));
+  attrs.push_back(AttributeDer(Oids().message_digest, der::Tlv(der::kOctetString, req.content_digest)));
+  attrs.push_back(AttributeDer(Oids().signing_time, SigningTimeDer(req.signing_time)));
   std::sort(attrs.begin(), attrs.end(), der::SetOfLess);
   std::string content;
   for (const auto& a : attrs) content += a;
@@ -200,11 +201,9 @@ Result<std::string> BuildSignature(const SigningKey& key, const SignatureRequest
   auto sig = SignBytes(key, digest, tbs);
   if (!sig.ok()) return sig.status();
 
-  // SignerInfo and SignedData versions: 3 with a subjectKeyIdentifier, 1
-  // with issuerAndSerialNumber (RFC 5652 §5.1, §5.3).
-  bool by_key_id =
-      !key.signer_id_der().empty() && static_cast<uint8_t>(key.signer_id_der()[0]) == der::kContext0Primitive;
-  std::string version = der::Integer(by_key_id ? 3 : 1);
+  // SignerInfo and SignedData versions: 3 with a subjectKeyIdentifier (a
+  // bare key), 1 with issuerAndSerialNumber (a certificate); RFC 5652 §5.1, §5.3.
+  std::string version = der::Integer(key.has_real_cert() ? 1 : 3);
   const std::string& digest_alg = DigestAlgorithmDer(digest);
 
   std::string signer_info = version + key.signer_id_der() + digest_alg;
@@ -212,13 +211,13 @@ Result<std::string> BuildSignature(const SigningKey& key, const SignatureRequest
   signer_info += CachedSignatureAlgorithmDer(key.algorithm(), digest);
   der::AppendTlv(&signer_info, der::kOctetString, *sig);
 
-  std::string signed_data = version + der::Tlv(der::kSet, digest_alg) +
-                            der::Tlv(der::kSequence, ObjectDerOf(NID_pkcs7_data));  // detached: no eContent
+  std::string signed_data =
+      version + der::Tlv(der::kSet, digest_alg) + der::Tlv(der::kSequence, Oids().data);  // detached: no eContent
   if (req.embed_certificate && !key.certificate_der().empty())
     der::AppendTlv(&signed_data, der::kContext0, key.certificate_der());  // [0] IMPLICIT CertificateSet
   der::AppendTlv(&signed_data, der::kSet, der::Tlv(der::kSequence, signer_info));
 
-  std::string content_info = ObjectDerOf(NID_pkcs7_signed);
+  std::string content_info = Oids().signed_data;
   der::AppendTlv(&content_info, der::kContext0, der::Tlv(der::kSequence, signed_data));
   return der::Tlv(der::kSequence, content_info);
 }
