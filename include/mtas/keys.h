@@ -19,6 +19,8 @@
 
 namespace mtas {
 
+class KeyOperation;  // src/cms/key_operation.h
+
 enum class KeyAlgorithm { kEd25519, kEcdsaP256, kRsa, kUnknown };
 std::string_view KeyAlgorithmName(KeyAlgorithm alg);  // "ed25519", "ecdsa-p256", "rsa"
 
@@ -50,9 +52,12 @@ class PublicKey {
   const std::string& SubjectKeyId() const { return subject_key_id_; }
   // SubjectPublicKeyInfo DER.
   std::string SpkiDer() const;
+  // Verifying with this key, contexts prepared once (internal).
+  const KeyOperation* verifier() const { return verifier_.get(); }
 
  private:
   std::shared_ptr<EVP_PKEY> key_;
+  std::shared_ptr<const KeyOperation> verifier_;
   KeyAlgorithm algorithm_ = KeyAlgorithm::kUnknown;  // these three are computed once, in Adopt
   int bits_ = 0;
   std::string subject_key_id_;
@@ -86,9 +91,12 @@ class SigningKey {
   // [0] subjectKeyIdentifier), and of the certificate (empty without one).
   const std::string& signer_id_der() const { return *signer_id_der_; }
   const std::string& certificate_der() const { return *certificate_der_; }
+  // Signing with this key, contexts prepared once (internal).
+  const KeyOperation* signer() const { return signer_.get(); }
 
  private:
   std::shared_ptr<EVP_PKEY> key_;
+  std::shared_ptr<const KeyOperation> signer_;
   std::shared_ptr<X509> cert_;
   std::shared_ptr<const std::string> signer_id_der_ = std::make_shared<const std::string>();
   std::shared_ptr<const std::string> certificate_der_ = signer_id_der_;

@@ -1,6 +1,7 @@
 // Header field canonicalization for comparison, RFC 6376 §3.4.1 / §3.4.2.
 #include <cctype>
 
+#include "common/ascii.h"
 #include "mtas/canon.h"
 
 namespace mtas {
@@ -11,7 +12,7 @@ std::string CanonicalHeaderRelaxed(std::string_view field) {
   size_t colon = field.find(':');
   std::string_view name = field.substr(0, colon);
   while (!name.empty() && (name.back() == ' ' || name.back() == '\t')) name.remove_suffix(1);
-  for (char c : name) out.push_back(static_cast<char>(std::tolower(static_cast<unsigned char>(c))));
+  for (char c : name) out.push_back(AsciiLower(c));
   if (colon == std::string_view::npos) return out;
   out.push_back(':');
   bool pending_space = false;

@@ -3,6 +3,7 @@
 #include <array>
 #include <cctype>
 
+#include "common/ascii.h"
 #include "mtas/message.h"
 
 namespace mtas {
@@ -54,7 +55,7 @@ std::vector<std::pair<std::string, std::string>> ParseTagList(std::string_view s
     size_t eq = item.find('=');
     if (eq == std::string_view::npos) continue;
     std::string name(Trim(item.substr(0, eq)));
-    for (char& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    for (char& c : name) c = AsciiLower(c);
     std::string_view v = Trim(item.substr(eq + 1));
     if (v.size() >= 2 && v.front() == '"' && v.back() == '"') v = v.substr(1, v.size() - 2);
     out.emplace_back(std::move(name), Without(v, kLineEnds));

@@ -9,6 +9,7 @@
 
 #include "cms/attributes.h"
 #include "cms/der.h"
+#include "cms/key_operation.h"
 #include "cms/ossl.h"
 #include "mtas/limits.h"
 #include "mtas/signature.h"
@@ -45,20 +46,6 @@ KeyAlgorithm AlgorithmOfSignatureNid(int nid) {
   }
 }
 
-const char* MdName(DigestAlg alg) {
-  switch (alg) {
-    case DigestAlg::kSha1:
-      return "SHA1";
-    case DigestAlg::kSha256:
-      return "SHA256";
-    case DigestAlg::kSha384:
-      return "SHA384";
-    case DigestAlg::kSha512:
-      return "SHA512";
-  }
-  return "SHA256";
-}
-
 std::string StringOf(const ASN1_STRING* s) {
   return std::string(reinterpret_cast<const char*>(ASN1_STRING_get0_data(s)),
                      static_cast<size_t>(ASN1_STRING_length(s)));
@@ -90,7 +77,7 @@ const std::string& DigestAlgorithmDer(DigestAlg alg) {
     std::array<std::string, kDigestAlgCount> out;
     for (DigestAlg a : {DigestAlg::kSha1, DigestAlg::kSha256, DigestAlg::kSha384, DigestAlg::kSha512}) {
       ossl::AlgorPtr algor(X509_ALGOR_new());
-      X509_ALGOR_set_md(algor.get(), EVP_get_digestbyname(MdName(a)));
+      X509_ALGOR_set_md(algor.get(), EVP_get_digestbyname(OpenSslDigestName(a)));
       out[static_cast<size_t>(a)] = ossl::ToDer<X509_ALGOR>(i2d_X509_ALGOR, algor.get());
     }
     return out;
@@ -170,23 +157,6 @@ std::string SignedAttributesContent(const SignatureRequest& req) {
   return content;
 }
 
-Result<std::string> SignBytes(const SigningKey& key, DigestAlg digest, std::string_view tbs) {
-  bool eddsa = key.algorithm() == KeyAlgorithm::kEd25519;
-  ossl::MdCtxPtr ctx(EVP_MD_CTX_new());
-  if (EVP_DigestSignInit_ex(ctx.get(), nullptr, eddsa ? nullptr : MdName(digest), nullptr, nullptr, key.key(),
-                            nullptr) != 1)
-    return Status::CryptoFailure("EVP_DigestSignInit: " + ossl::LastError());
-  size_t sig_len = 0;
-  const auto* tbs_bytes = reinterpret_cast<const unsigned char*>(tbs.data());
-  if (EVP_DigestSign(ctx.get(), nullptr, &sig_len, tbs_bytes, tbs.size()) != 1)
-    return Status::CryptoFailure("EVP_DigestSign: " + ossl::LastError());
-  std::string sig(sig_len, '\0');
-  if (EVP_DigestSign(ctx.get(), reinterpret_cast<unsigned char*>(sig.data()), &sig_len, tbs_bytes, tbs.size()) != 1)
-    return Status::CryptoFailure("EVP_DigestSign: " + ossl::LastError());
-  sig.resize(sig_len);
-  return sig;
-}
-
 }  // namespace
 
 Result<std::string> BuildSignature(const SigningKey& key, const SignatureRequest& req) {
@@ -198,7 +168,8 @@ Result<std::string> BuildSignature(const SigningKey& key, const SignatureRequest
   // The signature covers the signedAttrs with a SET OF tag (RFC 5652 §5.4).
   std::string attrs = SignedAttributesContent(req);
   std::string tbs = der::Tlv(der::kSet, attrs);
-  auto sig = SignBytes(key, digest, tbs);
+  if (!key.signer()) return Status::InvalidArgument("no signing key");
+  auto sig = key.signer()->Sign(digest, tbs);
   if (!sig.ok()) return sig.status();
 
   // SignerInfo and SignedData versions: 3 with a subjectKeyIdentifier (a
@@ -322,17 +293,10 @@ Status CheckSignatureValue(const ParsedSignature& sig, const PublicKey& key) {
                                  " but the signature is " + std::string(KeyAlgorithmName(sig.algorithm)));
   if (key_alg == KeyAlgorithm::kRsa && key.bits() < 1024)
     return Status::CryptoFailure("RSA key of " + std::to_string(key.bits()) + " bits refused (minimum 1024)");
-  bool eddsa = key_alg == KeyAlgorithm::kEd25519;
-  ossl::MdCtxPtr ctx(EVP_MD_CTX_new());
-  if (EVP_DigestVerifyInit_ex(ctx.get(), nullptr, eddsa ? nullptr : MdName(sig.digest), nullptr, nullptr, key.get(),
-                              nullptr) != 1) {
-    return Status::CryptoFailure("cannot verify with this key: " + ossl::LastError());
-  }
-  int rc = EVP_DigestVerify(ctx.get(), reinterpret_cast<const unsigned char*>(sig.signature.data()),
-                            sig.signature.size(), reinterpret_cast<const unsigned char*>(sig.signed_attrs_der.data()),
-                            sig.signed_attrs_der.size());
-  ERR_clear_error();
-  if (rc != 1) return Status::CryptoFailure("signature value does not verify");
+  if (!key.verifier()) return Status::CryptoFailure("no key to verify with");
+  auto valid = key.verifier()->Verify(sig.digest, sig.signature, sig.signed_attrs_der);
+  if (!valid.ok()) return valid.status();
+  if (!*valid) return Status::CryptoFailure("signature value does not verify");
   return Status::Ok();
 }
 

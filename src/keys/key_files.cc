@@ -5,6 +5,7 @@
 #include <sstream>
 
 #include "cms/der.h"
+#include "cms/key_operation.h"
 #include "cms/ossl.h"
 #include "mtas/digest.h"
 #include "mtas/keys.h"
@@ -131,6 +132,7 @@ PublicKey PublicKey::Adopt(EVP_PKEY* key) {
   k.algorithm_ = AlgorithmOf(key);
   k.bits_ = EVP_PKEY_get_bits(key);
   k.subject_key_id_ = SubjectKeyIdOf(key);
+  k.verifier_ = std::make_shared<const KeyOperation>(k.key_, KeyOperation::Kind::kVerify);
   return k;
 }
 
@@ -166,6 +168,7 @@ Result<SigningKey> SigningKey::Load(const std::string& key_path, const std::stri
   if (!raw) return Status::InvalidArgument(key_path + ": not a PEM private key (" + ossl::LastError() + ")");
   SigningKey sk;
   sk.key_.reset(raw, EVP_PKEY_free);
+  sk.signer_ = std::make_shared<const KeyOperation>(sk.key_, KeyOperation::Kind::kSign);
   EVP_PKEY_up_ref(raw);
   sk.public_ = PublicKey::Adopt(raw);
   sk.algorithm_ = sk.public_.algorithm();

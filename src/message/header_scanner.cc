@@ -2,6 +2,7 @@
 #include <cctype>
 #include <cstring>
 
+#include "common/ascii.h"
 #include "mtas/limits.h"
 #include "mtas/message.h"
 
@@ -24,7 +25,7 @@ size_t FieldNameLength(std::string_view line) {
 bool EqualsIgnoreCase(std::string_view a, std::string_view b) {
   if (a.size() != b.size()) return false;
   for (size_t i = 0; i < a.size(); ++i)
-    if (std::tolower(static_cast<unsigned char>(a[i])) != std::tolower(static_cast<unsigned char>(b[i]))) return false;
+    if (AsciiLower(a[i]) != AsciiLower(b[i])) return false;
   return true;
 }
 

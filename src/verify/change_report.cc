@@ -3,13 +3,15 @@
 #include <algorithm>
 #include <cctype>
 
+#include "common/ascii.h"
+
 namespace mtas {
 namespace {
 
 std::string LowerName(std::string_view field) {
   std::string n(field.substr(0, field.find(':')));
   while (!n.empty() && (n.back() == ' ' || n.back() == '\t')) n.pop_back();
-  for (char& c : n) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  for (char& c : n) c = AsciiLower(c);
   return n;
 }
 
@@ -95,9 +97,8 @@ void CompareParts(const std::vector<PartHash>& signed_parts, const std::vector<P
       r.status = now.path == r.path ? "same" : "moved";
       if (r.status == "moved") r.now_at = now.path;
     } else {
-      bool path_exists = std::any_of(current.begin(), current.end(), [&](const PartInfo& p) {
-        return !p.container && p.path == r.path;
-      });
+      bool path_exists = std::any_of(current.begin(), current.end(),
+                                     [&](const PartInfo& p) { return !p.container && p.path == r.path; });
       r.status = path_exists ? "changed" : "removed";
       if (path_exists) {  // the changed part takes its place: it is not "added"
         for (size_t j = 0; j < current.size(); ++j)

@@ -24,6 +24,7 @@ struct Located {
   std::string carrier;   // "body" or "header"
   std::string services;  // from the carrier's header, unsigned
   std::string base64;
+  std::string der;         // base64 decoded, once
   std::string link_error;  // permerror found while locating
   int entity = -1;         // index into BodyIndex::entities (body carrier)
   std::optional<TrackingInfo> tracking;
@@ -264,7 +265,7 @@ class SignatureCheck {
     if (!loc.link_error.empty()) return Outcome(r, SigResult::kPermError, loc.link_error);
     if (!parsed.ok()) return Outcome(r, SigResult::kPermError, parsed.status().message());
     const ParsedSignature& sig = *parsed;
-    r.cms_der = Base64Decode(loc.base64);
+    r.cms_der = loc.der;
     r.signer = sig.attrs.signer;
     r.algorithm = std::string(KeyAlgorithmName(sig.algorithm));
     r.digest = std::string(DigestName(sig.digest));
@@ -517,8 +518,9 @@ Result<VerifyReport> Verifier::Verify(MessageSource& source) const {
   std::vector<Result<ParsedSignature>> parsed;
   std::vector<ContentDigestSpec> needed = scan->specs;
   bool second_pass = false;
-  for (const auto& loc : located) {
-    parsed.push_back(loc.link_error.empty() ? ParseSignature(Base64Decode(loc.base64))
+  for (auto& loc : located) {
+    loc.der = Base64Decode(loc.base64);
+    parsed.push_back(loc.link_error.empty() ? ParseSignature(loc.der)
                                             : Result<ParsedSignature>(Status::Malformed(loc.link_error)));
     if (parsed.back().ok()) {
       ContentDigestSpec s = SpecOf(*parsed.back());
