@@ -80,16 +80,16 @@ void BM_Verify(benchmark::State& state, std::string alg, bool big) {
 
 }  // namespace
 
-BENCHMARK_CAPTURE(BM_Sign, ed25519_4k, "ed25519", false);
-BENCHMARK_CAPTURE(BM_Sign, ecdsa_p256_4k, "ecdsa-p256", false);
-BENCHMARK_CAPTURE(BM_Sign, rsa2048_4k, "rsa2048", false);
-BENCHMARK_CAPTURE(BM_Verify, ed25519_4k, "ed25519", false);
-BENCHMARK_CAPTURE(BM_Verify, ecdsa_p256_4k, "ecdsa-p256", false);
-BENCHMARK_CAPTURE(BM_Verify, rsa2048_4k, "rsa2048", false);
-BENCHMARK_CAPTURE(BM_Sign, ed25519_1m, "ed25519", true);
-BENCHMARK_CAPTURE(BM_Sign, rsa2048_1m, "rsa2048", true);
-BENCHMARK_CAPTURE(BM_Verify, ed25519_1m, "ed25519", true);
-BENCHMARK_CAPTURE(BM_Verify, rsa2048_1m, "rsa2048", true);
+BENCHMARK_CAPTURE(BM_Sign, ed25519_4k, "ed25519", false)->UseRealTime();
+BENCHMARK_CAPTURE(BM_Sign, ecdsa_p256_4k, "ecdsa-p256", false)->UseRealTime();
+BENCHMARK_CAPTURE(BM_Sign, rsa2048_4k, "rsa2048", false)->UseRealTime();
+BENCHMARK_CAPTURE(BM_Verify, ed25519_4k, "ed25519", false)->UseRealTime();
+BENCHMARK_CAPTURE(BM_Verify, ecdsa_p256_4k, "ecdsa-p256", false)->UseRealTime();
+BENCHMARK_CAPTURE(BM_Verify, rsa2048_4k, "rsa2048", false)->UseRealTime();
+BENCHMARK_CAPTURE(BM_Sign, ed25519_1m, "ed25519", true)->UseRealTime();
+BENCHMARK_CAPTURE(BM_Sign, rsa2048_1m, "rsa2048", true)->UseRealTime();
+BENCHMARK_CAPTURE(BM_Verify, ed25519_1m, "ed25519", true)->UseRealTime();
+BENCHMARK_CAPTURE(BM_Verify, rsa2048_1m, "rsa2048", true)->UseRealTime();
 
 }  // namespace mtas::bench
 

@@ -160,6 +160,10 @@ class BodyScanner {
     TransferEncoding top_encoding = TransferEncoding::kIdentity;
     std::vector<ContentDigestSpec> content_specs;
     std::vector<DigestAlg> part_algs;
+    // Past this many body bytes the canonical-body digests are computed on
+    // a second thread, beside the part digests (0: never). Small messages
+    // stay on one thread: a thread costs more than it saves on them.
+    uint64_t parallel_from = 64 * 1024;
   };
   explicit BodyScanner(Options options);
   ~BodyScanner();

@@ -9,7 +9,9 @@
 // is all that classifying a line (boundary, entity start) needs. Only the
 // start of a line cut by a chunk edge is copied (into `carry`).
 #include <cstring>
+#include <system_error>
 
+#include "common/background_sink.h"
 #include "mtas/limits.h"
 #include "mtas/message.h"
 
@@ -17,6 +19,10 @@ namespace mtas {
 namespace {
 
 constexpr size_t kCarryMax = limits::kMaxBoundaryLine + 2;
+// A coalesced run is handed on once it is this long, so that with a second
+// thread the two streams (canonical body, parts) alternate in slices and
+// overlap, even when the caller writes the whole message at once.
+constexpr size_t kMaxRun = 64 * 1024;
 constexpr size_t kMaxEntityHeader = 16 * 1024;
 constexpr size_t kMaxSignatureText = limits::kMaxSignatureBlob / 3 * 4 + limits::kMaxSignatureBlob / 38 + 64;
 
@@ -64,8 +70,7 @@ bool IsEntityStart(std::string_view line) {
 // Decoding and hashing of one leaf part (spec §3.1 "part digests").
 class LeafPipeline {
  public:
-  LeafPipeline(size_t part_index, const ContentType& ct, TransferEncoding enc,
-               const std::vector<DigestAlg>& algs)
+  LeafPipeline(size_t part_index, const ContentType& ct, TransferEncoding enc, const std::vector<DigestAlg>& algs)
       : part_index_(part_index), decoder_(MakeDecoder(enc)), sink_(&hashers_) {
     // text/* and line-oriented 7bit/8bit content: line ends become CRLF and
     // trailing empty lines go, so relays' LF/CRLF changes are not changes.
@@ -109,17 +114,17 @@ BodyScanner::Options BodyOptionsFor(const std::vector<HeaderField>& fields) {
 
 struct BodyScanner::Impl {
   enum class State {
-    kSingle,          // non-multipart body: all of it is part 1
-    kPreamble,        // inside frames.back(), before its first delimiter
-    kPartHeader,      // header block of a child part
-    kPartBody,        // body of a leaf part
-    kInnerEpilogue,   // after a nested multipart closed, until the parent's next delimiter
-    kTopEpilogue,     // after the top-level closing delimiter
-    kEntityHeader,    // postal-data entity header block
-    kEntityBody,      // postal-data entity, between its delimiters
+    kSingle,         // non-multipart body: all of it is part 1
+    kPreamble,       // inside frames.back(), before its first delimiter
+    kPartHeader,     // header block of a child part
+    kPartBody,       // body of a leaf part
+    kInnerEpilogue,  // after a nested multipart closed, until the parent's next delimiter
+    kTopEpilogue,    // after the top-level closing delimiter
+    kEntityHeader,   // postal-data entity header block
+    kEntityBody,     // postal-data entity, between its delimiters
     kEntityPartHeader,
     kEntityPartBody,
-    kAfterEntity,     // after an entity's closing delimiter
+    kAfterEntity,  // after an entity's closing delimiter
   };
   struct Frame {
     std::string boundary;
@@ -133,9 +138,28 @@ struct BodyScanner::Impl {
     std::vector<size_t> spec_index;  // hashers[j] computes content_specs[spec_index[j]]
   };
 
+  // The canonical-body stream: every run's canonicalizer and hashers.
+  class RunsSink final : public ByteSink {
+   public:
+    explicit RunsSink(std::vector<CanonRun>* runs) : runs_(runs) {}
+    void Write(const char* p, size_t n) override {
+      for (auto& r : *runs_) {
+        FanoutSink sink(&r.hashers);
+        r.canonicalizer.Update(p, n, sink);
+      }
+    }
+
+   private:
+    std::vector<CanonRun>* runs_;
+  };
+
   Options opt;
   BodyIndex index;
   std::vector<CanonRun> runs;
+  RunsSink runs_sink{&runs};
+  // Set once the body passes opt.parallel_from bytes: then only the worker
+  // touches `runs`, until Drain.
+  std::optional<BackgroundSink> background;
 
   // Framing.
   std::string carry;
@@ -195,18 +219,26 @@ struct BodyScanner::Impl {
     if (runs.empty()) return;
     if (canon_len && canon_ptr + canon_len == p) {
       canon_len += n;
-      return;
+    } else {
+      FlushCanon();
+      canon_ptr = p;
+      canon_len = n;
     }
-    FlushCanon();
-    canon_ptr = p;
-    canon_len = n;
+    if (canon_len >= kMaxRun) FlushCanon();
   }
   void FlushCanon() {
     if (!canon_len) return;
-    for (auto& r : runs) {
-      FanoutSink sink(&r.hashers);
-      r.canonicalizer.Update(canon_ptr, canon_len, sink);
+    if (!background && opt.parallel_from && offset >= opt.parallel_from) {
+      try {
+        background.emplace(&runs_sink);
+      } catch (const std::system_error&) {
+        opt.parallel_from = 0;  // no thread to be had: stay on this one
+      }
     }
+    if (background)
+      background->Write(canon_ptr, canon_len);
+    else
+      runs_sink.Write(canon_ptr, canon_len);
     canon_len = 0;
   }
   void FeedLeaf(const char* p, size_t n, size_t eol_len) {
@@ -219,6 +251,7 @@ struct BodyScanner::Impl {
       leaf_len = n;
     }
     leaf_held = eol_len;
+    if (leaf_len >= kMaxRun) FlushLeaf();
   }
   void FlushLeaf() {
     if (!leaf_len) return;
@@ -242,6 +275,7 @@ struct BodyScanner::Impl {
 
   std::vector<std::string> SnapshotDigests() {
     FlushCanon();
+    if (background) background->Drain();
     std::vector<std::string> out(opt.content_specs.size());
     for (auto& r : runs) {
       BodyCanonicalizer c = r.canonicalizer;
