@@ -2,6 +2,7 @@
 
 #include <array>
 #include <cctype>
+#include <cstring>
 
 #include "common/ascii.h"
 #include "mtas/message.h"
@@ -15,14 +16,20 @@ std::string_view Trim(std::string_view s) {
   return s;
 }
 
-// `v` without the bytes `drop` marks. One pass, no branch per byte: a
-// signature's base64 is kilobytes long and read for every message.
+// `v` without the bytes `drop` marks: a signature's base64 is kilobytes
+// long and read for every message.
 std::string Without(std::string_view v, const std::array<bool, 256>& drop) {
   std::string out(v.size(), '\0');
   char* o = out.data();
-  for (char c : v) {
-    *o = c;
-    o += !drop[static_cast<unsigned char>(c)];
+  const char* p = v.data();
+  const char* end = p + v.size();
+  while (p < end) {  // copy each run of kept bytes whole: base64 lines are ~72 bytes
+    const char* q = p;
+    while (q < end && !drop[static_cast<unsigned char>(*q)]) ++q;
+    std::memcpy(o, p, static_cast<size_t>(q - p));
+    o += q - p;
+    while (q < end && drop[static_cast<unsigned char>(*q)]) ++q;
+    p = q;
   }
   out.resize(static_cast<size_t>(o - out.data()));
   return out;
@@ -40,8 +47,9 @@ constexpr std::array<bool, 256> kFoldingWhitespace = [] {
 }();
 
 // DKIM-style tag list (RFC 6376 §3.2) with quoted values allowed.
-std::vector<std::pair<std::string, std::string>> ParseTagList(std::string_view s) {
-  std::vector<std::pair<std::string, std::string>> out;
+// Values are returned as they stand (quotes removed), line ends included.
+std::vector<std::pair<std::string, std::string_view>> ParseTagList(std::string_view s) {
+  std::vector<std::pair<std::string, std::string_view>> out;
   size_t i = 0;
   while (i < s.size()) {
     size_t start = i;
@@ -58,7 +66,7 @@ std::vector<std::pair<std::string, std::string>> ParseTagList(std::string_view s
     for (char& c : name) c = AsciiLower(c);
     std::string_view v = Trim(item.substr(eq + 1));
     if (v.size() >= 2 && v.front() == '"' && v.back() == '"') v = v.substr(1, v.size() - 2);
-    out.emplace_back(std::move(name), Without(v, kLineEnds));
+    out.emplace_back(std::move(name), v);
   }
   return out;
 }
@@ -130,9 +138,9 @@ Result<SignatureField> ParseSignatureField(std::string_view value) {
   SignatureField f;
   f.version = "MTAS/1.0";
   for (auto& [name, v] : ParseTagList(value)) {
-    if (name == "v") f.version = v;
-    if (name == "msgid") f.msgid = v;
-    if (name == "vs") f.services = v;
+    if (name == "v") f.version = Without(v, kLineEnds);
+    if (name == "msgid") f.msgid = Without(v, kLineEnds);
+    if (name == "vs") f.services = Without(v, kLineEnds);
     if (name == "b") f.signature_base64 = Without(v, kFoldingWhitespace);
   }
   if (f.msgid.empty()) return Status::Malformed("MTAS-Signature has no msgid= tag");

@@ -88,4 +88,39 @@ inline std::string SetOf(std::vector<std::string> components, uint8_t tag = kSet
   return Tlv(tag, content);
 }
 
+// Reads one TLV with a one-byte tag and a definite length (short form, or
+// long form of up to four octets) from the front of `*in`, and advances past
+// it. False, and `*in` unchanged, on anything else or when it overruns.
+struct TlvView {
+  uint8_t tag = 0;
+  std::string_view whole;    // tag, length and content
+  std::string_view content;  // content only
+};
+inline bool ReadTlv(std::string_view* in, TlvView* out) {
+  std::string_view s = *in;
+  if (s.size() < 2 || (static_cast<uint8_t>(s[0]) & 0x1f) == 0x1f) return false;  // multi-byte tags are not ours
+  size_t len = static_cast<uint8_t>(s[1]), header = 2;
+  if (len & 0x80) {
+    size_t n = len & 0x7f;
+    if (n == 0 || n > 4 || s.size() < 2 + n) return false;  // indefinite (BER) or too long
+    len = 0;
+    for (size_t i = 0; i < n; ++i) len = (len << 8) | static_cast<uint8_t>(s[2 + i]);
+    header += n;
+  }
+  if (len > s.size() - header) return false;
+  out->tag = static_cast<uint8_t>(s[0]);
+  out->whole = s.substr(0, header + len);
+  out->content = s.substr(header, len);
+  in->remove_prefix(header + len);
+  return true;
+}
+
+// Reads a TLV whose tag must be `tag`.
+inline bool ReadTlv(std::string_view* in, uint8_t tag, TlvView* out) {
+  std::string_view probe = *in;
+  if (!ReadTlv(&probe, out) || out->tag != tag) return false;
+  *in = probe;
+  return true;
+}
+
 }  // namespace mtas::der

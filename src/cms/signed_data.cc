@@ -6,6 +6,7 @@
 #include <cctype>
 #include <cstdio>
 #include <cstring>
+#include <optional>
 
 #include "cms/attributes.h"
 #include "cms/der.h"
@@ -17,13 +18,46 @@
 namespace mtas {
 namespace {
 
-// The DER of the signedAttrs as a SET OF Attribute, as parsed: the bytes a
-// CMS signature value covers (RFC 5652 §5.4).
-std::string SignedAttributesDer(CMS_SignerInfo* si) {
-  std::vector<std::string> encoded;
+// The signedAttrs as a SET OF Attribute: the bytes a CMS signature value
+// covers (RFC 5652 §5.4). Taken as received, with the [0] IMPLICIT tag made
+// SET again, as OpenSSL's CMS verification does; that saves re-encoding
+// every attribute (a fifth of parsing a signature). `der` is the ContentInfo
+// that d2i_CMS_ContentInfo accepted with exactly one SignerInfo.
+std::optional<std::string> ReceivedSignedAttributes(std::string_view der) {
+  der::TlvView content_info, oid, explicit0, signed_data, skip, signer_infos, signer_info, attrs;
+  std::string_view in = der;
+  if (!der::ReadTlv(&in, der::kSequence, &content_info)) return std::nullopt;
+  in = content_info.content;
+  if (!der::ReadTlv(&in, 0x06, &oid) || !der::ReadTlv(&in, der::kContext0, &explicit0)) return std::nullopt;
+  in = explicit0.content;
+  if (!der::ReadTlv(&in, der::kSequence, &signed_data)) return std::nullopt;
+  in = signed_data.content;
+  // version, digestAlgorithms, encapContentInfo, [0] certificates, [1] crls
+  if (!der::ReadTlv(&in, der::kInteger, &skip) || !der::ReadTlv(&in, der::kSet, &skip) ||
+      !der::ReadTlv(&in, der::kSequence, &skip))
+    return std::nullopt;
+  der::ReadTlv(&in, der::kContext0, &skip);
+  der::ReadTlv(&in, 0xa1, &skip);
+  if (!der::ReadTlv(&in, der::kSet, &signer_infos)) return std::nullopt;
+  in = signer_infos.content;
+  if (!der::ReadTlv(&in, der::kSequence, &signer_info)) return std::nullopt;
+  in = signer_info.content;
+  // version, sid (issuerAndSerialNumber or [0] subjectKeyIdentifier), digestAlgorithm
+  if (!der::ReadTlv(&in, der::kInteger, &skip) || !der::ReadTlv(&in, &skip) ||
+      !der::ReadTlv(&in, der::kSequence, &skip) || !der::ReadTlv(&in, der::kContext0, &attrs))
+    return std::nullopt;
+  std::string out(attrs.whole);
+  out[0] = static_cast<char>(der::kSet);
+  return out;
+}
+
+// The same bytes re-encoded from what OpenSSL parsed, for a SignedData that
+// is not framed as DER (ReceivedSignedAttributes gave up on it).
+std::string ReencodedSignedAttributes(CMS_SignerInfo* si) {
+  std::string content;
   for (int i = 0; i < CMS_signed_get_attr_count(si); ++i)
-    encoded.push_back(ossl::ToDer<X509_ATTRIBUTE>(i2d_X509_ATTRIBUTE, CMS_signed_get_attr(si, i)));
-  return der::SetOf(std::move(encoded));
+    content += ossl::ToDer<X509_ATTRIBUTE>(i2d_X509_ATTRIBUTE, CMS_signed_get_attr(si, i));
+  return der::Tlv(der::kSet, content);
 }
 
 KeyAlgorithm AlgorithmOfSignatureNid(int nid) {
@@ -274,7 +308,8 @@ Result<ParsedSignature> ParseSignature(std::string_view der) {
   if (!have_ct || !have_md) return Status::Malformed("contentType or messageDigest attribute missing");
   if (out.attrs.msgid.empty()) return Status::Malformed("msgid attribute missing");
   if (out.attrs.signer.empty()) return Status::Malformed("signer attribute missing");
-  out.signed_attrs_der = SignedAttributesDer(si);
+  auto received = ReceivedSignedAttributes(der);
+  out.signed_attrs_der = received ? std::move(*received) : ReencodedSignedAttributes(si);
 
   if (STACK_OF(X509)* certs = CMS_get1_certs(cms.get())) {
     for (int i = 0; i < sk_X509_num(certs); ++i)

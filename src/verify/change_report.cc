@@ -23,19 +23,20 @@ std::string Canonical(Canon canon, std::string_view field) {
 
 std::vector<HeaderReport> CompareHeaders(const std::vector<std::string>& signed_fields,
                                          const std::vector<HeaderField>& current, Canon canon) {
-  std::vector<std::string> names;  // in order of first appearance
+  std::vector<std::string> signed_names;  // of each signed field, lowercase
+  std::vector<std::string> names;         // the same, once each, in order of first appearance
   for (const auto& s : signed_fields) {
-    std::string n = LowerName(s);
-    if (std::find(names.begin(), names.end(), n) == names.end()) names.push_back(n);
+    signed_names.push_back(LowerName(s));
+    if (std::find(names.begin(), names.end(), signed_names.back()) == names.end()) names.push_back(signed_names.back());
   }
   std::vector<HeaderReport> out;
   for (const auto& n : names) {
     std::vector<std::string> was, now;
     HeaderReport r;
-    for (const auto& s : signed_fields)
-      if (LowerName(s) == n) {
-        if (was.empty()) r.signed_value = s;
-        was.push_back(Canonical(canon, s));
+    for (size_t i = 0; i < signed_fields.size(); ++i)
+      if (signed_names[i] == n) {
+        if (was.empty()) r.signed_value = signed_fields[i];
+        was.push_back(Canonical(canon, signed_fields[i]));
       }
     for (const auto& f : current)
       if (f.NameIs(n)) {
@@ -56,9 +57,9 @@ std::vector<HeaderReport> CompareHeaders(const std::vector<std::string>& signed_
       bool all_kept = std::includes(now.begin(), now.end(), was.begin(), was.end());
       r.added_above = all_kept && !std::binary_search(was.begin(), was.end(), Canonical(canon, r.current_value));
       // Show the signed instance the reader no longer sees.
-      for (const auto& s : signed_fields)
-        if (LowerName(s) == n && !std::binary_search(now.begin(), now.end(), Canonical(canon, s))) {
-          r.signed_value = s;
+      for (size_t i = 0; i < signed_fields.size(); ++i)
+        if (signed_names[i] == n && !std::binary_search(now.begin(), now.end(), Canonical(canon, signed_fields[i]))) {
+          r.signed_value = signed_fields[i];
           break;
         }
     }

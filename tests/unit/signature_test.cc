@@ -71,6 +71,49 @@ TEST(Signature, EveryAttributeRoundTrips) {
   }
 }
 
+// The bytes the signature value is checked over are the signedAttrs as
+// received (tag made SET): for DER input, the same as re-encoding every
+// attribute OpenSSL parsed, in order; with and without certificates.
+TEST(Signature, SignedAttributesAreTakenAsReceived) {
+  for (const char* alg : {"ed25519", "rsa2048"})
+    for (bool cert : {false, true}) {
+      const auto& k = test::Key(alg, "mail.example.com");
+      auto key = SigningKey::Load(k.key_path, cert ? k.cert_path : "");
+      ASSERT_TRUE(key.ok());
+      SignatureRequest req = FullRequest(std::string(alg) == "ed25519" ? DigestAlg::kSha512 : DigestAlg::kSha256);
+      req.embed_certificate = cert;
+      auto der = BuildSignature(*key, req);
+      ASSERT_TRUE(der.ok());
+      auto sig = ParseSignature(*der);
+      ASSERT_TRUE(sig.ok());
+      const auto* p = reinterpret_cast<const unsigned char*>(der->data());
+      ossl::CmsPtr cms(d2i_CMS_ContentInfo(nullptr, &p, static_cast<long>(der->size())));
+      ASSERT_TRUE(cms);
+      CMS_SignerInfo* si = sk_CMS_SignerInfo_value(CMS_get0_SignerInfos(cms.get()), 0);
+      std::string content;
+      for (int i = 0; i < CMS_signed_get_attr_count(si); ++i)
+        content += ossl::ToDer<X509_ATTRIBUTE>(i2d_X509_ATTRIBUTE, CMS_signed_get_attr(si, i));
+      ASSERT_LT(content.size(), 65536u);
+      std::string expected = "\x31";
+      if (content.size() < 128) {
+        expected += static_cast<char>(content.size());
+      } else if (content.size() < 256) {
+        expected += "\x81";
+        expected += static_cast<char>(content.size());
+      } else {
+        expected += "\x82";
+        expected += static_cast<char>(content.size() >> 8);
+        expected += static_cast<char>(content.size() & 0xff);
+      }
+      EXPECT_EQ(sig->signed_attrs_der, expected + content) << alg << (cert ? " with certificate" : "");
+      // The signature value covers exactly these bytes: one changed byte fails it.
+      ParsedSignature changed = *sig;
+      changed.signed_attrs_der.back() ^= 1;
+      EXPECT_FALSE(CheckSignatureValue(changed, key->public_key()).ok());
+      EXPECT_TRUE(CheckSignatureValue(*sig, key->public_key()).ok());
+    }
+}
+
 // The SignedData as OpenSSL's CMS layer assembles it for the same key,
 // attributes and signature value: the reference the hand-framed DER
 // (cms/der.h) must equal byte for byte.
