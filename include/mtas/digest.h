@@ -20,8 +20,9 @@ std::string_view DigestName(DigestAlg alg);
 std::string_view DigestMicalg(DigestAlg alg);
 // Accepts "sha256", "sha-256", "SHA256" and the micalg spelling.
 Result<DigestAlg> ParseDigestName(std::string_view name);
-// OpenSSL NID of the algorithm.
+// OpenSSL NID and name ("SHA256") of the algorithm.
 int DigestNid(DigestAlg alg);
+const char* DigestOpenSslName(DigestAlg alg);
 Result<DigestAlg> DigestFromNid(int nid);
 
 // Incremental hash. Copyable (the copy continues from the same state), so

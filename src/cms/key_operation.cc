@@ -2,20 +2,6 @@
 
 namespace mtas {
 
-const char* OpenSslDigestName(DigestAlg alg) {
-  switch (alg) {
-    case DigestAlg::kSha1:
-      return "SHA1";
-    case DigestAlg::kSha256:
-      return "SHA256";
-    case DigestAlg::kSha384:
-      return "SHA384";
-    case DigestAlg::kSha512:
-      return "SHA512";
-  }
-  return "SHA256";
-}
-
 KeyOperation::KeyOperation(std::shared_ptr<EVP_PKEY> key, Kind kind)
     : key_(std::move(key)), kind_(kind), eddsa_(key_ && EVP_PKEY_is_a(key_.get(), "ED25519")) {}
 
@@ -35,7 +21,7 @@ const KeyOperation::Prepared& KeyOperation::PreparedFor(DigestAlg digest) const 
     }
     ossl::PkeyCtxPtr ctx(EVP_PKEY_CTX_new_from_pkey(nullptr, key_.get(), nullptr));
     if (ctx && (sign ? EVP_PKEY_sign_init(ctx.get()) : EVP_PKEY_verify_init(ctx.get())) == 1 &&
-        EVP_PKEY_CTX_set_signature_md(ctx.get(), EVP_get_digestbyname(OpenSslDigestName(digest))) == 1)
+        EVP_PKEY_CTX_set_signature_md(ctx.get(), EVP_get_digestbyname(DigestOpenSslName(digest))) == 1)
       p.pkey = std::move(ctx);
     else
       p.error = ossl::LastError();

@@ -20,9 +20,6 @@
 
 namespace mtas {
 
-// OpenSSL's name for a digest ("SHA256").
-const char* OpenSslDigestName(DigestAlg alg);
-
 class KeyOperation {
  public:
   enum class Kind { kSign, kVerify };

@@ -111,7 +111,7 @@ const std::string& DigestAlgorithmDer(DigestAlg alg) {
     std::array<std::string, kDigestAlgCount> out;
     for (DigestAlg a : {DigestAlg::kSha1, DigestAlg::kSha256, DigestAlg::kSha384, DigestAlg::kSha512}) {
       ossl::AlgorPtr algor(X509_ALGOR_new());
-      X509_ALGOR_set_md(algor.get(), EVP_get_digestbyname(OpenSslDigestName(a)));
+      X509_ALGOR_set_md(algor.get(), EVP_get_digestbyname(DigestOpenSslName(a)));
       out[static_cast<size_t>(a)] = ossl::ToDer<X509_ALGOR>(i2d_X509_ALGOR, algor.get());
     }
     return out;

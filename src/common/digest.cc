@@ -42,6 +42,7 @@ const EVP_MD* FetchedMd(DigestAlg alg) {
 std::string_view DigestName(DigestAlg alg) { return Info(alg).name; }
 std::string_view DigestMicalg(DigestAlg alg) { return Info(alg).micalg; }
 int DigestNid(DigestAlg alg) { return Info(alg).nid; }
+const char* DigestOpenSslName(DigestAlg alg) { return Info(alg).ossl_name; }
 
 Result<DigestAlg> ParseDigestName(std::string_view name) {
   std::string n;
