@@ -20,6 +20,7 @@ namespace mtas::der {
 
 inline constexpr uint8_t kInteger = 0x02;
 inline constexpr uint8_t kOctetString = 0x04;
+inline constexpr uint8_t kObjectIdentifier = 0x06;
 inline constexpr uint8_t kUtf8String = 0x0c;
 inline constexpr uint8_t kUtcTime = 0x17;
 inline constexpr uint8_t kGeneralizedTime = 0x18;
@@ -27,6 +28,7 @@ inline constexpr uint8_t kSequence = 0x30;
 inline constexpr uint8_t kSet = 0x31;
 inline constexpr uint8_t kContext0 = 0xa0;           // [0] constructed
 inline constexpr uint8_t kContext0Primitive = 0x80;  // [0] primitive
+inline constexpr uint8_t kContext1 = 0xa1;           // [1] constructed
 
 // Definite-length octets: short form below 128, else long form (§8.1.3).
 inline void AppendLength(std::string* out, size_t len) {

@@ -28,7 +28,8 @@ std::optional<std::string> ReceivedSignedAttributes(std::string_view der) {
   std::string_view in = der;
   if (!der::ReadTlv(&in, der::kSequence, &content_info)) return std::nullopt;
   in = content_info.content;
-  if (!der::ReadTlv(&in, 0x06, &oid) || !der::ReadTlv(&in, der::kContext0, &explicit0)) return std::nullopt;
+  if (!der::ReadTlv(&in, der::kObjectIdentifier, &oid) || !der::ReadTlv(&in, der::kContext0, &explicit0))
+    return std::nullopt;
   in = explicit0.content;
   if (!der::ReadTlv(&in, der::kSequence, &signed_data)) return std::nullopt;
   in = signed_data.content;
@@ -37,7 +38,7 @@ std::optional<std::string> ReceivedSignedAttributes(std::string_view der) {
       !der::ReadTlv(&in, der::kSequence, &skip))
     return std::nullopt;
   der::ReadTlv(&in, der::kContext0, &skip);
-  der::ReadTlv(&in, 0xa1, &skip);
+  der::ReadTlv(&in, der::kContext1, &skip);
   if (!der::ReadTlv(&in, der::kSet, &signer_infos)) return std::nullopt;
   in = signer_infos.content;
   if (!der::ReadTlv(&in, der::kSequence, &signer_info)) return std::nullopt;
