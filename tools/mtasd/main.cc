@@ -1,6 +1,7 @@
 // mtasd: the MTAS milter daemon for Postfix and Sendmail (mtasd(8)).
 #include <arpa/inet.h>
 #include <grp.h>
+#include <malloc.h>
 #include <netdb.h>
 #include <netinet/in.h>
 #include <pwd.h>
@@ -47,9 +48,11 @@ std::shared_ptr<const Runtime> CurrentRuntime() {
   return current;
 }
 
+bool IsUnixSocket(const std::string& spec) { return spec.rfind("unix:", 0) == 0 || spec.rfind("local:", 0) == 0; }
+
 // inet:PORT@ADDRESS or unix:/PATH -> a listening socket.
 int Listen(const std::string& spec, std::string* error) {
-  if (spec.rfind("unix:", 0) == 0 || spec.rfind("local:", 0) == 0) {
+  if (IsUnixSocket(spec)) {
     std::string path = spec.substr(spec.find(':') + 1);
     int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
     sockaddr_un sa{};
@@ -156,7 +159,7 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "mtasd: cannot listen on %s\n", error.c_str());
     return 71;  // EX_OSERR
   }
-  if (!config->user_id.empty() && (config->socket.rfind("unix:", 0) == 0 || config->socket.rfind("local:", 0) == 0)) {
+  if (!config->user_id.empty() && IsUnixSocket(config->socket)) {
     if (passwd* pw = getpwnam(config->user_id.c_str()))  // the socket belongs to the user mtasd runs as
       if (::chown(config->socket.substr(config->socket.find(':') + 1).c_str(), pw->pw_uid, pw->pw_gid) != 0) {
         std::fprintf(stderr, "mtasd: cannot hand the socket to %s\n", config->user_id.c_str());
@@ -179,10 +182,18 @@ int main(int argc, char** argv) {
   sigaddset(&set, SIGINT);
   pthread_sigmask(SIG_BLOCK, &set, nullptr);
   signal(SIGPIPE, SIG_IGN);
+  // Fixed allocator thresholds: by default glibc hands the top of each
+  // worker's heap back to the kernel whenever it passes 128 KiB free and
+  // takes it again for the next message (madvise, page faults and TLB
+  // shootdowns across CPUs on every few messages).
+  mallopt(M_TRIM_THRESHOLD, 16 << 20);
+  mallopt(M_MMAP_THRESHOLD, 4 << 20);
   std::function<std::shared_ptr<const Runtime>()> provider = CurrentRuntime;
-  AcceptPool pool(listener, [&provider](int fd) {
+  const bool tcp = !IsUnixSocket(config->socket);
+  PrepareListener(listener, tcp);
+  AcceptPool pool(listener, [&provider, tcp](int fd) {
     ++active_connections;
-    ServeConnection(fd, provider);
+    ServeConnection(fd, tcp, provider);
     if (--active_connections == 0) drained.notify_all();
   });
   std::mutex stop_mu;
@@ -227,8 +238,7 @@ int main(int argc, char** argv) {
   drained.wait_for(lock, std::chrono::seconds(30), [] { return active_connections == 0; });
   Log(LOG_INFO, "stopped");
   if (!config->pid_file.empty()) ::unlink(config->pid_file.c_str());
-  if (config->socket.rfind("unix:", 0) == 0 || config->socket.rfind("local:", 0) == 0)
-    ::unlink(config->socket.substr(config->socket.find(':') + 1).c_str());
+  if (IsUnixSocket(config->socket)) ::unlink(config->socket.substr(config->socket.find(':') + 1).c_str());
   // Workers may still be in a session: leave without running destructors under them.
   std::fflush(stderr);
   std::_Exit(0);

@@ -44,10 +44,19 @@ std::string Put32(uint32_t v) {
 
 // The message as received, kept for the verifier's and signer's reads:
 // in memory up to 1 MiB, then in an unlinked temporary file.
+//
+// The in-memory buffer is borrowed from the worker thread and handed back
+// when the message ends, so a worker serving message after message does not
+// allocate (and the allocator does not trim and re-grow) a buffer for each.
 class Spool final : public mtas::MessageSource {
  public:
+  Spool() {
+    mem_.swap(SpareBuffer());
+    mem_.clear();
+  }
   ~Spool() override {
     if (file_) std::fclose(file_);
+    if (mem_.capacity() <= kSpoolInMemory) mem_.swap(SpareBuffer());
   }
   bool Append(std::string_view data) {
     size_ += data.size();
@@ -84,6 +93,11 @@ class Spool final : public mtas::MessageSource {
   size_t size() const { return size_; }
 
  private:
+  static std::string& SpareBuffer() {
+    thread_local std::string spare;
+    return spare;
+  }
+
   std::string mem_;
   size_t pos_ = 0;
   size_t size_ = 0;
@@ -218,8 +232,8 @@ class Session {
   void Append(std::string_view data) {
     if (!spool_) spool_ = std::make_unique<Spool>();
     if (too_large_) return;
-    auto rt = runtime_();
-    if (spool_->size() + data.size() > rt->config.max_message_size) {
+    if (!rt_) rt_ = runtime_();  // one configuration for the whole message
+    if (spool_->size() + data.size() > rt_->config.max_message_size) {
       too_large_ = true;
       return;
     }
@@ -228,6 +242,7 @@ class Session {
 
   void Reset() {
     spool_.reset();
+    rt_.reset();
     mail_from_.clear();
     rcpt_to_.clear();
     queue_id_.clear();
@@ -239,7 +254,8 @@ class Session {
   // in one write.
   void EndOfMessage() {
     auto started = std::chrono::steady_clock::now();
-    std::shared_ptr<const Runtime> rt = runtime_();
+    if (!rt_) rt_ = runtime_();
+    std::shared_ptr<const Runtime> rt = rt_;
     const Config& cfg = rt->config;
     std::string log = "qid=" + (queue_id_.empty() ? std::string("-") : queue_id_);
     auto finish = [&](const std::string& outcome) {
@@ -380,6 +396,7 @@ class Session {
   std::string mail_from_;
   std::vector<std::string> rcpt_to_;
   std::string queue_id_;
+  std::shared_ptr<const Runtime> rt_;  // the configuration this message is handled under
   std::unique_ptr<Spool> spool_;
   uint64_t body_offset_ = 0;
   bool too_large_ = false;
@@ -389,6 +406,20 @@ class Session {
 
 }  // namespace
 
+namespace {
+constexpr size_t kReadBlock = 64 * 1024;
+std::string& SpareReadBuffer() {
+  thread_local std::string spare;
+  return spare;
+}
+}  // namespace
+
+MilterStream::MilterStream(int fd, bool tcp) : fd_(fd), tcp_(tcp) { in_.swap(SpareReadBuffer()); }
+
+MilterStream::~MilterStream() {
+  if (in_.size() <= 2 * kReadBlock) in_.swap(SpareReadBuffer());  // not a rare 4 MiB packet's buffer
+}
+
 // Postfix sends a message's packets back to back (macros, headers, body
 // chunks); reading what the socket holds in one call instead of two reads
 // per packet took most of mtasd's per-message system time.
@@ -397,15 +428,23 @@ bool MilterStream::Fill(size_t need) {
   std::memmove(in_.data(), in_.data() + in_pos_, in_end_ - in_pos_);  // what is left, to the front
   in_end_ -= in_pos_;
   in_pos_ = 0;
-  constexpr size_t kReadBlock = 64 * 1024;
   if (in_.size() < std::max(kReadBlock, need)) in_.resize(std::max(kReadBlock, need));
   while (in_end_ < need) {
+    // About to wait for more: if what we read got no reply (the MTA asked
+    // for none), acknowledge it now. Otherwise the MTA's next small packet
+    // may wait for that ACK (Nagle) while our kernel delays it (40 ms).
+    // A reply carries the ACK itself, so this is needed once or twice a
+    // message, not at every read.
+    if (unacknowledged_) {
+      int one = 1;
+      setsockopt(fd_, IPPROTO_TCP, TCP_QUICKACK, &one, sizeof one);
+      unacknowledged_ = false;
+    }
     ssize_t r = ::read(fd_, in_.data() + in_end_, in_.size() - in_end_);
     if (r < 0 && errno == EINTR) continue;
     if (r <= 0) return false;
     in_end_ += static_cast<size_t>(r);
-    int one = 1;  // acknowledge at once: the MTA waits for our reply
-    if (tcp_) setsockopt(fd_, IPPROTO_TCP, TCP_QUICKACK, &one, sizeof one);
+    unacknowledged_ = tcp_;
   }
   return true;
 }
@@ -428,6 +467,8 @@ void MilterStream::Queue(char command, std::string_view data) {
 }
 
 bool MilterStream::Flush() {
+  if (out_.empty()) return true;
+  unacknowledged_ = false;
   size_t off = 0;
   while (off < out_.size()) {
     ssize_t w = ::send(fd_, out_.data() + off, out_.size() - off, MSG_NOSIGNAL);
@@ -439,14 +480,19 @@ bool MilterStream::Flush() {
   return true;
 }
 
-void ServeConnection(int fd, const std::function<std::shared_ptr<const Runtime>()>& runtime) {
-  sockaddr_storage local{};
-  socklen_t len = sizeof local;
-  bool tcp = getsockname(fd, reinterpret_cast<sockaddr*>(&local), &len) == 0 && local.ss_family != AF_UNIX;
+namespace {
+const timeval kReadTimeout{600, 0};  // an MTA silent for 10 minutes is gone
+}  // namespace
+
+void PrepareListener(int listener, bool tcp) {
+  if (!tcp) return;
   int one = 1;
-  if (tcp) setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);  // replies leave at once
-  timeval tv{600, 0};  // an MTA silent for 10 minutes is gone
-  setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+  setsockopt(listener, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);  // replies leave at once
+  setsockopt(listener, SOL_SOCKET, SO_RCVTIMEO, &kReadTimeout, sizeof kReadTimeout);
+}
+
+void ServeConnection(int fd, bool tcp, const std::function<std::shared_ptr<const Runtime>()>& runtime) {
+  if (!tcp) setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &kReadTimeout, sizeof kReadTimeout);
   Session(fd, tcp, runtime).Run();
   ::close(fd);
 }

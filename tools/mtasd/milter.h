@@ -26,7 +26,12 @@ struct Packet {
 class MilterStream {
  public:
   // tcp: whether to send quick ACKs (TCP_QUICKACK has no meaning on a unix socket).
-  explicit MilterStream(int fd, bool tcp = true) : fd_(fd), tcp_(tcp) {}
+  // The read buffer is borrowed from the calling thread for the stream's
+  // life, so a worker does not allocate and zero one per connection.
+  explicit MilterStream(int fd, bool tcp = true);
+  ~MilterStream();
+  MilterStream(const MilterStream&) = delete;
+  MilterStream& operator=(const MilterStream&) = delete;
   // Reads one packet (bounded size). False on EOF, error, timeout or a
   // malformed length.
   bool Read(Packet* packet);
@@ -40,13 +45,21 @@ class MilterStream {
 
   int fd_;
   bool tcp_;
-  std::string in_;  // read buffer, zeroed once when it grows; bytes [in_pos_, in_end_) not yet parsed
+  bool unacknowledged_ = false;  // data read and nothing sent since (TCP)
+  std::string in_;               // read buffer, zeroed once when it grows; bytes [in_pos_, in_end_) not yet parsed
   size_t in_pos_ = 0, in_end_ = 0;
   std::string out_;
 };
 
-// Serves one MTA connection until it closes. `runtime` is asked for the
-// current configuration at every message (so SIGHUP takes effect at once).
-void ServeConnection(int fd, const std::function<std::shared_ptr<const Runtime>()>& runtime);
+// Sets on a listening socket what each connection accepted from it needs:
+// on TCP, TCP_NODELAY and the read timeout (Linux copies a TCP listener's
+// options to the connections it accepts, which saves two system calls per
+// connection); a unix socket's connections start fresh (see ServeConnection).
+void PrepareListener(int listener, bool tcp);
+
+// Serves one MTA connection, accepted from a PrepareListener() socket, until
+// it closes. `runtime` is asked for the current configuration at every
+// message (so SIGHUP takes effect at the next one).
+void ServeConnection(int fd, bool tcp, const std::function<std::shared_ptr<const Runtime>()>& runtime);
 
 }  // namespace mtasd
