@@ -3,7 +3,8 @@
 #   1. builds and runs every test (CTest), then `mtas verify` under valgrind
 #      on the bad-input corpus (tests/bad/);
 #   2. builds everything again with AddressSanitizer + UndefinedBehaviorSanitizer
-#      (build-asan/) and runs the whole suite on that build;
+#      and the portable (non-SSE2) byte scanning (build-asan/), and runs the
+#      whole suite on that build;
 #   3. replays the saved fuzz regressions and fuzzes every parser briefly
 #      (fuzz/run.sh, clang + libFuzzer, MTAS_FUZZ_SECONDS per target, default 10).
 # MTAS_QUICK=1 runs step 1 only. Extra arguments go to ctest.
@@ -20,7 +21,8 @@ MTAS_VALGRIND=1 bash "$root/tests/bad/run.sh" "${MTAS_BUILD_DIR:-$root/build}/mt
 
 echo "== 2/3 tests under ASan + UBSan"
 asan="$root/build-asan"
-MTAS_BUILD_DIR="$asan" "$root/scripts/build.sh" -DMTAS_SANITIZE=ON -DMTAS_BUILD_BENCH=OFF
+# It also takes the portable scanning code (no SSE2), so both paths are tested.
+MTAS_BUILD_DIR="$asan" "$root/scripts/build.sh" -DMTAS_SANITIZE=ON -DMTAS_BUILD_BENCH=OFF -DMTAS_PORTABLE_SCAN=ON
 # Any sanitizer report ends the process with an error, so the test that ran it fails.
 export ASAN_OPTIONS="detect_leaks=1:abort_on_error=0:halt_on_error=1"
 export UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1"

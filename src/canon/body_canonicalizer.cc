@@ -1,7 +1,11 @@
 // Streaming body canonicalization, spec §3.2 (= RFC 6376 §3.4.3 / §3.4.4).
 #include <array>
+#include <cstddef>
 #include <cstdint>
 #include <cstring>
+#if defined(__SSE2__) && !defined(MTAS_PORTABLE_SCAN)
+#include <emmintrin.h>
+#endif
 
 #include "mtas/canon.h"
 
@@ -21,6 +25,26 @@ struct SpecialTable {
 };
 constexpr SpecialTable kSpecial;
 
+// How many of the kStep bytes at p stay in the current run. Needs p[kStep].
+// Simple: all but CR and LF. Relaxed: also not HTAB, and an SP only when
+// the byte after it is content (its predecessor is, being in the run).
+#if defined(__SSE2__) && !defined(MTAS_PORTABLE_SCAN)
+// SSE2 (every x86-64 CPU): sixteen bytes per step.
+constexpr size_t kStep = 16;
+inline __m128i Eq(__m128i x, char c) { return _mm_cmpeq_epi8(x, _mm_set1_epi8(c)); }
+inline size_t RunBytes(const char* p, bool relaxed) {
+  __m128i here = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p));
+  __m128i stop = _mm_or_si128(Eq(here, '\r'), Eq(here, '\n'));
+  if (relaxed) {
+    __m128i next = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p + 1));
+    __m128i next_special =
+        _mm_or_si128(_mm_or_si128(Eq(next, '\r'), Eq(next, '\n')), _mm_or_si128(Eq(next, ' '), Eq(next, '\t')));
+    stop = _mm_or_si128(stop, _mm_or_si128(Eq(here, '\t'), _mm_and_si128(Eq(here, ' '), next_special)));
+  }
+  unsigned mask = static_cast<unsigned>(_mm_movemask_epi8(stop));
+  return mask ? static_cast<size_t>(__builtin_ctz(mask)) : kStep;
+}
+#else
 // SWAR ("SIMD within a register"): eight bytes tested per step. Each mask
 // has 0x80 set in exactly the bytes that equal the byte asked for (no
 // false positives from carries, unlike the shorter has-zero trick).
@@ -36,9 +60,7 @@ inline uint64_t Load8(const char* p) {
 inline uint64_t LineEnds(uint64_t x) { return BytesEqual(x, '\r') | BytesEqual(x, '\n'); }
 inline uint64_t Whitespace(uint64_t x) { return BytesEqual(x, ' ') | BytesEqual(x, '\t'); }
 
-// How many of the eight bytes at p stay in the current run. Needs p[8].
-// Simple: all but CR and LF. Relaxed: also not HTAB, and an SP only when
-// the byte after it is content (its predecessor is, being in the run).
+constexpr size_t kStep = 8;
 inline size_t RunBytes(const char* p, bool relaxed) {
   uint64_t here = Load8(p);
   uint64_t stop = LineEnds(here);
@@ -46,8 +68,9 @@ inline size_t RunBytes(const char* p, bool relaxed) {
     uint64_t next = Load8(p + 1);
     stop |= BytesEqual(here, '\t') | (BytesEqual(here, ' ') & (LineEnds(next) | Whitespace(next)));
   }
-  return stop ? static_cast<size_t>(__builtin_ctzll(stop)) / 8 : 8;
+  return stop ? static_cast<size_t>(__builtin_ctzll(stop)) / 8 : kStep;
 }
+#endif
 
 }  // namespace
 
@@ -113,10 +136,10 @@ void BodyCanonicalizer::Update(const char* p, size_t n, ByteSink& out) {
     const char* run = p;
     const bool relaxed = canon_ == Canon::kRelaxed;
     while (p < end) {
-      if (p > run && end - p > 8) {  // eight at a time while there are nine to look at
+      if (p > run && end - p > static_cast<ptrdiff_t>(kStep)) {  // kStep at a time while kStep + 1 can be read
         size_t n = RunBytes(p, relaxed);
         p += n;
-        if (n == 8) continue;
+        if (n == kStep) continue;
       }
       if (!special[static_cast<unsigned char>(*p)]) {
         ++p;
