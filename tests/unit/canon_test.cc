@@ -5,6 +5,8 @@
 
 #include <random>
 
+#include "support/oracles.h"
+
 namespace mtas {
 namespace {
 
@@ -72,45 +74,6 @@ TEST(BodyCanon, EveryChunkSplitGivesTheSameBytes) {
   }
 }
 
-// RFC 6376 §3.4.3/§3.4.4 as the text reads, one whole line at a time, with
-// no streaming and no fast paths: the oracle for the streaming canonicalizer.
-std::string ReferenceBody(Canon c, const std::string& in) {
-  std::vector<std::string> lines;
-  std::string line;
-  bool open = false;
-  for (size_t i = 0; i < in.size(); ++i) {
-    if (in[i] == '\r' || in[i] == '\n') {  // CRLF, bare CR, bare LF: each ends a line
-      if (in[i] == '\r' && i + 1 < in.size() && in[i + 1] == '\n') ++i;
-      lines.push_back(line);
-      line.clear();
-      open = false;
-    } else {
-      line.push_back(in[i]);
-      open = true;
-    }
-  }
-  if (open) lines.push_back(line);
-  if (c == Canon::kRelaxed) {
-    for (auto& l : lines) {
-      std::string out;
-      for (size_t i = 0; i < l.size();) {
-        if (l[i] == ' ' || l[i] == '\t') {
-          while (i < l.size() && (l[i] == ' ' || l[i] == '\t')) ++i;
-          if (i < l.size()) out.push_back(' ');  // trailing WSP goes
-        } else {
-          out.push_back(l[i++]);
-        }
-      }
-      l = out;
-    }
-  }
-  while (!lines.empty() && lines.back().empty()) lines.pop_back();
-  std::string out;
-  for (const auto& l : lines) out += l + "\r\n";
-  if (out.empty() && c == Canon::kSimple) out = "\r\n";
-  return out;
-}
-
 TEST(BodyCanon, MatchesTheRfcTextOnRandomBodies) {
   std::mt19937 rng(11);
   // Mostly prose, so the eight-byte scan runs, with every special byte mixed in.
@@ -120,7 +83,7 @@ TEST(BodyCanon, MatchesTheRfcTextOnRandomBodies) {
     size_t len = rng() % 200;
     for (size_t i = 0; i < len; ++i) in.push_back(alphabet[rng() % alphabet.size()]);
     for (Canon c : {Canon::kSimple, Canon::kRelaxed}) {
-      std::string want = ReferenceBody(c, in);
+      std::string want = oracle::ReferenceBody(c, in);
       ASSERT_EQ(BodyCanonicalizer::Apply(c, in), want) << round;
       size_t cut = in.empty() ? 0 : rng() % in.size();
       ASSERT_EQ(Chunked(c, in, {cut}), want) << round << "/" << cut;
@@ -139,7 +102,7 @@ TEST(BodyCanon, MatchesTheRfcTextOnLongRuns) {
     for (size_t i = 0; i < len; ++i)
       in.push_back(rng() % 23 == 0 ? specials[rng() % specials.size()] : static_cast<char>('a' + rng() % 26));
     for (Canon c : {Canon::kSimple, Canon::kRelaxed}) {
-      std::string want = ReferenceBody(c, in);
+      std::string want = oracle::ReferenceBody(c, in);
       ASSERT_EQ(BodyCanonicalizer::Apply(c, in), want) << round;
       size_t cut = rng() % in.size();
       ASSERT_EQ(Chunked(c, in, {cut}), want) << round << "/" << cut;

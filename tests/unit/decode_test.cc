@@ -4,6 +4,7 @@
 #include <random>
 
 #include "mtas/canon.h"
+#include "support/oracles.h"
 
 namespace mtas {
 namespace {
@@ -39,29 +40,6 @@ TEST(Base64, PartialGroupAtTheEndOfAFullOutputBlock) {
   }
 }
 
-// RFC 2045 §6.8 as it reads, one character at a time: the oracle for the
-// decoder's fast paths.
-std::string ReferenceBase64(const std::string& in) {
-  const std::string alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-  std::string out;
-  uint32_t bits = 0;
-  int have = 0;
-  for (char c : in) {
-    if (c == '=') break;
-    size_t v = alphabet.find(c);
-    if (v == std::string::npos) continue;
-    bits = bits << 6 | static_cast<uint32_t>(v);
-    if (++have == 4) {
-      out += {static_cast<char>(bits >> 16), static_cast<char>(bits >> 8), static_cast<char>(bits)};
-      bits = 0;
-      have = 0;
-    }
-  }
-  if (have == 2) out += static_cast<char>(bits >> 4);
-  if (have == 3) out += {static_cast<char>(bits >> 10), static_cast<char>(bits >> 2)};
-  return out;
-}
-
 TEST(Base64, MatchesTheRfcTextOnNoisyInput) {
   // Encoded text with line ends, spaces, stray bytes (high ones too) and,
   // now and then, padding in the middle, at every offset of a 16-character
@@ -74,7 +52,7 @@ TEST(Base64, MatchesTheRfcTextOnNoisyInput) {
     std::string text = Base64Encode(bytes, rng() % 2 ? 76 : 0);
     for (int k = 0, m = rng() % 4; k < m && !text.empty(); ++k)
       text.insert(text.begin() + static_cast<long>(rng() % text.size()), noise[rng() % noise.size()]);
-    std::string want = ReferenceBase64(text);
+    std::string want = oracle::ReferenceBase64(text);
     ASSERT_EQ(Base64Decode(text), want) << round;
     size_t cut = text.empty() ? 0 : rng() % text.size();
     auto d = MakeDecoder(TransferEncoding::kBase64);
