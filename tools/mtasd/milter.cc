@@ -23,6 +23,9 @@ namespace {
 
 constexpr uint32_t kMaxPacket = 4u << 20;  // Postfix sends at most 64 KiB of body a packet
 constexpr size_t kSpoolInMemory = 1u << 20;
+// A worker keeps a message buffer this large for the next message; a larger
+// one is freed (a pool grown to hundreds of sessions must not hold 1 MiB each).
+constexpr size_t kSpareKept = 256u << 10;
 constexpr size_t kBodyChunk = 65535 - 1;
 
 // What mtasd asks of the MTA: no HELO, DATA or unknown commands, and no
@@ -56,7 +59,7 @@ class Spool final : public mtas::MessageSource {
   }
   ~Spool() override {
     if (file_) std::fclose(file_);
-    if (mem_.capacity() <= kSpoolInMemory) mem_.swap(SpareBuffer());
+    if (mem_.capacity() <= kSpareKept) mem_.swap(SpareBuffer());
   }
   bool Append(std::string_view data) {
     size_ += data.size();
