@@ -1,5 +1,6 @@
 #include "carrier/carrier.h"
 
+#include <algorithm>
 #include <array>
 #include <cctype>
 #include <cstring>
@@ -53,10 +54,18 @@ std::vector<std::pair<std::string, std::string_view>> ParseTagList(std::string_v
   size_t i = 0;
   while (i < s.size()) {
     size_t start = i;
-    bool quoted = false;
-    for (; i < s.size(); ++i) {
-      if (s[i] == '"') quoted = !quoted;
-      if (s[i] == ';' && !quoted) break;
+    // The ';' that ends this tag, quoted sections skipped. find() is memchr:
+    // a b= value is kilobytes long and read for every message.
+    for (;;) {
+      size_t semi = std::min(s.find(';', i), s.size());
+      size_t quote = s.substr(0, semi).find('"', i);
+      if (quote == std::string_view::npos) {
+        i = semi;
+        break;
+      }
+      size_t close = s.find('"', quote + 1);
+      i = close == std::string_view::npos ? s.size() : close + 1;
+      if (i == s.size()) break;
     }
     std::string_view item = Trim(s.substr(start, i - start));
     ++i;
@@ -132,6 +141,12 @@ Result<TrackingInfo> ParseTracking(std::string_view value) {
   if (t.msgid.empty()) return Status::Malformed("tracking header has no msgid");
   if (!ValidMsgid(t.msgid)) return Status::Malformed("tracking header msgid is not a valid token");
   return t;
+}
+
+std::string SignatureFieldMsgid(std::string_view value) {
+  for (auto& [name, v] : ParseTagList(value))
+    if (name == "msgid") return Without(v, kLineEnds);
+  return "";
 }
 
 Result<SignatureField> ParseSignatureField(std::string_view value) {

@@ -35,7 +35,7 @@ std::string PostalDataEntity(const std::string& msgid, DigestAlg digest, const s
 struct TrackingInfo {
   std::string version;  // "MTAS/1.0"
   std::string msgid;
-  std::string carrier;  // hint: "body", "header" or empty
+  std::string carrier;              // hint: "body", "header" or empty
   std::optional<DigestAlg> digest;  // hint
   std::optional<Canon> canon;       // hint
 };
@@ -49,6 +49,10 @@ struct SignatureField {
   std::string signature_base64;  // whitespace removed
 };
 Result<SignatureField> ParseSignatureField(std::string_view value);
+// Only the msgid= tag of an MTAS-Signature field value ("" if it has none):
+// for a caller that decides by msgid whether it needs the rest, without
+// copying the kilobytes of b=.
+std::string SignatureFieldMsgid(std::string_view value);
 
 // msgid tokens: 1..64 characters of [A-Za-z0-9._-] (the spec's own are
 // 10-32 of [A-Z0-9]; a verifier accepts a little more and reports it).

@@ -70,9 +70,9 @@ std::vector<ContentDigestSpec> InitialSpecs(const std::vector<HeaderField>& fiel
   // A header-carried signature without a hint: its CMS says (parsing it
   // costs about as much as the rest of a small message, so only then).
   for (const auto& f : fields) {
-    if (!f.NameIs(kSignatureFieldName)) continue;
+    if (!f.NameIs(kSignatureFieldName) || hinted.count(SignatureFieldMsgid(f.value()))) continue;
     auto sf = ParseSignatureField(f.value());
-    if (!sf.ok() || hinted.count(sf->msgid)) continue;
+    if (!sf.ok()) continue;
     auto sig = ParseSignature(Base64Decode(sf->signature_base64));
     if (sig.ok()) AddUnique(specs, SpecOf(*sig));
   }

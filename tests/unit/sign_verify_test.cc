@@ -496,6 +496,14 @@ TEST(Carrier, TrackingAndSignatureFieldParsing) {
   EXPECT_EQ(f->services, "domain:key:email _k; http:download:der _c c.cer");
   EXPECT_EQ(f->signature_base64, "MIIBCgYJ");
   EXPECT_FALSE(ParseSignatureField("msgid=ABC").ok());
+  // A quote left open takes the rest of the field: here the b= tag with it.
+  EXPECT_FALSE(ParseSignatureField("msgid=ABC; vs=\"a; b=XYZ").ok());
+  auto two = ParseSignatureField("vs=\"a;b\" x \"c;d\"; msgid=ABC;b=XYZ");
+  ASSERT_TRUE(two.ok());
+  EXPECT_EQ(two->msgid, "ABC");
+  EXPECT_EQ(two->signature_base64, "XYZ");
+  EXPECT_EQ(SignatureFieldMsgid("vs=\"a;msgid=X\" x; msgid=AB\r\n C; b=XYZ"), "AB C");
+  EXPECT_EQ(SignatureFieldMsgid("b=XYZ"), "");
 }
 
 }  // namespace
