@@ -1,6 +1,11 @@
 // Signing and verifying whole messages: every body shape and carrier, the
 // byte-identity of signed output, multi-hop chains and tampering.
 #include <gtest/gtest.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <set>
+#include <thread>
 
 #include "carrier/carrier.h"
 #include "mtas/report.h"
@@ -38,6 +43,44 @@ const HeaderReport* HeaderOf(const SignatureReport& s, const std::string& name) 
   for (const auto& h : s.headers)
     if (EqualsIgnoreCase(h.name, name)) return &h;
   return nullptr;
+}
+
+TEST(Msgid, FreshSixteenCharacterTokensAcrossBatchesAndThreads) {
+  std::set<std::string> seen;
+  auto take = [&seen](int n) {
+    for (int i = 0; i < n; ++i) {
+      std::string id = NewMsgid();
+      ASSERT_EQ(id.size(), 16u);
+      ASSERT_EQ(id.find_first_not_of("ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"), std::string::npos) << id;
+      ASSERT_TRUE(seen.insert(id).second) << "repeated msgid " << id;
+    }
+  };
+  take(1000);  // several 4 KiB batches of random bytes
+  std::vector<std::string> other;
+  std::thread([&other] {
+    for (int i = 0; i < 300; ++i) other.push_back(NewMsgid());
+  }).join();
+  for (const auto& id : other) EXPECT_TRUE(seen.insert(id).second) << "thread repeated " << id;
+}
+
+TEST(Msgid, AForkedChildDoesNotRepeatItsParent) {
+  (void)NewMsgid();  // the parent holds a batch with bytes left
+  int fds[2];
+  ASSERT_EQ(pipe(fds), 0);
+  pid_t child = fork();
+  ASSERT_GE(child, 0);
+  if (child == 0) {
+    std::string id = NewMsgid();
+    ssize_t w = write(fds[1], id.data(), id.size());
+    _exit(w == static_cast<ssize_t>(id.size()) ? 0 : 1);
+  }
+  close(fds[1]);
+  char buf[16] = {};
+  ASSERT_EQ(read(fds[0], buf, sizeof buf), 16);
+  close(fds[0]);
+  int status = 0;
+  waitpid(child, &status, 0);
+  EXPECT_NE(std::string(buf, 16), NewMsgid()) << "the child used the parent's next random bytes";
 }
 
 TEST(SignVerify, EveryShapeCarrierAndAlgorithmPasses) {
