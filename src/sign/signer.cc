@@ -83,14 +83,10 @@ std::string NewMsgid() {
   constexpr size_t kIdLength = 16;
   RandomPool& pool = random_pool;
   if (pool.used + kIdLength > pool.bytes.size()) {
-    if (RAND_bytes(pool.bytes.data(), static_cast<int>(pool.bytes.size())) == 1) {
-      pool.used = 0;
-    } else {  // no batch: draw these sixteen alone
-      std::array<unsigned char, kIdLength> rnd{};
-      RAND_bytes(rnd.data(), static_cast<int>(rnd.size()));
-      std::string id;
-      for (unsigned char c : rnd) id.push_back(kAlphabet[c % 36]);
-      return id;
+    pool.used = 0;
+    if (RAND_bytes(pool.bytes.data(), static_cast<int>(pool.bytes.size())) != 1) {
+      pool.used = pool.bytes.size() - kIdLength;  // no batch: draw these sixteen alone
+      RAND_bytes(pool.bytes.data() + pool.used, static_cast<int>(kIdLength));
     }
   }
   std::string id;
