@@ -9,6 +9,8 @@
 # `smtp-source -A -s SESSIONS -m MESSAGES -l 4096`: msgs/s, the milter's CPU per
 # message (utime+stime from /proc) and the fewest messages delivered; a row with
 # lost mail says so. Verifying rows also count the messages mtasd found to pass.
+# MTAS_BENCH_ONLY=REGEX runs only the rows whose label matches (with
+# MTAS_BENCH_CHAIN=0, for a quick look at one configuration).
 set -uo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 n="${1:-10000}"; sessions="${2:-20}"; runs="${MTAS_BENCH_RUNS:-3}"
@@ -68,6 +70,7 @@ once() {  # LABEL MILTER-SPEC PID MESSAGE-FILE -> "rate cpu delivered"
 run() {  # LABEL MILTER-SPEC [MILTER-PID] [MESSAGE-FILE] [MTASD-LOG]
   local label="$1" milter="$2" pid="${3:-}" file="${4:-}" log="${5:-}" rates=() cpus=() delivered=() i r c s
   local passed0=0 min_sent extra=""
+  [[ "$label" =~ ${MTAS_BENCH_ONLY:-.} ]] || return 0  # MTAS_BENCH_ONLY=REGEX: only the matching rows
   [ -n "$log" ] && passed0=$(grep -c "hop1=pass/" "$log")
   for i in $(seq "$runs"); do
     read -r r c s < <(once "$label-$i" "$milter" "$pid" "$file")
@@ -123,6 +126,7 @@ opendkim_conf() {
 }
 opendkim_row() {  # ALG(rsa|ed25519) tcp|unix
   local alg="$1" transport="$2" socket spec pid port
+  [[ "opendkim-sign-$([ "$alg" = rsa ] && echo rsa2048 || echo ed25519)-$transport" =~ ${MTAS_BENCH_ONLY:-.} ]] || return 0
   if [ "$transport" = tcp ]; then
     port=$(free_port); socket="inet:$port@127.0.0.1"; spec="inet:127.0.0.1:$port"
   else

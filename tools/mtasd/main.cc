@@ -23,9 +23,9 @@
 #include <vector>
 
 #include "config.h"
+#include "event_pool.h"
 #include "milter.h"
 #include "runtime.h"
-#include "worker_pool.h"
 
 namespace {
 
@@ -39,9 +39,6 @@ constexpr const char* kUsage =
 
 std::mutex runtime_mu;
 std::shared_ptr<const Runtime> current;
-std::atomic<int> active_connections{0};
-std::mutex drain_mu;
-std::condition_variable drained;
 
 std::shared_ptr<const Runtime> CurrentRuntime() {
   std::lock_guard<std::mutex> lock(runtime_mu);
@@ -191,11 +188,7 @@ int main(int argc, char** argv) {
   std::function<std::shared_ptr<const Runtime>()> provider = CurrentRuntime;
   const bool tcp = !IsUnixSocket(config->socket);
   PrepareListener(listener, tcp);
-  AcceptPool pool(listener, [&provider, tcp](int fd) {
-    ++active_connections;
-    ServeConnection(fd, tcp, provider);
-    if (--active_connections == 0) drained.notify_all();
-  });
+  EventPool pool(listener, [&provider, tcp](int fd) { return NewMilterSession(fd, tcp, provider); });
   std::mutex stop_mu;
   std::condition_variable stop_cv;
   bool stopping = false;
@@ -218,7 +211,7 @@ int main(int argc, char** argv) {
         Log(LOG_INFO, "configuration reloaded from " + config_path);
         continue;
       }
-      pool.Stop();  // wakes the workers in accept()
+      pool.Stop();  // accepts no more connections
       std::lock_guard<std::mutex> lock(stop_mu);
       stopping = true;
       stop_cv.notify_all();
@@ -227,15 +220,17 @@ int main(int argc, char** argv) {
   }).detach();
 
   Log(LOG_INFO, "listening on " + config->socket);
-  pool.Start();
+  if (!pool.Start(&error)) {
+    Log(LOG_ERR, "cannot serve: " + error);
+    return 71;
+  }
   {
     std::unique_lock<std::mutex> lock(stop_mu);
     stop_cv.wait(lock, [&] { return stopping; });
   }
   ::close(listener);
   // Drain: sessions finish their message (MTAs close idle connections).
-  std::unique_lock<std::mutex> lock(drain_mu);
-  drained.wait_for(lock, std::chrono::seconds(30), [] { return active_connections == 0; });
+  pool.WaitDrained(std::chrono::seconds(30));
   Log(LOG_INFO, "stopped");
   if (!config->pid_file.empty()) ::unlink(config->pid_file.c_str());
   if (IsUnixSocket(config->socket)) ::unlink(config->socket.substr(config->socket.find(':') + 1).c_str());

@@ -125,17 +125,29 @@ std::string Address(std::string_view data) {
   return a;
 }
 
-class Session {
+class Session final : public ConnectionHandler {
  public:
   Session(int fd, bool tcp, const std::function<std::shared_ptr<const Runtime>()>& runtime)
       : stream_(fd, tcp), runtime_(runtime) {}
 
-  void Run() {
-    Packet p;
-    while (stream_.Read(&p)) {
-      if (!Handle(p)) break;
-      if (!stream_.Flush()) break;
-    }
+  // Handles every whole packet that has arrived, then sends the replies
+  // they called for in one write.
+  bool OnReadable() override {
+    do {
+      MilterStream::Received got = stream_.Receive();
+      if (got == MilterStream::Received::kClosed) return false;
+      if (got == MilterStream::Received::kNothing) return true;
+      Packet p;
+      for (;;) {
+        MilterStream::Next next = stream_.Take(&p);
+        if (next == MilterStream::Next::kMalformed) return false;
+        if (next == MilterStream::Next::kIncomplete) break;
+        if (!Handle(p)) return false;
+      }
+      if (!stream_.Flush()) return false;
+    } while (stream_.filled());
+    stream_.AcknowledgeIfOwed();
+    return true;
   }
 
  private:
@@ -146,8 +158,19 @@ class Session {
       case SMFIC_OPTNEG: {
         if (p.data.size() < 12) return false;
         uint32_t offered_actions = Get32(p.data, 4), offered_protocol = Get32(p.data, 8);
+        uint32_t actions = kActions & offered_actions;
         protocol_ = kWantedProtocol & offered_protocol;
-        stream_.Queue(SMFIC_OPTNEG, Put32(6) + Put32(kActions & offered_actions) + Put32(protocol_));
+        std::string macro_lists;
+        // An MTA that takes macro lists sends the client's address with
+        // MAIL, and the connect event (a wake-up of its own, per SMTP
+        // session) is not needed. The lists replace all of the MTA's own.
+        if (offered_actions & SMFIF_SETSYMLIST) {
+          actions |= SMFIF_SETSYMLIST;
+          protocol_ |= SMFIP_NOCONNECT & offered_protocol;
+          macro_lists = Put32(SMFIM_ENVFROM) + "{client_addr}" + std::string(1, '\0') + Put32(SMFIM_EOM) + "i" +
+                        std::string(1, '\0');
+        }
+        stream_.Queue(SMFIC_OPTNEG, Put32(6) + Put32(actions) + Put32(protocol_) + macro_lists);
         return true;
       }
       case SMFIC_MACRO:
@@ -228,6 +251,7 @@ class Session {
       if (b == std::string::npos) break;
       std::string name = d.substr(i, a - i);
       if (name == "i" || name == "{i}") queue_id_ = d.substr(a + 1, b - a - 1);
+      if (name == "{client_addr}") client_ = d.substr(a + 1, b - a - 1);
       i = b + 1;
     }
   }
@@ -423,44 +447,42 @@ MilterStream::~MilterStream() {
   if (in_.size() <= 2 * kReadBlock) in_.swap(SpareReadBuffer());  // not a rare 4 MiB packet's buffer
 }
 
-// Postfix sends a message's packets back to back (macros, headers, body
-// chunks); reading what the socket holds in one call instead of two reads
-// per packet took most of mtasd's per-message system time.
-bool MilterStream::Fill(size_t need) {
-  if (in_end_ - in_pos_ >= need) return true;
+MilterStream::Received MilterStream::Receive() {
   std::memmove(in_.data(), in_.data() + in_pos_, in_end_ - in_pos_);  // what is left, to the front
   in_end_ -= in_pos_;
   in_pos_ = 0;
-  if (in_.size() < std::max(kReadBlock, need)) in_.resize(std::max(kReadBlock, need));
-  while (in_end_ < need) {
-    // About to wait for more: if what we read got no reply (the MTA asked
-    // for none), acknowledge it now. Otherwise the MTA's next small packet
-    // may wait for that ACK (Nagle) while our kernel delays it (40 ms).
-    // A reply carries the ACK itself, so this is needed once or twice a
-    // message, not at every read.
-    if (unacknowledged_) {
-      int one = 1;
-      setsockopt(fd_, IPPROTO_TCP, TCP_QUICKACK, &one, sizeof one);
-      unacknowledged_ = false;
-    }
-    ssize_t r = ::read(fd_, in_.data() + in_end_, in_.size() - in_end_);
-    if (r < 0 && errno == EINTR) continue;
-    if (r <= 0) return false;
-    in_end_ += static_cast<size_t>(r);
-    unacknowledged_ = tcp_;
-  }
-  return true;
+  size_t want = kReadBlock;  // and room for a whole packet once its length is known
+  if (in_end_ >= 4) want = std::max<size_t>(want, 4 + std::min(Get32(in_, 0), kMaxPacket));
+  if (in_.size() < want) in_.resize(want);
+  ssize_t r;
+  do {
+    r = ::recv(fd_, in_.data() + in_end_, in_.size() - in_end_, MSG_DONTWAIT);
+  } while (r < 0 && errno == EINTR);
+  filled_ = false;
+  if (r < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) return Received::kNothing;
+  if (r <= 0) return Received::kClosed;
+  filled_ = in_end_ + static_cast<size_t>(r) == in_.size();
+  in_end_ += static_cast<size_t>(r);
+  unacknowledged_ = tcp_;
+  return Received::kData;
 }
 
-bool MilterStream::Read(Packet* packet) {
-  if (!Fill(4)) return false;
+MilterStream::Next MilterStream::Take(Packet* packet) {
+  if (in_end_ - in_pos_ < 4) return Next::kIncomplete;
   uint32_t len = Get32(std::string_view(in_).substr(in_pos_, 4), 0);
-  if (len == 0 || len > kMaxPacket) return false;
-  if (!Fill(4 + len)) return false;
+  if (len == 0 || len > kMaxPacket) return Next::kMalformed;
+  if (in_end_ - in_pos_ < 4 + len) return Next::kIncomplete;
   packet->command = in_[in_pos_ + 4];
   packet->data.assign(in_, in_pos_ + 5, len - 1);
   in_pos_ += 4 + len;
-  return true;
+  return Next::kPacket;
+}
+
+void MilterStream::AcknowledgeIfOwed() {
+  if (!unacknowledged_) return;  // a reply carried the ACK: once or twice a message, not at every read
+  int one = 1;
+  setsockopt(fd_, IPPROTO_TCP, TCP_QUICKACK, &one, sizeof one);
+  unacknowledged_ = false;
 }
 
 void MilterStream::Queue(char command, std::string_view data) {
@@ -484,20 +506,22 @@ bool MilterStream::Flush() {
 }
 
 namespace {
-const timeval kReadTimeout{600, 0};  // an MTA silent for 10 minutes is gone
+// An MTA that does not take a reply for 10 minutes is gone. (One that sends
+// nothing that long is shut down by the EventPool's idle sweep.)
+const timeval kSendTimeout{600, 0};
 }  // namespace
 
 void PrepareListener(int listener, bool tcp) {
   if (!tcp) return;
   int one = 1;
   setsockopt(listener, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);  // replies leave at once
-  setsockopt(listener, SOL_SOCKET, SO_RCVTIMEO, &kReadTimeout, sizeof kReadTimeout);
+  setsockopt(listener, SOL_SOCKET, SO_SNDTIMEO, &kSendTimeout, sizeof kSendTimeout);
 }
 
-void ServeConnection(int fd, bool tcp, const std::function<std::shared_ptr<const Runtime>()>& runtime) {
-  if (!tcp) setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &kReadTimeout, sizeof kReadTimeout);
-  Session(fd, tcp, runtime).Run();
-  ::close(fd);
+std::unique_ptr<ConnectionHandler> NewMilterSession(int fd, bool tcp,
+                                                    const std::function<std::shared_ptr<const Runtime>()>& runtime) {
+  if (!tcp) setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &kSendTimeout, sizeof kSendTimeout);
+  return std::make_unique<Session>(fd, tcp, runtime);
 }
 
 }  // namespace mtasd

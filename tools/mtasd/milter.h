@@ -13,6 +13,7 @@
 #include <string>
 #include <string_view>
 
+#include "event_pool.h"
 #include "runtime.h"
 
 namespace mtasd {
@@ -32,34 +33,48 @@ class MilterStream {
   ~MilterStream();
   MilterStream(const MilterStream&) = delete;
   MilterStream& operator=(const MilterStream&) = delete;
-  // Reads one packet (bounded size). False on EOF, error, timeout or a
-  // malformed length.
-  bool Read(Packet* packet);
+
+  enum class Received { kData, kNothing, kClosed };
+  // Reads what the socket holds without waiting, in one call (Postfix sends
+  // a message's packets back to back: macros, headers, body chunks).
+  // kClosed on end of file or an error.
+  Received Receive();
+  // True if the last Receive() filled the buffer (more may be waiting).
+  bool filled() const { return filled_; }
+
+  enum class Next { kPacket, kIncomplete, kMalformed };
+  // Takes the next whole packet from what was received. kMalformed: a
+  // length of 0 or above the bound; the connection cannot go on.
+  Next Take(Packet* packet);
+
   // Replies are queued and written together by Flush().
   void Queue(char command, std::string_view data = {});
   bool Flush();
+  // Before waiting: if what was read got no reply (the MTA asked for none),
+  // acknowledge it at once. Otherwise the MTA's next small packet may wait
+  // for that ACK (Nagle) while our kernel delays it (40 ms).
+  void AcknowledgeIfOwed();
 
  private:
-  // Fills in_ with what the socket has (one read for several packets).
-  bool Fill(size_t need);
-
   int fd_;
   bool tcp_;
   bool unacknowledged_ = false;  // data read and nothing sent since (TCP)
-  std::string in_;               // read buffer, zeroed once when it grows; bytes [in_pos_, in_end_) not yet parsed
+  bool filled_ = false;
+  std::string in_;  // read buffer, zeroed once when it grows; bytes [in_pos_, in_end_) not yet parsed
   size_t in_pos_ = 0, in_end_ = 0;
   std::string out_;
 };
 
 // Sets on a listening socket what each connection accepted from it needs:
-// on TCP, TCP_NODELAY and the read timeout (Linux copies a TCP listener's
+// on TCP, TCP_NODELAY and the send timeout (Linux copies a TCP listener's
 // options to the connections it accepts, which saves two system calls per
-// connection); a unix socket's connections start fresh (see ServeConnection).
+// connection); a unix socket's connections start fresh (see NewMilterSession).
 void PrepareListener(int listener, bool tcp);
 
-// Serves one MTA connection, accepted from a PrepareListener() socket, until
-// it closes. `runtime` is asked for the current configuration at every
-// message (so SIGHUP takes effect at the next one).
-void ServeConnection(int fd, bool tcp, const std::function<std::shared_ptr<const Runtime>()>& runtime);
+// The milter session for one MTA connection accepted from a PrepareListener()
+// socket, for an EventPool. `runtime` is asked for the current configuration
+// at every message (so SIGHUP takes effect at the next one).
+std::unique_ptr<ConnectionHandler> NewMilterSession(int fd, bool tcp,
+                                                    const std::function<std::shared_ptr<const Runtime>()>& runtime);
 
 }  // namespace mtasd

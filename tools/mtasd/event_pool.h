@@ -1,0 +1,84 @@
+// Milter connections served by a few threads sharing one epoll set.
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <unordered_map>
+
+namespace mtasd {
+
+// One accepted connection's protocol state, driven by an EventPool.
+class ConnectionHandler {
+ public:
+  virtual ~ConnectionHandler() = default;
+  // The socket is readable (data, end of file or an error). Called on one
+  // thread at a time per connection. Returns false when the connection is
+  // finished; the pool then closes the socket (the handler must not).
+  virtual bool OnReadable() = 0;
+};
+
+// Threads take turns waiting in epoll_wait() on the listener and every open
+// connection, each registered one-shot: the thread that gets an event owns
+// that connection until it has handled what arrived, then re-arms it. A
+// thread that finishes while other connections have data takes the next
+// event without sleeping, so under load one wake-up serves several packets
+// of several sessions; with a thread per connection, each SMTP stage of each
+// message cost a wake-up and a context switch.
+//
+// Contract: before handling an event, a thread makes sure another one waits
+// in epoll_wait(), starting one if none does. A handler may block (a DNS
+// lookup, a certificate download) without delaying any other connection,
+// and the pool grows to the most handlers ever busy at once.
+//
+// A connection that sends nothing for `idle_timeout` is shut down (an MTA
+// silent that long is gone). After Stop() no connection is accepted; open
+// ones are served until they close, then the threads leave.
+class EventPool {
+ public:
+  using Factory = std::function<std::unique_ptr<ConnectionHandler>(int fd)>;
+  EventPool(int listener, Factory make_handler, std::chrono::seconds idle_timeout = std::chrono::seconds(600));
+  ~EventPool();
+  EventPool(const EventPool&) = delete;
+  EventPool& operator=(const EventPool&) = delete;
+
+  // Makes the listener non-blocking, creates the epoll set and the first
+  // thread. False (with *error) if the kernel refuses.
+  bool Start(std::string* error);
+  void Stop();
+  // After Stop(): waits until every connection has closed, at most `limit`.
+  // True if none is left.
+  bool WaitDrained(std::chrono::milliseconds limit);
+
+  int connections() const;
+  int threads() const { return threads_; }  // alive
+  int waiting() const { return waiting_; }  // in epoll_wait()
+
+ private:
+  struct Connection;
+  void Spawn();
+  void Work();
+  void Accept();
+  void Serve(Connection* c, int epoll_op);  // then re-arms it (EPOLL_CTL_MOD) or adds it (EPOLL_CTL_ADD)
+  void Close(Connection* c);
+  void Sweep();
+
+  int listener_;
+  Factory make_handler_;
+  std::chrono::seconds idle_timeout_;
+  int epoll_ = -1, timer_ = -1, wake_ = -1;
+
+  mutable std::mutex mu_;  // guards open_ and stopping_
+  std::condition_variable drained_;
+  std::unordered_map<Connection*, std::unique_ptr<Connection>> open_;
+  bool stopping_ = false;
+
+  std::atomic<int> waiting_{0};
+  std::atomic<int> threads_{0};
+};
+
+}  // namespace mtasd
