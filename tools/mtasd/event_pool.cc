@@ -102,7 +102,8 @@ void EventPool::Work() {
     ++waiting_;
     int n = epoll_wait(epoll_, &ev, 1, -1);  // one event: a slow handler holds no other connection
     int left = --waiting_;
-    if (n <= 0) continue;  // EINTR
+    if (n < 0 && errno != EINTR) break;  // the epoll set is gone: nothing left to serve
+    if (n <= 0) continue;
     if (ev.data.u64 == kWake) break;
     if (left == 0) Spawn();
     if (ev.data.u64 == kListener)

@@ -161,14 +161,15 @@ class Session final : public ConnectionHandler {
         uint32_t actions = kActions & offered_actions;
         protocol_ = kWantedProtocol & offered_protocol;
         std::string macro_lists;
-        // An MTA that takes macro lists sends the client's address with
-        // MAIL, and the connect event (a wake-up of its own, per SMTP
-        // session) is not needed. The lists replace all of the MTA's own.
+        // An MTA that takes macro lists sends the client's address and the
+        // envelope sender with each RCPT, and neither the connect nor the
+        // MAIL event (each a wake-up of its own) is needed. The lists
+        // replace all of the MTA's own.
         if (offered_actions & SMFIF_SETSYMLIST) {
           actions |= SMFIF_SETSYMLIST;
-          protocol_ |= SMFIP_NOCONNECT & offered_protocol;
-          macro_lists = Put32(SMFIM_ENVFROM) + "{client_addr}" + std::string(1, '\0') + Put32(SMFIM_EOM) + "i" +
-                        std::string(1, '\0');
+          protocol_ |= (SMFIP_NOCONNECT | SMFIP_NOMAIL) & offered_protocol;
+          macro_lists = Put32(SMFIM_ENVRCPT) + "{client_addr} {mail_addr}" + std::string(1, '\0') + Put32(SMFIM_EOM) +
+                        "i" + std::string(1, '\0');
         }
         stream_.Queue(SMFIC_OPTNEG, Put32(6) + Put32(actions) + Put32(protocol_) + macro_lists);
         return true;
@@ -252,6 +253,7 @@ class Session final : public ConnectionHandler {
       std::string name = d.substr(i, a - i);
       if (name == "i" || name == "{i}") queue_id_ = d.substr(a + 1, b - a - 1);
       if (name == "{client_addr}") client_ = d.substr(a + 1, b - a - 1);
+      if (name == "{mail_addr}") mail_from_ = Address(d.substr(a + 1, b - a - 1));
       i = b + 1;
     }
   }
