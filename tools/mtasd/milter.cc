@@ -517,6 +517,10 @@ void PrepareListener(int listener, bool tcp) {
   if (!tcp) return;
   int one = 1;
   setsockopt(listener, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);  // replies leave at once
+  // A connection is reported when the MTA's first packet is in: accepting
+  // it and reading its option negotiation is then one wake-up, not two.
+  int seconds = 5;
+  setsockopt(listener, IPPROTO_TCP, TCP_DEFER_ACCEPT, &seconds, sizeof seconds);
   setsockopt(listener, SOL_SOCKET, SO_SNDTIMEO, &kSendTimeout, sizeof kSendTimeout);
 }
 
