@@ -48,9 +48,10 @@ std::string Put32(uint32_t v) {
 // The message as received, kept for the verifier's and signer's reads:
 // in memory up to 1 MiB, then in an unlinked temporary file.
 //
-// The in-memory buffer is borrowed from the worker thread and handed back
-// when the message ends, so a worker serving message after message does not
-// allocate (and the allocator does not trim and re-grow) a buffer for each.
+// The in-memory buffer is borrowed from the thread that starts the message
+// and left with the thread that ends it, so threads serving message after
+// message do not allocate (and the allocator does not trim and re-grow) a
+// buffer for each.
 class Spool final : public mtas::MessageSource {
  public:
   Spool() {
