@@ -10,7 +10,7 @@ set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 seconds="${1:-10}"
 build="${MTAS_FUZZ_BUILD_DIR:-$root/build-fuzz}"
-targets=(message decoders carrier signature verify records policy result_headers config roundtrip)
+targets=(message decoders carrier signature verify records policy result_headers config roundtrip milter)
 cmake -S "$root" -B "$build" -DCMAKE_CXX_COMPILER=clang++ -DMTAS_BUILD_FUZZ=ON -DMTAS_BUILD_TESTS=OFF \
   -DMTAS_BUILD_BENCH=OFF -DMTAS_SANITIZE=ON -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
 cmake --build "$build" -j "$(nproc)" >/dev/null
@@ -22,6 +22,8 @@ mtas="$build/mtas"
 [ -f "$build/keys/k.key.pem" ] ||
   "$mtas" keygen --algorithm ed25519 --signer fuzz.example.com --selector k --out "$build/keys" >/dev/null
 export MTAS_FUZZ_KEY="$build/keys/k.crt.pem"
+printf 'k %s fuzz.example.com\n' "$build/keys/k.key.pem" >"$build/keys/fuzz.tab"
+export MTAS_FUZZ_KEYTABLE="$build/keys/fuzz.tab"
 for m in "$root"/examples/messages/*.eml; do
   base=$(basename "$m" .eml)
   cp "$m" "$corpus/verify/$base"
@@ -46,6 +48,36 @@ printf 'v=spf1 mx -all mtas=required' >"$corpus/policy/spf"
 cp "$root/examples/mtas-policy" "$corpus/policy/local"
 cp "$root/examples/mtasd.conf" "$corpus/config/mtasd.conf"
 printf 'mx.example.net; mtas=pass header.s=mail.example.com' >"$corpus/result_headers/ar"
+# milter: conversations as Postfix holds them, for a message from an internal
+# client (signed) and a signed message from elsewhere (verified, re-signed).
+python3 - "$corpus/milter" "$root/examples/messages/"*.eml "$corpus/verify/"*-header <<'PY'
+import os, struct, sys
+def pkt(cmd, data=b""):
+    return struct.pack(">I", len(data) + 1) + cmd + data
+out = sys.argv[1]
+for i, path in enumerate(sys.argv[2:]):
+    raw = open(path, "rb").read().replace(b"\r\n", b"\n")
+    head, _, body = raw.partition(b"\n\n")
+    conv = pkt(b"O", struct.pack(">III", 6, 0x1FF, 0x1FFFFF))
+    client = b"127.0.0.1" if i % 2 == 0 else b"192.0.2.1"
+    conv += pkt(b"D", b"R{client_addr}\0" + client + b"\0{mail_addr}\0a@fuzz.example.com\0")
+    conv += pkt(b"R", b"<b@example.net>\0")
+    fields = []
+    for line in head.split(b"\n"):
+        if line[:1] in (b" ", b"\t") and fields:
+            fields[-1] += b"\n" + line
+        elif b":" in line:
+            fields.append(line)
+    for f in fields:
+        name, _, value = f.partition(b":")
+        conv += pkt(b"L", name + b"\0" + value + b"\0")
+    conv += pkt(b"N")
+    body = body.replace(b"\n", b"\r\n")
+    for at in range(0, len(body), 65535 - 1):
+        conv += pkt(b"B", body[at:at + 65534])
+    conv += pkt(b"E") + pkt(b"Q")
+    open(os.path.join(out, "conv%d" % i), "wb").write(conv)
+PY
 
 total=0
 for t in "${targets[@]}"; do

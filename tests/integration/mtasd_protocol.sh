@@ -21,7 +21,7 @@ for _ in $(seq 50); do [ -S "$sock" ] && break; sleep 0.1; done
 [ -S "$sock" ] || { echo "mtasd did not start"; cat "$work/mtasd.log"; exit 1; }
 
 PYTHONPATH="$root/tests/integration" python3 - "$sock" "$mtasd_pid" <<'PY' || fails=$((fails + 1))
-import os, signal, socket, sys, time
+import os, signal, socket, struct, sys, time
 from milter_client import *
 
 sock_path, pid = sys.argv[1], int(sys.argv[2])
@@ -73,7 +73,27 @@ m.negotiate()
 check(signed(m.message(HEADERS, BODY, client_addr="127.0.0.1")), "other connections are still served")
 m.close()
 
-# 4. SIGTERM: the open session finishes its message; new ones are refused.
+# 4. A client that does not wait: the end of the message and QUIT in one
+#    write still get the reply and the signature before the connection closes.
+m = Milter(sock_path)
+m.negotiate()
+sent = []
+m.send = lambda command, data=b"": sent.append(struct.pack(">I", len(data) + 1) + command + data)
+m.envelope("127.0.0.1", "a@example.org", "b@example.net")
+m.send_content(HEADERS, BODY)
+m.send(b"E")
+m.send(b"Q")
+m.sock.sendall(b"".join(sent))
+replies = []
+try:
+    while True:
+        replies.append(m.reply())
+except EOFError:
+    pass
+check(signed(replies) and replies[-1][0] == b"c", "pipelined end of message and QUIT: the reply still comes")
+m.sock.close()
+
+# 5. SIGTERM: the open session finishes its message; new ones are refused.
 busy = Milter(sock_path)
 busy.negotiate()
 busy.envelope("127.0.0.1", "a@example.org", "b@example.net")

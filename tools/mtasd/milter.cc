@@ -137,13 +137,16 @@ class Session final : public ConnectionHandler {
     do {
       MilterStream::Received got = stream_.Receive();
       if (got == MilterStream::Received::kClosed) return false;
-      if (got == MilterStream::Received::kNothing) return true;
+      if (got == MilterStream::Received::kNothing) break;
       Packet p;
       for (;;) {
         MilterStream::Next next = stream_.Take(&p);
         if (next == MilterStream::Next::kMalformed) return false;
         if (next == MilterStream::Next::kIncomplete) break;
-        if (!Handle(p)) return false;
+        if (!Handle(p)) {  // QUIT: what the packets before it called for still goes out
+          stream_.Flush();
+          return false;
+        }
       }
       if (!stream_.Flush()) return false;
     } while (stream_.filled());
