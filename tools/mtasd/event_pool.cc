@@ -74,11 +74,15 @@ void EventPool::Stop() {
   std::lock_guard<std::mutex> lock(mu_);
   stopping_ = true;
   epoll_ctl(epoll_, EPOLL_CTL_DEL, listener_, nullptr);
-  if (open_.empty()) {
-    uint64_t one = 1;  // level-triggered and never read: wakes every thread, for good
-    (void)!::write(wake_, &one, sizeof one);
-    drained_.notify_all();
-  }
+  if (open_.empty()) Drained();
+}
+
+// Stopping and nothing left open: the eventfd, level-triggered and never
+// read, wakes every thread for good, and WaitDrained() returns.
+void EventPool::Drained() {
+  uint64_t one = 1;
+  (void)!::write(wake_, &one, sizeof one);
+  drained_.notify_all();
 }
 
 bool EventPool::WaitDrained(std::chrono::milliseconds limit) {
@@ -169,11 +173,7 @@ void EventPool::Close(Connection* c) {
   }
   owned->handler.reset();
   ::close(owned->fd);
-  if (last) {
-    uint64_t one = 1;
-    (void)!::write(wake_, &one, sizeof one);
-    drained_.notify_all();
-  }
+  if (last) Drained();
 }
 
 // Shuts down connections idle too long; each one's handler then reads the

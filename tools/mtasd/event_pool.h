@@ -66,6 +66,7 @@ class EventPool {
   void Serve(Connection* c, int epoll_op);  // then re-arms it (EPOLL_CTL_MOD) or adds it (EPOLL_CTL_ADD)
   void Close(Connection* c);
   void Sweep();
+  void Drained();
 
   int listener_;
   Factory make_handler_;
