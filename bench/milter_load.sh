@@ -3,7 +3,8 @@
 # side in one run: no milter; mtasd signing (Ed25519, header carrier) and
 # verifying signed mail (Ed25519 and RSA-2048; keys pinned, so cached), each over
 # TCP and a unix socket; OpenDKIM signing with RSA-2048 and Ed25519 over TCP and a unix socket
-# (Debian's opendkim, installed when absent).
+# (Debian's opendkim, installed when absent); and the protocol's floor, a
+# milter that asks for mtasd's events and does nothing (bench/null_milter.c).
 #   bench/milter_load.sh [MESSAGES=10000] [SESSIONS=20]
 # Each row is the median of MTAS_BENCH_RUNS runs (default 3) of
 # `smtp-source -A -s SESSIONS -m MESSAGES -l 4096`: msgs/s, the milter's CPU per
@@ -86,6 +87,26 @@ run() {  # LABEL MILTER-SPEC [MILTER-PID] [MESSAGE-FILE] [MTASD-LOG]
 inet_of() { sed -n 's/^Socket inet:\([0-9]*\)@.*/inet:127.0.0.1:\1/p' "$work/$1.conf"; }
 
 run postfix-no-milter none
+
+# The protocol's floor: a milter that asks for the same events as mtasd and
+# does nothing with them (bench/null_milter.c). mtasd's CPU above its row is
+# mtasd's own work.
+if cc -O2 -o "$work/null_milter" "$root/bench/null_milter.c" 2>"$work/null_milter.err"; then
+  for t in tcp unix; do
+    [[ "null-milter-$t" =~ ${MTAS_BENCH_ONLY:-.} ]] || continue
+    if [ "$t" = tcp ]; then port=$(free_port); nm=("inet:$port"); spec="inet:127.0.0.1:$port"
+    else nm=("unix:$work/null.sock"); spec="unix:$work/null.sock"; fi
+    "$work/null_milter" "${nm[@]}" &
+    pid=$!
+    pids+=("$pid")
+    sleep 0.3
+    [ "$t" = unix ] && chmod 666 "$work/null.sock"
+    run "null-milter-$t" "$spec" "$pid"
+    kill "$pid" 2>/dev/null
+  done
+else
+  echo "(bench/null_milter.c did not build: $(head -1 "$work/null_milter.err"); its rows are missing)"
+fi
 
 write_mtasd signtcp sign "inet:$(free_port)@127.0.0.1" mx.example.org "KeyTable $work/keys.tab" "Carrier header"
 start_mtasd signtcp

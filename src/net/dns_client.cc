@@ -7,6 +7,7 @@
 #include <cstring>
 #include <mutex>
 
+#include "mtas/blocking.h"
 #include "mtas/dns.h"
 
 namespace mtas {
@@ -38,6 +39,7 @@ class UnboundClient final : public DnsClient {
   bool validating() const override { return validating_; }
 
   DnsAnswer Query(const std::string& name, int type) override {
+    AnnounceBlocking();  // the lock below and the answer may both take a while
     // One query at a time per context: ub_process() delivers whatever
     // results are ready, so concurrent waiters would steal each other's.
     std::lock_guard<std::mutex> lock(mu_);
@@ -85,7 +87,8 @@ class UnboundClient final : public DnsClient {
       answer.outcome = DnsAnswer::Outcome::kNoData;
       return answer;
     }
-    for (int i = 0; result->data[i]; ++i) answer.rdata.emplace_back(result->data[i], static_cast<size_t>(result->len[i]));
+    for (int i = 0; result->data[i]; ++i)
+      answer.rdata.emplace_back(result->data[i], static_cast<size_t>(result->len[i]));
     answer.outcome = DnsAnswer::Outcome::kOk;
     return answer;
   }

@@ -1,9 +1,11 @@
 // Fetch() on libcurl (RAII handle, no global state beyond curl_global_init).
+#include "mtas/fetch.h"
+
 #include <curl/curl.h>
 
 #include <memory>
 
-#include "mtas/fetch.h"
+#include "mtas/blocking.h"
 
 namespace mtas {
 namespace {
@@ -66,6 +68,7 @@ FetchResult Fetch(const std::string& url, const FetchOptions& options) {
   if (!options.tls_ca_file.empty()) curl_easy_setopt(h, CURLOPT_CAINFO, options.tls_ca_file.c_str());
   if (connect_to) curl_easy_setopt(h, CURLOPT_CONNECT_TO, connect_to.get());
 
+  AnnounceBlocking();
   CURLcode rc = curl_easy_perform(h);
   long status = 0;
   curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &status);

@@ -3,7 +3,8 @@
 # option negotiation with and without macro lists, the client address from
 # MAIL's macros deciding whether to sign, a malformed packet ending only its
 # own connection, and SIGTERM draining (open sessions finish their message,
-# new ones are refused, then mtasd exits).
+# new ones are refused, then mtasd exits), and sessions waiting on DNS
+# holding no other session up.
 #   mtasd_protocol.sh MTAS MTASD SOURCE_DIR
 set -uo pipefail
 mtas="$1"; mtasd="$2"; root="$3"
@@ -126,5 +127,76 @@ wait "$mtasd_pid"; rc=$?
 [ "$rc" = 0 ] || fail "mtasd exited with $rc after SIGTERM"
 grep -q "stopped" "$work/mtasd.log" || fail "mtasd did not log its stop"
 [ -S "$sock" ] && fail "the socket file was left behind"
+# 6. Lookups that block hold no other session up. A verifying mtasd whose
+#    resolver never answers: sessions with signed mail wait in DNS (each
+#    announces that it may block, and the pool starts a thread), more of them
+#    than the pool's base threads; a session with unsigned mail, which needs
+#    no lookup, is still answered at once.
+printf '%s\r\n' "From: Alice <a@example.org>" "To: Bob <b@example.net>" "Subject: blocking lookups" \
+  "Date: Tue, 01 Dec 2026 08:00:00 +0000" "Message-ID: <slow@example.org>" "" "Hello Bob." >"$work/slow.eml"
+"$mtas" sign --key "$work/keys/s.key.pem" --signer mail.example.org --services "domain:key:email s._certs" \
+  --carrier header "$work/slow.eml" "$work/signed.eml"
+PYTHONPATH="$root/tests/integration" python3 - "$mtasd" "$work" <<'PY' || fails=$((fails + 1))
+import email, email.policy, os, socket, subprocess, sys, time
+from milter_client import *
+
+mtasd, work = sys.argv[1:]
+vsock = work + "/mtasd-v.sock"
+dead = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)  # a resolver that never answers
+dead.bind(("127.0.0.1", 0))
+with open(work + "/verify.conf", "w") as f:
+    f.write("\n".join(["Mode verify", "Socket unix:" + vsock, "AuthservID mx.example.net", "Syslog no",
+                       "Foreground yes", "Network yes", "Resolver 127.0.0.1@%d" % dead.getsockname()[1],
+                       "Timeout 1500", "Policy no"]) + "\n")
+d = subprocess.Popen([mtasd, "-f", "-c", work + "/verify.conf"], stderr=open(work + "/mtasd-v.log", "w"))
+failures = []
+def check(ok, what):
+    print(("ok   " if ok else "FAIL ") + what)
+    if not ok:
+        failures.append(what)
+def final(m):
+    while True:
+        cmd, data = m.reply()
+        if cmd in (b"c", b"a", b"r", b"t", b"y"):
+            return cmd
+try:
+    for _ in range(50):
+        if os.path.exists(vsock):
+            break
+        time.sleep(0.1)
+    raw = open(work + "/signed.eml", "rb").read().replace(b"\r\n", b"\n")
+    head, _, body = raw.partition(b"\n\n")
+    msg = email.message_from_bytes(head + b"\n\n", policy=email.policy.compat32)
+    headers = [(k, v.replace("\n", "\r\n")) for k, v in msg.items()]
+    body = body.replace(b"\n", b"\r\n")
+    slow = []
+    for i in range(4):
+        m = Milter(vsock, timeout=60)
+        m.negotiate()
+        m.envelope("192.0.2.7", "a@example.org", "b@example.net")
+        m.send_content(headers, body)
+        m.send(b"E")
+        slow.append(m)
+    time.sleep(0.3)  # the four are in their lookups now
+    t0 = time.monotonic()
+    fast = Milter(vsock, timeout=60)
+    fast.negotiate()
+    replies = fast.message([("From", "Carol <c@example.com>"), ("Subject", "no signature")], b"Hi.\r\n",
+                           client_addr="192.0.2.8")
+    waited = time.monotonic() - t0
+    check(replies[-1][0] == b"c" and waited < 0.5,
+          "unsigned mail answered in %.2f s while four sessions wait on DNS" % waited)
+    t0 = time.monotonic()
+    finals = [final(m) for m in slow]
+    check(time.monotonic() - t0 >= 0.4, "the signed ones did wait on DNS (%.2f s more)" % (time.monotonic() - t0))
+    check(all(f in (b"c", b"t") for f in finals), "and were answered: %r" % finals)
+    for m in slow + [fast]:
+        m.close()
+finally:
+    d.terminate()
+    d.wait(timeout=30)
+sys.exit(1 if failures else 0)
+PY
+
 [ "$fails" = 0 ] && echo "mtasd protocol: all checks passed" || { echo "$fails failure(s)"; cat "$work/mtasd.log" | tail -20; }
 exit $((fails > 0))

@@ -1,7 +1,9 @@
 // mtasd's event pool: every connection is served at once, never queued
-// behind another that is busy (a queued one would hit the MTA's milter
-// timeout); idle connections are shut down; Stop() drains. And the milter
-// stream that the pool's handlers read with.
+// behind another that is blocked (a queued one would hit the MTA's milter
+// timeout); handlers that do not block share one thread per core, and the
+// threads a blocked burst started leave when idle; idle connections are shut
+// down; Stop() drains. And the milter stream that the pool's handlers read
+// with.
 #include "event_pool.h"
 
 #include <arpa/inet.h>
@@ -30,8 +32,9 @@ struct Gate {
 };
 
 // Reads one byte (a handler is also called once at accept, when nothing
-// may have come yet); blocks at the gate (as a handler waiting on DNS would);
-// then closes. End of file closes at once.
+// may have come yet); announces that it may block, then blocks at the gate
+// (as a handler waiting on DNS would); then closes. End of file closes at
+// once.
 class GatedHandler final : public ConnectionHandler {
  public:
   GatedHandler(int fd, Gate* gate) : fd_(fd), gate_(gate) {}
@@ -40,6 +43,7 @@ class GatedHandler final : public ConnectionHandler {
     ssize_t r = ::recv(fd_, &c, 1, MSG_DONTWAIT);
     if (r < 0 && errno == EAGAIN) return true;  // called at accept, before the byte came
     if (r <= 0) return false;
+    EventPool::MayBlock();
     std::unique_lock<std::mutex> lock(gate_->mu);
     ++gate_->started;
     gate_->cv.notify_all();
@@ -123,7 +127,10 @@ TEST(EventPool, BurstOfBusyConnectionsIsServedAtOnceThenStopEndsTheThreads) {
   // Handlers touch the gate until they return; it is left to the process's
   // end so that no destructor runs under one that did not.
   static Gate& gate = *std::make_unique<Gate>().release();
-  auto pool = std::make_unique<EventPool>(listener, [](int fd) { return std::make_unique<GatedHandler>(fd, &gate); });
+  EventPool::Options options;
+  options.surplus_idle = std::chrono::milliseconds(200);
+  auto pool = std::make_unique<EventPool>(
+      listener, [](int fd) { return std::make_unique<GatedHandler>(fd, &gate); }, options);
   std::string error;
   ASSERT_TRUE(pool->Start(&error)) << error;
 
@@ -153,6 +160,9 @@ TEST(EventPool, BurstOfBusyConnectionsIsServedAtOnceThenStopEndsTheThreads) {
   }
   for (int fd : round2) ::close(fd);
   EXPECT_TRUE(Eventually([&] { return pool->connections() == 0; }));
+  // The threads the burst started leave once idle; the base stays.
+  EXPECT_TRUE(Eventually([&] { return pool->threads() == pool->base_threads(); }))
+      << pool->threads() << " threads, base " << pool->base_threads();
 
   pool->Stop();
   EXPECT_TRUE(pool->WaitDrained(std::chrono::milliseconds(100)));
@@ -176,6 +186,8 @@ TEST(EventPool, ManySmallWritesOnManyConnectionsAllArrive) {
     for (int fd : fds) ASSERT_EQ(::send(fd, "abc", 3, 0), 3);
   EXPECT_TRUE(Eventually([] { return bytes == 16 * 50 * 3; })) << bytes;
   EXPECT_EQ(pool->connections(), 16);
+  // Handlers that never block share the base threads, one per core.
+  EXPECT_LE(pool->threads(), pool->base_threads());
   for (int fd : fds) ::close(fd);
   EXPECT_TRUE(Eventually([&] { return pool->connections() == 0; }));
   pool->Stop();
@@ -188,8 +200,10 @@ TEST(EventPool, IdleConnectionIsShutDownAndStopWaitsForOpenOnes) {
   int listener = ListenLoopback(&port);
   ASSERT_GE(listener, 0);
   static std::atomic<int>& bytes = *std::make_unique<std::atomic<int>>(0).release();
+  EventPool::Options options;
+  options.idle_timeout = std::chrono::seconds(1);
   auto pool = std::make_unique<EventPool>(
-      listener, [](int fd) { return std::make_unique<CountingHandler>(fd, &bytes); }, std::chrono::seconds(1));
+      listener, [](int fd) { return std::make_unique<CountingHandler>(fd, &bytes); }, options);
   std::string error;
   ASSERT_TRUE(pool->Start(&error)) << error;
 

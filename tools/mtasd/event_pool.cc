@@ -38,8 +38,15 @@ struct EventPool::Connection {
   std::atomic<int64_t> last_active;
 };
 
-EventPool::EventPool(int listener, Factory make_handler, std::chrono::seconds idle_timeout)
-    : listener_(listener), make_handler_(std::move(make_handler)), idle_timeout_(idle_timeout) {}
+static thread_local EventPool* serving_pool = nullptr;  // the pool whose thread this is
+
+EventPool::EventPool(int listener, Factory make_handler, Options options)
+    : listener_(listener),
+      make_handler_(std::move(make_handler)),
+      idle_timeout_(options.idle_timeout),
+      base_threads_(options.base_threads > 0 ? options.base_threads
+                                             : std::max(2, static_cast<int>(std::thread::hardware_concurrency()))),
+      surplus_idle_(options.surplus_idle) {}
 
 // Only once threads() is 0 (the daemon leaves with _Exit instead).
 EventPool::~EventPool() {
@@ -100,16 +107,34 @@ void EventPool::Spawn() {
   std::thread([this] { Work(); }).detach();
 }
 
+void EventPool::MayBlock() {
+  EventPool* pool = serving_pool;
+  if (pool && pool->waiting_ == 0) pool->Spawn();
+}
+
+// A thread above the base count leaves (true), unless the count fell to the
+// base meanwhile.
+bool EventPool::LeaveIfSurplus() {
+  int n = threads_;
+  while (n > base_threads_)
+    if (threads_.compare_exchange_weak(n, n - 1)) return true;
+  return false;
+}
+
 void EventPool::Work() {
+  serving_pool = this;
   for (;;) {
     epoll_event ev{};
     ++waiting_;
-    int n = epoll_wait(epoll_, &ev, 1, -1);  // one event: a slow handler holds no other connection
+    // One event per call: a slow handler holds no other connection.
+    int timeout = threads_ > base_threads_ ? static_cast<int>(surplus_idle_.count()) : -1;
+    int n = epoll_wait(epoll_, &ev, 1, timeout);
     int left = --waiting_;
     if (n < 0 && errno != EINTR) break;  // the epoll set is gone: nothing left to serve
+    if (n == 0 && LeaveIfSurplus()) return;
     if (n <= 0) continue;
     if (ev.data.u64 == kWake) break;
-    if (left == 0) Spawn();
+    if (left == 0 && threads_ < base_threads_) Spawn();
     if (ev.data.u64 == kListener)
       Accept();
     else if (ev.data.u64 == kTimer)

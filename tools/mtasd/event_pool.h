@@ -30,10 +30,14 @@ class ConnectionHandler {
 // of several sessions; with a thread per connection, each SMTP stage of each
 // message cost a wake-up and a context switch.
 //
-// Contract: before handling an event, a thread makes sure another one waits
-// in epoll_wait(), starting one if none does. A handler may block (a DNS
-// lookup, a certificate download) without delaying any other connection,
-// and the pool grows to the most handlers ever busy at once.
+// Contract: a handler that may block (a DNS lookup, a download, a reply the
+// MTA does not read) calls MayBlock() first; if no other thread then waits in
+// epoll_wait(), one is started, so the blocked handler delays no other
+// connection. Handlers that do not block are served by at most `base_threads`
+// threads (one per core): more would only take turns on the same cores, and
+// the kernel wakes its epoll waiters in turn, so each event would land on the
+// thread whose caches are coldest. A thread above the base leaves after
+// `surplus_idle` without an event.
 //
 // A connection that sends nothing for `idle_timeout` is shut down (an MTA
 // silent that long is gone). After Stop() no connection is accepted; open
@@ -41,7 +45,13 @@ class ConnectionHandler {
 class EventPool {
  public:
   using Factory = std::function<std::unique_ptr<ConnectionHandler>(int fd)>;
-  EventPool(int listener, Factory make_handler, std::chrono::seconds idle_timeout = std::chrono::seconds(600));
+  struct Options {
+    std::chrono::seconds idle_timeout{600};
+    int base_threads = 0;  // 0: one per core, at least 2
+    std::chrono::milliseconds surplus_idle{10000};
+  };
+  EventPool(int listener, Factory make_handler, Options options);
+  EventPool(int listener, Factory make_handler) : EventPool(listener, std::move(make_handler), Options()) {}
   ~EventPool();
   EventPool(const EventPool&) = delete;
   EventPool& operator=(const EventPool&) = delete;
@@ -56,11 +66,17 @@ class EventPool {
 
   int connections() const;
   int threads() const { return threads_; }  // alive
+  int base_threads() const { return base_threads_; }
   int waiting() const { return waiting_; }  // in epoll_wait()
+
+  // Called by a handler before it may block, on the thread serving it (a
+  // no-op on any other thread): makes sure another thread waits for events.
+  static void MayBlock();
 
  private:
   struct Connection;
   void Spawn();
+  bool LeaveIfSurplus();
   void Work();
   void Accept();
   void Serve(Connection* c, int epoll_op);  // then re-arms it (EPOLL_CTL_MOD) or adds it (EPOLL_CTL_ADD)
@@ -71,6 +87,8 @@ class EventPool {
   int listener_;
   Factory make_handler_;
   std::chrono::seconds idle_timeout_;
+  int base_threads_;
+  std::chrono::milliseconds surplus_idle_;
   int epoll_ = -1, timer_ = -1, wake_ = -1;
 
   mutable std::mutex mu_;  // guards open_ and stopping_

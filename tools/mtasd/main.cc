@@ -24,6 +24,7 @@
 #include "config.h"
 #include "event_pool.h"
 #include "milter.h"
+#include "mtas/blocking.h"
 #include "runtime.h"
 
 namespace {
@@ -187,6 +188,7 @@ int main(int argc, char** argv) {
   std::function<std::shared_ptr<const Runtime>()> provider = CurrentRuntime;
   const bool tcp = !IsUnixSocket(config->socket);
   PrepareListener(listener, tcp);
+  mtas::SetBlockingHook(&EventPool::MayBlock);  // DNS and downloads: another thread takes the events
   EventPool pool(listener, [&provider, tcp](int fd) { return NewMilterSession(fd, tcp, provider); });
   std::mutex stop_mu;
   std::condition_variable stop_cv;

@@ -501,9 +501,15 @@ bool MilterStream::Flush() {
   if (out_.empty()) return true;
   unacknowledged_ = false;
   size_t off = 0;
+  int flags = MSG_NOSIGNAL | MSG_DONTWAIT;
   while (off < out_.size()) {
-    ssize_t w = ::send(fd_, out_.data() + off, out_.size() - off, MSG_NOSIGNAL);
+    ssize_t w = ::send(fd_, out_.data() + off, out_.size() - off, flags);
     if (w < 0 && errno == EINTR) continue;
+    if (w < 0 && (errno == EAGAIN || errno == EWOULDBLOCK) && (flags & MSG_DONTWAIT)) {
+      EventPool::MayBlock();  // the MTA is not reading yet: wait (SO_SNDTIMEO bounds it)
+      flags = MSG_NOSIGNAL;
+      continue;
+    }
     if (w <= 0) return false;
     off += static_cast<size_t>(w);
   }
