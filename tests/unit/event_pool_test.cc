@@ -170,6 +170,54 @@ TEST(EventPool, BurstOfBusyConnectionsIsServedAtOnceThenStopEndsTheThreads) {
   ::close(listener);
 }
 
+TEST(EventPool, TheLastWaitingThreadStaysWhileTheOthersAreBlocked) {
+  uint16_t port = 0;
+  int listener = ListenLoopback(&port);
+  ASSERT_GE(listener, 0);
+  static Gate& gate = *std::make_unique<Gate>().release();
+  static std::atomic<int>& bytes = *std::make_unique<std::atomic<int>>(0).release();
+  static std::atomic<int>& made = *std::make_unique<std::atomic<int>>(0).release();
+  gate.started = gate.finished = 0;
+  bytes = 0;
+  made = 0;
+  gate.release_at = 2;  // the one gated handler stays blocked until released below
+  EventPool::Options options;
+  options.base_threads = 1;
+  options.surplus_idle = std::chrono::milliseconds(50);
+  auto pool = std::make_unique<EventPool>(
+      listener,
+      [](int fd) -> std::unique_ptr<ConnectionHandler> {
+        if (made++ == 0) return std::make_unique<GatedHandler>(fd, &gate);
+        return std::make_unique<CountingHandler>(fd, &bytes);
+      },
+      options);
+  std::string error;
+  ASSERT_TRUE(pool->Start(&error)) << error;
+
+  // The base thread blocks; the thread it started is above the base, and
+  // times out again and again with nothing to do, yet must not leave.
+  std::vector<int> blocked = ConnectAndSend(port, 1);
+  ASSERT_TRUE(Eventually([] { return gate.started == 1; }));
+  std::this_thread::sleep_for(std::chrono::milliseconds(500));
+  int other = Connect(port);
+  ASSERT_EQ(::send(other, "abc", 3, 0), 3);
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(2);
+  while (bytes < 3 && std::chrono::steady_clock::now() < deadline)
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  EXPECT_EQ(bytes, 3) << "a connection waited for a blocked handler";
+  {
+    std::lock_guard<std::mutex> lock(gate.mu);
+    gate.release_at = 0;
+  }
+  gate.cv.notify_all();
+  ::close(blocked[0]);
+  ::close(other);
+  EXPECT_TRUE(Eventually([&] { return pool->connections() == 0; }));
+  pool->Stop();
+  Retire(std::move(pool));
+  ::close(listener);
+}
+
 TEST(EventPool, ManySmallWritesOnManyConnectionsAllArrive) {
   uint16_t port = 0;
   int listener = ListenLoopback(&port);

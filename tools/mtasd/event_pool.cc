@@ -107,6 +107,17 @@ void EventPool::Spawn() {
   std::thread([this] { Work(); }).detach();
 }
 
+// Counted before it starts, and only while below the base: two threads that
+// both find no one waiting start one between them.
+void EventPool::SpawnBelowBase() {
+  int n = threads_;
+  while (n < base_threads_)
+    if (threads_.compare_exchange_weak(n, n + 1)) {
+      std::thread([this] { Work(); }).detach();
+      return;
+    }
+}
+
 void EventPool::MayBlock() {
   EventPool* pool = serving_pool;
   if (pool && pool->waiting_ == 0) pool->Spawn();
@@ -131,10 +142,12 @@ void EventPool::Work() {
     int n = epoll_wait(epoll_, &ev, 1, timeout);
     int left = --waiting_;
     if (n < 0 && errno != EINTR) break;  // the epoll set is gone: nothing left to serve
-    if (n == 0 && LeaveIfSurplus()) return;
+    // Never the last waiter: the others may all be blocked, and the events
+    // would wait for them.
+    if (n == 0 && left > 0 && LeaveIfSurplus()) return;
     if (n <= 0) continue;
     if (ev.data.u64 == kWake) break;
-    if (left == 0 && threads_ < base_threads_) Spawn();
+    if (left == 0) SpawnBelowBase();
     if (ev.data.u64 == kListener)
       Accept();
     else if (ev.data.u64 == kTimer)

@@ -33,11 +33,11 @@ class ConnectionHandler {
 // Contract: a handler that may block (a DNS lookup, a download, a reply the
 // MTA does not read) calls MayBlock() first; if no other thread then waits in
 // epoll_wait(), one is started, so the blocked handler delays no other
-// connection. Handlers that do not block are served by at most `base_threads`
+// connection. When nothing blocks, the pool settles at `base_threads`
 // threads (one per core): more would only take turns on the same cores, and
 // the kernel wakes its epoll waiters in turn, so each event would land on the
 // thread whose caches are coldest. A thread above the base leaves after
-// `surplus_idle` without an event.
+// `surplus_idle` without an event, unless it is the last one waiting.
 //
 // A connection that sends nothing for `idle_timeout` is shut down (an MTA
 // silent that long is gone). After Stop() no connection is accepted; open
@@ -76,6 +76,7 @@ class EventPool {
  private:
   struct Connection;
   void Spawn();
+  void SpawnBelowBase();
   bool LeaveIfSurplus();
   void Work();
   void Accept();
