@@ -99,7 +99,8 @@ if cc -O2 -o "$work/null_milter" "$root/bench/null_milter.c" 2>"$work/null_milte
     "$work/null_milter" "${nm[@]}" &
     pid=$!
     pids+=("$pid")
-    sleep 0.3
+    for _ in $(seq 50); do { [ "$t" = tcp ] || [ -S "$work/null.sock" ]; } && break; sleep 0.1; done
+    sleep 0.1
     [ "$t" = unix ] && chmod 666 "$work/null.sock"
     run "null-milter-$t" "$spec" "$pid"
     kill "$pid" 2>/dev/null

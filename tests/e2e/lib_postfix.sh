@@ -71,11 +71,24 @@ write_mtasd() {
   } >"$work/$name.conf"
 }
 
-# start_mtasd NAME -> runs mtasd on $work/NAME.conf, pid in mtasd_NAME
+# start_mtasd NAME -> runs mtasd on $work/NAME.conf, pid in mtasd_NAME; returns
+# once its socket exists (a slow start, under a sanitizer, took over 0.3 s)
 start_mtasd() {
   "$mtasd" -f -c "$work/$1.conf" 2>>"$work/mtasd-$1.log" &
   pids+=($!)
   eval "mtasd_$1=$!"
+  local sock port
+  sock=$(sed -n 's/^Socket //p' "$work/$1.conf")
+  for _ in $(seq 150); do
+    case "$sock" in
+      unix:*) [ -S "${sock#unix:}" ] && return 0 ;;
+      inet:*)
+        port=${sock#inet:}
+        [ -n "$(ss -Hltn "sport = :${port%@*}" 2>/dev/null)" ] && return 0 ;;
+      *) break ;;
+    esac
+    sleep 0.1
+  done
   sleep 0.3
 }
 
