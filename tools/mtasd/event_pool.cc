@@ -104,6 +104,10 @@ int EventPool::connections() const {
 
 void EventPool::Spawn() {
   ++threads_;
+  StartCounted();
+}
+
+void EventPool::StartCounted() {
   std::thread([this] { Work(); }).detach();
 }
 
@@ -112,10 +116,7 @@ void EventPool::Spawn() {
 void EventPool::SpawnBelowBase() {
   int n = threads_;
   while (n < base_threads_)
-    if (threads_.compare_exchange_weak(n, n + 1)) {
-      std::thread([this] { Work(); }).detach();
-      return;
-    }
+    if (threads_.compare_exchange_weak(n, n + 1)) return StartCounted();
 }
 
 void EventPool::MayBlock() {

@@ -77,6 +77,7 @@ class EventPool {
   struct Connection;
   void Spawn();
   void SpawnBelowBase();
+  void StartCounted();  // a thread already counted in threads_
   bool LeaveIfSurplus();
   void Work();
   void Accept();
