@@ -41,6 +41,15 @@ for m in "$root"/examples/messages/*.eml; do
   done
   head -c 600 "$m" >"$corpus/decoders/$base"
 done
+# signature: RSA and ECDSA too, with the signer's certificate embedded.
+for alg in rsa2048 ecdsa-p256; do
+  [ -f "$build/keys/$alg/k.key.pem" ] ||
+    "$mtas" keygen --algorithm "$alg" --signer fuzz.example.com --selector k --out "$build/keys/$alg" >/dev/null
+  "$mtas" sign --key "$build/keys/$alg/k.key.pem" --cert "$build/keys/$alg/k.crt.pem" --embed-cert \
+    --signer fuzz.example.com --carrier header "$root/examples/messages/alternative.eml" \
+    "$build/signed-$alg.eml"
+  "$mtas" inspect --cms 1 "$build/signed-$alg.eml" >"$corpus/signature/cert-$alg"
+done
 printf 'domain:key:email k._certs; https:download:der _certs k.crt.der' >"$corpus/records/services"
 printf '\x02\x00\x02\x0f0123456789abcdef0123456789abcdef' >"$corpus/records/key-ed25519"
 printf 'v=DKIM1; k=ed25519; p=11qYAYKxCrfVS/7TyWQHOg7hcvPapiMlrwIaaPcHURo=' >"$corpus/records/dkim"

@@ -1,11 +1,12 @@
 // The MTAS signature: a detached CMS SignedData (RFC 5652, DER) whose
 // SignerInfo carries the MTAS signed attributes (spec §3, docs/asn1/).
 //
-// Building assembles the SignerInfo with OpenSSL's CMS API and signs the
-// DER of the signed attributes with EVP_DigestSign, the same way for every
-// algorithm: OpenSSL 3.0's CMS layer cannot sign with Ed25519 (RFC 8419),
-// so the signature value is computed by us. Parsing never trusts the input:
-// every field is checked and a problem is a kMalformed status.
+// Building frames the DER from parts OpenSSL encodes once per key and signs
+// the signed attributes with EVP_DigestSign, the same way for every
+// algorithm: OpenSSL 3.0's CMS layer cannot sign with Ed25519 (RFC 8419).
+// Parsing walks the DER strictly (src/cms/parse_signature.cc says why) and
+// never trusts the input: every field is checked and a problem is a
+// kMalformed status.
 #pragma once
 
 #include <cstdint>
@@ -54,16 +55,16 @@ struct PartHash {
 
 // The MTAS signed attributes (spec §3.1). Empty strings are absent.
 struct MtasAttributes {
-  std::string msgid;                      // mtas.1
-  std::vector<std::string> headers;       // mtas.2, one per signed field
-  std::optional<ReceivedHash> received;   // mtas.3
-  std::vector<PartHash> parts;            // mtas.4
-  std::string services;                   // mtas.5
-  std::string signer;                     // mtas.6
-  std::string canonicalization;           // mtas.7
-  std::string verification_info;          // mtas.8
-  std::string wrapped;                    // mtas.9
-  std::string carrier;                    // mtas.10
+  std::string msgid;                        // mtas.1
+  std::vector<std::string> headers;         // mtas.2, one per signed field
+  std::optional<ReceivedHash> received;     // mtas.3
+  std::vector<PartHash> parts;              // mtas.4
+  std::string services;                     // mtas.5
+  std::string signer;                       // mtas.6
+  std::string canonicalization;             // mtas.7
+  std::string verification_info;            // mtas.8
+  std::string wrapped;                      // mtas.9
+  std::string carrier;                      // mtas.10
   std::optional<EnvelopeBinding> envelope;  // mtas.11
 };
 

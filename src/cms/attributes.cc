@@ -1,11 +1,12 @@
 // Encoding and decoding of the MTAS signed attributes (docs/asn1/MTAS-1.0.asn1).
-// Values are framed by cms/der.h (see why there) and decoded through
-// OpenSSL's generic ASN1_SEQUENCE_ANY.
+// Values are framed and read by cms/der.h (see why there and in
+// parse_signature.cc).
 #include "cms/attributes.h"
 
 #include <array>
 
 #include "cms/der.h"
+#include "cms/oids.h"
 
 namespace mtas {
 namespace {
@@ -16,26 +17,6 @@ namespace {
 // fail the independent check; see docs/protocol.md "OID arc".
 constexpr const char* kArc = "1.3.6.1.3.4204393046";
 constexpr const char* kSpecArc = "2.25.157787562415162570243483175449580401238";
-
-std::string StringOf(const ASN1_STRING* s) {
-  return std::string(reinterpret_cast<const char*>(ASN1_STRING_get0_data(s)),
-                     static_cast<size_t>(ASN1_STRING_length(s)));
-}
-
-Result<ossl::SeqAnyPtr> DecodeSequence(const ASN1_TYPE* t, const char* what) {
-  if (!t || t->type != V_ASN1_SEQUENCE) return Status::Malformed(std::string(what) + " is not a SEQUENCE");
-  const auto* p = ASN1_STRING_get0_data(t->value.sequence);
-  long len = ASN1_STRING_length(t->value.sequence);
-  const auto* start = p;
-  ossl::SeqAnyPtr seq(d2i_ASN1_SEQUENCE_ANY(nullptr, &p, len));
-  if (!seq || p != start + len) return Status::Malformed(std::string(what) + " is not valid DER");
-  return seq;
-}
-
-const ASN1_TYPE* Item(ASN1_SEQUENCE_ANY* seq, int i, int type) {
-  const ASN1_TYPE* t = sk_ASN1_TYPE_value(seq, i);
-  return t && t->type == type ? t : nullptr;
-}
 
 }  // namespace
 
@@ -122,56 +103,79 @@ std::vector<std::string> EncodeMtasAttributes(const MtasAttributes& attrs) {
   return out;
 }
 
-Status DecodeMtasAttribute(MtasAttr which, const ASN1_TYPE* value, MtasAttributes* attrs, std::vector<bool>* seen) {
+namespace {
+
+// The content octets of each MTAS attribute type under both arcs.
+const std::array<std::array<std::string, kMtasAttrCount + 1>, 2>& ObjectContents() {
+  static const auto contents = [] {
+    std::array<std::array<std::string, kMtasAttrCount + 1>, 2> out;
+    for (bool spec : {false, true})
+      for (int i = 1; i <= kMtasAttrCount; ++i) {
+        const ASN1_OBJECT* o = Objects(spec)[static_cast<size_t>(i)];
+        out[spec][static_cast<size_t>(i)] = std::string(reinterpret_cast<const char*>(OBJ_get0_data(o)), OBJ_length(o));
+      }
+    return out;
+  }();
+  return contents;
+}
+
+// SEQUENCE { a, b, c } of three TLVs with the given tags, and nothing after.
+bool ReadTriple(const der::TlvView& value, uint8_t a, uint8_t b, uint8_t c, der::TlvView out[3]) {
+  if (value.tag != der::kSequence) return false;
+  std::string_view in = value.content;
+  return der::ReadTlv(&in, a, &out[0]) && der::ReadTlv(&in, b, &out[1]) && der::ReadTlv(&in, c, &out[2]) && in.empty();
+}
+
+// A digest algorithm named by an OBJECT IDENTIFIER's DER.
+Result<DigestAlg> DigestOfOidTlv(const der::TlvView& oid) {
+  if (!der::WellFormedOid(oid.content)) return Status::Malformed("malformed OBJECT IDENTIFIER");
+  return DigestOfOid(oid.content);
+}
+
+}  // namespace
+
+Status DecodeMtasAttribute(MtasAttr which, const der::TlvView& value, MtasAttributes* attrs, std::vector<bool>* seen) {
   const auto idx = static_cast<size_t>(which);
   if (which != MtasAttr::kHeader && (*seen)[idx])
     return Status::Malformed("attribute mtas." + std::to_string(idx) + " appears twice");
   (*seen)[idx] = true;
   auto utf8 = [&](std::string* dst) -> Status {
-    if (!value || value->type != V_ASN1_UTF8STRING)
+    if (value.tag != der::kUtf8String)
       return Status::Malformed("attribute mtas." + std::to_string(idx) + " is not a UTF8String");
-    *dst = StringOf(value->value.utf8string);
+    dst->assign(value.content);
     return Status::Ok();
   };
+  der::TlvView f[3];
   switch (which) {
     case MtasAttr::kMsgid:
       return utf8(&attrs->msgid);
     case MtasAttr::kHeader:
-      if (!value || value->type != V_ASN1_OCTET_STRING)
-        return Status::Malformed("header attribute is not an OCTET STRING");
-      attrs->headers.push_back(StringOf(value->value.octet_string));
+      if (value.tag != der::kOctetString) return Status::Malformed("header attribute is not an OCTET STRING");
+      attrs->headers.emplace_back(value.content);
       return Status::Ok();
     case MtasAttr::kReceivedHash: {
-      auto seq = DecodeSequence(value, "receivedHash");
-      if (!seq.ok()) return seq.status();
-      ASN1_SEQUENCE_ANY* s = seq->get();
-      const ASN1_TYPE *count = nullptr, *alg = nullptr, *digest = nullptr;
-      if (sk_ASN1_TYPE_num(s) != 3 || !(count = Item(s, 0, V_ASN1_INTEGER)) || !(alg = Item(s, 1, V_ASN1_OBJECT)) ||
-          !(digest = Item(s, 2, V_ASN1_OCTET_STRING)))
-        return Status::Malformed("receivedHash is not SEQUENCE { INTEGER, OID, OCTET STRING }");
+      std::string_view in = value.content;
       ReceivedHash rh;
-      if (!ASN1_INTEGER_get_int64(&rh.count, count->value.integer) || rh.count < 0 || rh.count > 100000)
-        return Status::Malformed("receivedHash count out of range");
-      auto a = DigestFromNid(OBJ_obj2nid(alg->value.object));
+      if (value.tag != der::kSequence || !der::ReadInteger(&in, &rh.count) ||
+          !der::ReadTlv(&in, der::kObjectIdentifier, &f[1]) || !der::ReadTlv(&in, der::kOctetString, &f[2]) ||
+          !in.empty())
+        return Status::Malformed("receivedHash is not SEQUENCE { INTEGER, OID, OCTET STRING }");
+      if (rh.count < 0 || rh.count > 100000) return Status::Malformed("receivedHash count out of range");
+      auto a = DigestOfOidTlv(f[1]);
       if (!a.ok()) return Status::Malformed("receivedHash: " + a.status().message());
       rh.alg = *a;
-      rh.digest = StringOf(digest->value.octet_string);
-      attrs->received = rh;
+      rh.digest.assign(f[2].content);
+      attrs->received = std::move(rh);
       return Status::Ok();
     }
     case MtasAttr::kPartHashes: {
-      auto seq = DecodeSequence(value, "partHashes");
-      if (!seq.ok()) return seq.status();
-      for (int i = 0; i < sk_ASN1_TYPE_num(seq->get()); ++i) {
-        auto inner = DecodeSequence(sk_ASN1_TYPE_value(seq->get(), i), "partHashes entry");
-        if (!inner.ok()) return inner.status();
-        ASN1_SEQUENCE_ANY* s = inner->get();
-        const ASN1_TYPE *path = nullptr, *ct = nullptr, *digest = nullptr;
-        if (sk_ASN1_TYPE_num(s) != 3 || !(path = Item(s, 0, V_ASN1_UTF8STRING)) ||
-            !(ct = Item(s, 1, V_ASN1_UTF8STRING)) || !(digest = Item(s, 2, V_ASN1_OCTET_STRING)))
+      if (value.tag != der::kSequence) return Status::Malformed("partHashes is not a SEQUENCE");
+      std::string_view in = value.content;
+      der::TlvView entry;
+      while (!in.empty()) {
+        if (!der::ReadTlv(&in, &entry) || !ReadTriple(entry, der::kUtf8String, der::kUtf8String, der::kOctetString, f))
           return Status::Malformed("partHashes entry is not SEQUENCE { UTF8String, UTF8String, OCTET STRING }");
-        attrs->parts.push_back(
-            {StringOf(path->value.utf8string), StringOf(ct->value.utf8string), StringOf(digest->value.octet_string)});
+        attrs->parts.push_back({std::string(f[0].content), std::string(f[1].content), std::string(f[2].content)});
       }
       return Status::Ok();
     }
@@ -188,26 +192,21 @@ Status DecodeMtasAttribute(MtasAttr which, const ASN1_TYPE* value, MtasAttribute
     case MtasAttr::kCarrier:
       return utf8(&attrs->carrier);
     case MtasAttr::kEnvelope: {
-      auto seq = DecodeSequence(value, "envelope");
-      if (!seq.ok()) return seq.status();
-      ASN1_SEQUENCE_ANY* s = seq->get();
-      const ASN1_TYPE *alg = nullptr, *mf = nullptr, *rt = nullptr;
-      if (sk_ASN1_TYPE_num(s) != 3 || !(alg = Item(s, 0, V_ASN1_OBJECT)) || !(mf = Item(s, 1, V_ASN1_OCTET_STRING)) ||
-          !(rt = Item(s, 2, V_ASN1_OCTET_STRING)))
+      if (!ReadTriple(value, der::kObjectIdentifier, der::kOctetString, der::kOctetString, f))
         return Status::Malformed("envelope is not SEQUENCE { OID, OCTET STRING, OCTET STRING }");
-      auto a = DigestFromNid(OBJ_obj2nid(alg->value.object));
+      auto a = DigestOfOidTlv(f[0]);
       if (!a.ok()) return Status::Malformed("envelope: " + a.status().message());
-      attrs->envelope = EnvelopeBinding{*a, StringOf(mf->value.octet_string), StringOf(rt->value.octet_string)};
+      attrs->envelope = EnvelopeBinding{*a, std::string(f[1].content), std::string(f[2].content)};
       return Status::Ok();
     }
   }
   return Status::Ok();
 }
 
-std::optional<MtasAttr> MtasAttrOf(const ASN1_OBJECT* obj) {
-  for (bool spec : {false, true})
+std::optional<MtasAttr> MtasAttrOfOid(std::string_view oid) {
+  for (const auto& arc : ObjectContents())
     for (int i = 1; i <= kMtasAttrCount; ++i)
-      if (OBJ_cmp(obj, Objects(spec)[static_cast<size_t>(i)]) == 0) return static_cast<MtasAttr>(i);
+      if (arc[static_cast<size_t>(i)] == oid) return static_cast<MtasAttr>(i);
   return std::nullopt;
 }
 

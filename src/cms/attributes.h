@@ -4,6 +4,7 @@
 #include <optional>
 #include <vector>
 
+#include "cms/der.h"
 #include "cms/ossl.h"
 #include "mtas/signature.h"
 
@@ -25,7 +26,9 @@ enum class MtasAttr {
 inline constexpr int kMtasAttrCount = 11;
 
 const ASN1_OBJECT* MtasObject(MtasAttr a);
-std::optional<MtasAttr> MtasAttrOf(const ASN1_OBJECT* obj);
+// The attribute an OBJECT IDENTIFIER (its content octets) names, under the
+// signing arc or the spec's; nullopt for any other.
+std::optional<MtasAttr> MtasAttrOfOid(std::string_view oid);
 
 // The DER of an OBJECT IDENTIFIER.
 std::string ObjectDer(const ASN1_OBJECT* obj);
@@ -37,8 +40,8 @@ std::string AttributeDer(std::string_view type_der, std::string_view value_der);
 // `header` gives one attribute per header value).
 std::vector<std::string> EncodeMtasAttributes(const MtasAttributes& attrs);
 
-// Decodes one attribute value into `attrs`; `seen` (kMtasAttrCount + 1) catches repeats
-// of single-valued attributes.
-Status DecodeMtasAttribute(MtasAttr which, const ASN1_TYPE* value, MtasAttributes* attrs, std::vector<bool>* seen);
+// Decodes one attribute value (a DER TLV) into `attrs`; `seen`
+// (kMtasAttrCount + 1) catches repeats of single-valued attributes.
+Status DecodeMtasAttribute(MtasAttr which, const der::TlvView& value, MtasAttributes* attrs, std::vector<bool>* seen);
 
 }  // namespace mtas

@@ -1,5 +1,5 @@
-// DER framing (X.690 §8.1, §10) for the SignedData this library assembles.
-// Internal header.
+// DER framing (X.690 §8.1, §10) for the SignedData this library assembles,
+// and the strict DER reading of the one it receives. Internal header.
 //
 // Why by hand: building the SignedData through OpenSSL's CMS object model
 // (CMS_add1_signer, CMS_signed_add1_attr_*, i2d twice) cost about 40 % of a
@@ -90,9 +90,11 @@ inline std::string SetOf(std::vector<std::string> components, uint8_t tag = kSet
   return Tlv(tag, content);
 }
 
-// Reads one TLV with a one-byte tag and a definite length (short form, or
-// long form of up to four octets) from the front of `*in`, and advances past
-// it. False, and `*in` unchanged, on anything else or when it overruns.
+// Reads one TLV with a one-byte tag and a DER length (X.690 §10.1: short
+// form below 128, else the long form in the fewest octets, at most four)
+// from the front of `*in`, and advances past it. False, and `*in`
+// unchanged, on anything else (indefinite or padded lengths, multi-byte
+// tags) or when the content overruns `*in`.
 struct TlvView {
   uint8_t tag = 0;
   std::string_view whole;    // tag, length and content
@@ -104,9 +106,10 @@ inline bool ReadTlv(std::string_view* in, TlvView* out) {
   size_t len = static_cast<uint8_t>(s[1]), header = 2;
   if (len & 0x80) {
     size_t n = len & 0x7f;
-    if (n == 0 || n > 4 || s.size() < 2 + n) return false;  // indefinite (BER) or too long
+    if (n == 0 || n > 4 || s.size() < 2 + n || s[2] == 0) return false;  // indefinite (BER), too long or padded
     len = 0;
     for (size_t i = 0; i < n; ++i) len = (len << 8) | static_cast<uint8_t>(s[2 + i]);
+    if (len < 0x80) return false;  // the short form was required
     header += n;
   }
   if (len > s.size() - header) return false;
@@ -121,6 +124,50 @@ inline bool ReadTlv(std::string_view* in, TlvView* out) {
 inline bool ReadTlv(std::string_view* in, uint8_t tag, TlvView* out) {
   std::string_view probe = *in;
   if (!ReadTlv(&probe, out) || out->tag != tag) return false;
+  *in = probe;
+  return true;
+}
+
+// An INTEGER's content in the fewest octets (§8.3.2): no leading 0x00
+// before a clear high bit, no leading 0xff before a set one.
+inline bool MinimalInteger(std::string_view c) {
+  if (c.empty()) return false;
+  if (c.size() == 1) return true;
+  auto b0 = static_cast<uint8_t>(c[0]), b1 = static_cast<uint8_t>(c[1]);
+  return !((b0 == 0x00 && !(b1 & 0x80)) || (b0 == 0xff && (b1 & 0x80)));
+}
+
+// Reads an INTEGER that fits in 64 bits.
+inline bool ReadInteger(std::string_view* in, int64_t* value) {
+  std::string_view probe = *in;
+  TlvView t;
+  if (!ReadTlv(&probe, kInteger, &t) || t.content.size() > 8 || !MinimalInteger(t.content)) return false;
+  uint64_t v = static_cast<uint8_t>(t.content[0]) & 0x80 ? ~uint64_t{0} : 0;  // sign extension
+  for (char c : t.content) v = (v << 8) | static_cast<uint8_t>(c);
+  *value = static_cast<int64_t>(v);
+  *in = probe;
+  return true;
+}
+
+// An OBJECT IDENTIFIER's content as X.690 §8.19 allows it: at least one
+// subidentifier, each in the fewest base-128 digits, the last one ended.
+inline bool WellFormedOid(std::string_view c) {
+  if (c.empty() || (static_cast<uint8_t>(c.back()) & 0x80)) return false;
+  bool at_start = true;
+  for (char ch : c) {
+    auto b = static_cast<uint8_t>(ch);
+    if (at_start && b == 0x80) return false;
+    at_start = !(b & 0x80);
+  }
+  return true;
+}
+
+// Reads an OBJECT IDENTIFIER; `*oid` is its content octets.
+inline bool ReadOid(std::string_view* in, std::string_view* oid) {
+  std::string_view probe = *in;
+  TlvView t;
+  if (!ReadTlv(&probe, kObjectIdentifier, &t) || !WellFormedOid(t.content)) return false;
+  *oid = t.content;
   *in = probe;
   return true;
 }

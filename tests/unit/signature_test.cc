@@ -5,6 +5,7 @@
 
 #include "cms/attributes.h"
 #include "cms/ossl.h"
+#include "support/cms_oracle.h"
 #include "test_util.h"
 
 namespace mtas {
@@ -183,6 +184,84 @@ TEST(Signature, SameBytesAsOpenSslCmsAssembly) {
         }
       }
     }
+  }
+}
+
+// ParseSignature walks the DER itself (src/cms/parse_signature.cc); OpenSSL's
+// CMS parser must read the same fields from the same bytes: every algorithm,
+// digest, signer identifier kind, with and without a certificate, under the
+// signing arc and the spec's.
+TEST(Signature, ReadsWhatOpenSslReads) {
+  int compared = 0;
+  for (const char* alg : {"ed25519", "ecdsa-p256", "rsa2048"}) {
+    const auto& k = test::Key(alg, "mail.example.com");
+    for (bool cert : {false, true}) {
+      auto key = SigningKey::Load(k.key_path, cert ? k.cert_path : "");
+      ASSERT_TRUE(key.ok());
+      for (DigestAlg d : {DigestAlg::kSha256, DigestAlg::kSha384, DigestAlg::kSha512}) {
+        if (std::string(alg) == "ed25519" && d != DigestAlg::kSha512) continue;
+        SignatureRequest req = FullRequest(d);
+        req.embed_certificate = cert;
+        req.attrs.envelope = BindEnvelope(d, "a@example.com", {"b@example.net"});
+        auto der = BuildSignature(*key, req);
+        ASSERT_TRUE(der.ok());
+        for (bool spec_arc : {false, true}) {
+          std::string input = *der;
+          if (spec_arc) {  // the same attributes under the spec's UUID arc, framed by OpenSSL
+            const auto* p = reinterpret_cast<const unsigned char*>(input.data());
+            ossl::CmsPtr cms(d2i_CMS_ContentInfo(nullptr, &p, static_cast<long>(input.size())));
+            ASSERT_TRUE(cms);
+            CMS_SignerInfo* si = sk_CMS_SignerInfo_value(CMS_get0_SignerInfos(cms.get()), 0);
+            for (int i = 0; i < CMS_signed_get_attr_count(si); ++i) {
+              X509_ATTRIBUTE* a = CMS_signed_get_attr(si, i);
+              char txt[128];
+              OBJ_obj2txt(txt, sizeof txt, X509_ATTRIBUTE_get0_object(a), 1);
+              std::string oid = txt, arc = "1.3.6.1.3.4204393046.";
+              if (oid.rfind(arc, 0) != 0) continue;
+              ossl::ObjectPtr spec(
+                  OBJ_txt2obj(("2.25.157787562415162570243483175449580401238." + oid.substr(arc.size())).c_str(), 1));
+              ASSERT_EQ(X509_ATTRIBUTE_set1_object(a, spec.get()), 1);
+            }
+            input = ossl::ToDer<CMS_ContentInfo>(i2d_CMS_ContentInfo, cms.get());
+            ASSERT_EQ(input.find(ObjectDer(MtasObject(MtasAttr::kMsgid))), std::string::npos);
+          }
+          auto parsed = ParseSignature(input);
+          ASSERT_TRUE(parsed.ok()) << parsed.status().message();
+          auto verdict = test::CompareWithOpenSsl(input, *parsed);
+          EXPECT_TRUE(verdict.openssl_accepts) << alg;
+          EXPECT_EQ(verdict.difference, "") << alg << " cert=" << cert << " digest=" << DigestName(d);
+          ++compared;
+        }
+      }
+    }
+  }
+  EXPECT_EQ(compared, 28);  // 7 algorithm-digest pairs, with and without a certificate, two arcs
+}
+
+// Every truncation and every single-byte change of a signature: what the DER
+// walk accepts, OpenSSL's parser accepts too and reads the same way.
+TEST(Signature, CorruptedSignaturesReadAsOpenSslReadsThem) {
+  for (bool cert : {false, true}) {
+    const auto& k = test::Key("ecdsa-p256", "mail.example.com");
+    auto key = SigningKey::Load(k.key_path, cert ? k.cert_path : "");
+    ASSERT_TRUE(key.ok());
+    SignatureRequest req = FullRequest(DigestAlg::kSha256);
+    req.embed_certificate = cert;
+    auto der = BuildSignature(*key, req);
+    ASSERT_TRUE(der.ok());
+    int accepted = 0;
+    for (size_t i = 0; i < der->size(); ++i)
+      for (uint8_t x : {0x01, 0x5a, 0x80}) {
+        std::string d = *der;
+        d[i] = static_cast<char>(d[i] ^ x);
+        auto parsed = ParseSignature(d);
+        if (!parsed.ok()) continue;
+        ++accepted;
+        auto verdict = test::CompareWithOpenSsl(d, *parsed);
+        EXPECT_TRUE(verdict.openssl_accepts) << "byte " << i << " ^ " << int{x} << " accepted by the walk only";
+        EXPECT_EQ(verdict.difference, "") << "byte " << i << " ^ " << int{x};
+      }
+    EXPECT_GT(accepted, 0);  // changes inside values and the signature are still DER
   }
 }
 
