@@ -41,6 +41,12 @@ for m in "$root"/examples/messages/*.eml; do
   done
   head -c 600 "$m" >"$corpus/decoders/$base"
 done
+# signature: the bad-input corpus's CMS cases (BER lengths, unusual attributes).
+for m in "$root"/tests/bad/cases/cms-*.eml "$root"/tests/bad/cases/resigned-*.eml; do
+  seed="$corpus/signature/bad-$(basename "$m" .eml)"
+  "$mtas" inspect --cms 1 "$m" >"$seed" 2>/dev/null || true
+  [ -s "$seed" ] || rm -f "$seed"  # inspect reads only what parses
+done
 # signature: RSA and ECDSA too, with the signer's certificate embedded.
 for alg in rsa2048 ecdsa-p256; do
   [ -f "$build/keys/$alg/k.key.pem" ] ||

@@ -90,26 +90,47 @@ inline std::string SetOf(std::vector<std::string> components, uint8_t tag = kSet
   return Tlv(tag, content);
 }
 
-// Reads one TLV with a one-byte tag and a DER length (X.690 §10.1: short
-// form below 128, else the long form in the fewest octets, at most four)
+// How strictly the readers take lengths. kDer (X.690 §10.1): the short
+// form below 128, else the long form in the fewest octets. kBer (§8.1.3)
+// also takes a longer long form and, for a constructed value, the
+// indefinite form, whose content runs to the end-of-contents octets. RFC
+// 5652 lets a sender encode the SignedData in BER; what a signature covers
+// is always read as DER. Everything else (one-byte tags, minimal INTEGERs,
+// well-formed OIDs, primitive strings) is required in both.
+enum class Encoding { kDer, kBer };
+
+// Reads one TLV with a one-byte tag and a length of at most four octets
 // from the front of `*in`, and advances past it. False, and `*in`
-// unchanged, on anything else (indefinite or padded lengths, multi-byte
-// tags) or when the content overruns `*in`.
+// unchanged, on anything else or when the content overruns `*in`.
 struct TlvView {
   uint8_t tag = 0;
-  std::string_view whole;    // tag, length and content
+  std::string_view whole;    // tag, length and content (and end-of-contents octets)
   std::string_view content;  // content only
 };
-inline bool ReadTlv(std::string_view* in, TlvView* out) {
+inline bool ReadTlv(std::string_view* in, TlvView* out, Encoding enc = Encoding::kDer, int depth = 0) {
   std::string_view s = *in;
   if (s.size() < 2 || (static_cast<uint8_t>(s[0]) & 0x1f) == 0x1f) return false;  // multi-byte tags are not ours
   size_t len = static_cast<uint8_t>(s[1]), header = 2;
+  if (len == 0x80) {  // indefinite: BER, constructed only, nesting bounded
+    if (enc != Encoding::kBer || !(static_cast<uint8_t>(s[0]) & 0x20) || depth >= 16) return false;
+    std::string_view rest = s.substr(2);
+    TlvView child;
+    while (rest.size() < 2 || rest[0] != 0 || rest[1] != 0)
+      if (!ReadTlv(&rest, &child, enc, depth + 1)) return false;
+    size_t content_len = s.size() - 2 - rest.size();
+    out->tag = static_cast<uint8_t>(s[0]);
+    out->whole = s.substr(0, 2 + content_len + 2);
+    out->content = s.substr(2, content_len);
+    in->remove_prefix(out->whole.size());
+    return true;
+  }
   if (len & 0x80) {
     size_t n = len & 0x7f;
-    if (n == 0 || n > 4 || s.size() < 2 + n || s[2] == 0) return false;  // indefinite (BER), too long or padded
+    if (n > 4 || s.size() < 2 + n) return false;
+    if (enc == Encoding::kDer && s[2] == 0) return false;  // padded
     len = 0;
     for (size_t i = 0; i < n; ++i) len = (len << 8) | static_cast<uint8_t>(s[2 + i]);
-    if (len < 0x80) return false;  // the short form was required
+    if (enc == Encoding::kDer && len < 0x80) return false;  // the short form was required
     header += n;
   }
   if (len > s.size() - header) return false;
@@ -121,9 +142,9 @@ inline bool ReadTlv(std::string_view* in, TlvView* out) {
 }
 
 // Reads a TLV whose tag must be `tag`.
-inline bool ReadTlv(std::string_view* in, uint8_t tag, TlvView* out) {
+inline bool ReadTlv(std::string_view* in, uint8_t tag, TlvView* out, Encoding enc = Encoding::kDer) {
   std::string_view probe = *in;
-  if (!ReadTlv(&probe, out) || out->tag != tag) return false;
+  if (!ReadTlv(&probe, out, enc) || out->tag != tag) return false;
   *in = probe;
   return true;
 }
@@ -138,10 +159,10 @@ inline bool MinimalInteger(std::string_view c) {
 }
 
 // Reads an INTEGER that fits in 64 bits.
-inline bool ReadInteger(std::string_view* in, int64_t* value) {
+inline bool ReadInteger(std::string_view* in, int64_t* value, Encoding enc = Encoding::kDer) {
   std::string_view probe = *in;
   TlvView t;
-  if (!ReadTlv(&probe, kInteger, &t) || t.content.size() > 8 || !MinimalInteger(t.content)) return false;
+  if (!ReadTlv(&probe, kInteger, &t, enc) || t.content.size() > 8 || !MinimalInteger(t.content)) return false;
   uint64_t v = static_cast<uint8_t>(t.content[0]) & 0x80 ? ~uint64_t{0} : 0;  // sign extension
   for (char c : t.content) v = (v << 8) | static_cast<uint8_t>(c);
   *value = static_cast<int64_t>(v);
@@ -163,10 +184,10 @@ inline bool WellFormedOid(std::string_view c) {
 }
 
 // Reads an OBJECT IDENTIFIER; `*oid` is its content octets.
-inline bool ReadOid(std::string_view* in, std::string_view* oid) {
+inline bool ReadOid(std::string_view* in, std::string_view* oid, Encoding enc = Encoding::kDer) {
   std::string_view probe = *in;
   TlvView t;
-  if (!ReadTlv(&probe, kObjectIdentifier, &t) || !WellFormedOid(t.content)) return false;
+  if (!ReadTlv(&probe, kObjectIdentifier, &t, enc) || !WellFormedOid(t.content)) return false;
   *oid = t.content;
   *in = probe;
   return true;

@@ -1,17 +1,19 @@
-// Reading an MTAS signature: a DER walk of the SignedData (RFC 5652 §5).
+// Reading an MTAS signature: a walk of the SignedData (RFC 5652 §5).
 //
 // Why by hand: d2i_CMS_ContentInfo builds OpenSSL's whole CMS object model
 // (an allocation per node, a table search per identifier) only for this
 // file to take it apart again; that was two thirds of reading a signature
-// and a fifth of a 4 KB verification. The spec requires DER (§3), in which
-// every field has exactly one encoding, so the walk reads the structure an
-// MTAS signer writes field by field, checks every tag and length against
-// the bytes it holds (cms/der.h), and refuses anything else. Nothing is
-// copied before it is checked and nothing recurses. OpenSSL still reads
+// and a fifth of a 4 KB verification. The walk reads the structure an MTAS
+// signer writes field by field, in place, checks every tag and length
+// against the bytes it holds (cms/der.h), and refuses anything else. The
+// signed attributes must be DER (the spec, §3; RFC 5652 §5.4); around them
+// RFC 5652 allows BER, so longer and indefinite lengths are read there, as
+// OpenSSL reads them (tests/bad: cms-not-der-length, cms-indefinite-length).
+// Only indefinite lengths recurse, at most 16 deep. OpenSSL still reads
 // what is more than framing: certificates (d2i_X509), CRLs, issuer names
-// (d2i_X509_NAME) and times (d2i_ASN1_TIME). tests/unit/signature_test.cc and the signature fuzz
-// target compare every field with what OpenSSL's CMS parser reads from the
-// same bytes.
+// (d2i_X509_NAME) and times (d2i_ASN1_TIME). tests/unit/signature_test.cc
+// and the signature fuzz target compare every field with what OpenSSL's CMS
+// parser reads from the same bytes.
 #include <openssl/objects.h>
 
 #include "cms/attributes.h"
@@ -25,6 +27,10 @@ namespace mtas {
 namespace {
 
 using der::TlvView;
+
+// The SignedData around the signed attributes may be BER (RFC 5652 §5.1);
+// the signed attributes are read as DER.
+constexpr der::Encoding kBer = der::Encoding::kBer;
 
 KeyAlgorithm AlgorithmOfSignatureNid(int nid) {
   switch (nid) {
@@ -50,7 +56,7 @@ Status Malformed(const char* what) { return Status::Malformed(what); }
 
 // Reads a TLV with tag `tag` from `*in`, or says that `what` is missing.
 Status Read(std::string_view* in, uint8_t tag, TlvView* out, const char* what) {
-  if (!der::ReadTlv(in, tag, out)) return Status::Malformed(std::string(what) + " missing or not DER");
+  if (!der::ReadTlv(in, tag, out, kBer)) return Status::Malformed(std::string(what) + " missing or not DER");
   return Status::Ok();
 }
 
@@ -59,17 +65,17 @@ Status ReadAlgorithm(std::string_view* in, std::string_view* oid, const char* wh
   TlvView seq, params;
   MTAS_RETURN_IF_ERROR(Read(in, der::kSequence, &seq, what));
   std::string_view body = seq.content;
-  if (!der::ReadOid(&body, oid) || (!body.empty() && (!der::ReadTlv(&body, &params) || !body.empty())))
+  if (!der::ReadOid(&body, oid, kBer) || (!body.empty() && (!der::ReadTlv(&body, &params, kBer) || !body.empty())))
     return Status::Malformed(std::string(what) + " is not an AlgorithmIdentifier");
   return Status::Ok();
 }
 
 // The content of a SET OF or SEQUENCE OF whose elements must each be one
 // whole TLV: true when they are.
-bool WholeTlvs(std::string_view content) {
+bool WholeTlvs(std::string_view content, der::Encoding enc) {
   TlvView t;
   while (!content.empty())
-    if (!der::ReadTlv(&content, &t)) return false;
+    if (!der::ReadTlv(&content, &t, enc)) return false;
   return true;
 }
 
@@ -89,7 +95,7 @@ Result<T*> ParseWhole(T* (*d2i)(T**, const unsigned char**, long), std::string_v
 Status ReadCertificates(std::string_view set, std::vector<Certificate>* out) {
   TlvView choice;
   while (!set.empty()) {
-    if (!der::ReadTlv(&set, &choice)) return Malformed("certificates are not DER");
+    if (!der::ReadTlv(&set, &choice, kBer)) return Malformed("certificates are not BER");
     if (choice.tag >= der::kContext0 && choice.tag <= der::kContext0 + 3) continue;
     if (choice.tag != der::kSequence) return Malformed("a certificates entry is no CertificateChoices");
     auto cert = ParseWhole(d2i_X509, choice.whole, "an embedded certificate is not a DER X.509 certificate");
@@ -104,7 +110,7 @@ Status ReadCertificates(std::string_view set, std::vector<Certificate>* out) {
 Status ReadCrls(std::string_view set) {
   TlvView choice;
   while (!set.empty()) {
-    if (!der::ReadTlv(&set, &choice)) return Malformed("crls are not DER");
+    if (!der::ReadTlv(&set, &choice, kBer)) return Malformed("crls are not BER");
     if (choice.tag == der::kContext1) continue;
     if (choice.tag != der::kSequence) return Malformed("a crls entry is no RevocationInfoChoice");
     auto crl = ParseWhole(d2i_X509_CRL, choice.whole, "a crls entry is not a DER CRL");
@@ -118,20 +124,20 @@ Status ReadCrls(std::string_view set) {
 // INTEGER }, subjectKeyIdentifier [0] IMPLICIT OCTET STRING }.
 Status ReadSignerId(std::string_view* in, SignerIdentity* sid) {
   TlvView t, name, serial;
-  if (der::ReadTlv(in, der::kContext0Primitive, &t)) {
+  if (der::ReadTlv(in, der::kContext0Primitive, &t, kBer)) {
     sid->key_id.assign(t.content);
     return Status::Ok();
   }
-  if (!der::ReadTlv(in, der::kSequence, &t)) return Malformed("SignerInfo has no signer identifier");
+  if (!der::ReadTlv(in, der::kSequence, &t, kBer)) return Malformed("SignerInfo has no signer identifier");
   std::string_view body = t.content;
-  if (!der::ReadTlv(&body, der::kSequence, &name) || !der::ReadTlv(&body, der::kInteger, &serial) ||
+  if (!der::ReadTlv(&body, der::kSequence, &name, kBer) || !der::ReadTlv(&body, der::kInteger, &serial, kBer) ||
       !der::MinimalInteger(serial.content) || !body.empty())
     return Malformed("issuerAndSerialNumber is not SEQUENCE { Name, INTEGER }");
   auto issuer = ParseWhole(d2i_X509_NAME, name.whole, "issuerAndSerialNumber names no issuer (not a DER Name)");
   if (!issuer.ok()) return issuer.status();
   X509_NAME_free(*issuer);
   sid->issuer_der.assign(name.whole);
-  sid->serial_der.assign(serial.whole);
+  sid->serial_der = der::Tlv(der::kInteger, serial.content);
   return Status::Ok();
 }
 
@@ -164,7 +170,7 @@ Status ReadSignedAttributes(std::string_view attrs, ParsedSignature* out) {
     if (!der::ReadTlv(&attrs, der::kSequence, &attr)) return Malformed("a signed attribute is not DER");
     std::string_view body = attr.content;
     if (!der::ReadOid(&body, &type) || !der::ReadTlv(&body, der::kSet, &values) || !body.empty() ||
-        !WholeTlvs(values.content))
+        !WholeTlvs(values.content, der::Encoding::kDer))
       return Malformed("a signed attribute is not SEQUENCE { OID, SET OF value }");
     auto mtas = MtasAttrOfOid(type);
     int nid = mtas ? NID_undef : NidOfOid(type);
@@ -202,14 +208,14 @@ Status ReadSignerInfo(std::string_view in, ParsedSignature* out) {
   int64_t version = 0;
   TlvView attrs, signature, unsigned_attrs;
   std::string_view digest_oid, signature_oid;
-  if (!der::ReadInteger(&in, &version)) return Malformed("SignerInfo version missing or not DER");
+  if (!der::ReadInteger(&in, &version, kBer)) return Malformed("SignerInfo version missing or not BER");
   MTAS_RETURN_IF_ERROR(ReadSignerId(&in, &out->sid));
   MTAS_RETURN_IF_ERROR(ReadAlgorithm(&in, &digest_oid, "digestAlgorithm"));
-  if (!der::ReadTlv(&in, der::kContext0, &attrs)) return Malformed("SignerInfo has no signed attributes");
+  if (!der::ReadTlv(&in, der::kContext0, &attrs, kBer)) return Malformed("SignerInfo has no signed attributes");
   MTAS_RETURN_IF_ERROR(ReadAlgorithm(&in, &signature_oid, "signatureAlgorithm"));
   MTAS_RETURN_IF_ERROR(Read(&in, der::kOctetString, &signature, "signature value"));
-  if (der::ReadTlv(&in, der::kContext1, &unsigned_attrs) && !WholeTlvs(unsigned_attrs.content))
-    return Malformed("unsignedAttrs are not DER");
+  if (der::ReadTlv(&in, der::kContext1, &unsigned_attrs, kBer) && !WholeTlvs(unsigned_attrs.content, kBer))
+    return Malformed("unsignedAttrs are not BER");
   if (!in.empty()) return Malformed("trailing bytes in the SignerInfo");
 
   auto digest = DigestOfOid(digest_oid);
@@ -221,10 +227,10 @@ Status ReadSignerInfo(std::string_view in, ParsedSignature* out) {
     return Status::Malformed("unknown signature algorithm " + OidName(signature_oid));
   out->signature.assign(signature.content);
   MTAS_RETURN_IF_ERROR(ReadSignedAttributes(attrs.content, out));
-  // The signature value covers the signedAttrs with the SET OF tag
-  // (RFC 5652 §5.4): the bytes as received, [0] IMPLICIT made SET again.
-  out->signed_attrs_der.assign(attrs.whole);
-  out->signed_attrs_der[0] = static_cast<char>(der::kSet);
+  // The signature value covers the DER of the signedAttrs with the SET OF
+  // tag (RFC 5652 §5.4): their content as received (read as DER above),
+  // framed again, which also undoes a BER length around them.
+  out->signed_attrs_der = der::Tlv(der::kSet, attrs.content);
   return Status::Ok();
 }
 
@@ -235,22 +241,22 @@ Status ReadSignedData(std::string_view in, ParsedSignature* out) {
   int64_t version = 0;
   TlvView digest_algs, encap, certs, crls, signer_infos, signer_info;
   std::string_view content_type, unused;
-  if (!der::ReadInteger(&in, &version)) return Malformed("SignedData version missing or not DER");
+  if (!der::ReadInteger(&in, &version, kBer)) return Malformed("SignedData version missing or not BER");
   MTAS_RETURN_IF_ERROR(Read(&in, der::kSet, &digest_algs, "digestAlgorithms"));
   for (std::string_view algs = digest_algs.content; !algs.empty();)
     MTAS_RETURN_IF_ERROR(ReadAlgorithm(&algs, &unused, "a digestAlgorithms entry"));
   MTAS_RETURN_IF_ERROR(Read(&in, der::kSequence, &encap, "encapContentInfo"));
   std::string_view body = encap.content;
-  if (!der::ReadOid(&body, &content_type)) return Malformed("encapContentInfo has no content type");
+  if (!der::ReadOid(&body, &content_type, kBer)) return Malformed("encapContentInfo has no content type");
   if (NidOfOid(content_type) != NID_pkcs7_data) return Malformed("encapsulated content type is not id-data");
   if (!body.empty()) return Malformed("SignedData is not detached");
-  if (der::ReadTlv(&in, der::kContext0, &certs))
+  if (der::ReadTlv(&in, der::kContext0, &certs, kBer))
     MTAS_RETURN_IF_ERROR(ReadCertificates(certs.content, &out->certificates));
-  if (der::ReadTlv(&in, der::kContext1, &crls)) MTAS_RETURN_IF_ERROR(ReadCrls(crls.content));
+  if (der::ReadTlv(&in, der::kContext1, &crls, kBer)) MTAS_RETURN_IF_ERROR(ReadCrls(crls.content));
   MTAS_RETURN_IF_ERROR(Read(&in, der::kSet, &signer_infos, "signerInfos"));
   if (!in.empty()) return Malformed("trailing bytes in the SignedData");
   std::string_view sis = signer_infos.content;
-  if (!der::ReadTlv(&sis, der::kSequence, &signer_info) || !sis.empty())
+  if (!der::ReadTlv(&sis, der::kSequence, &signer_info, kBer) || !sis.empty())
     return Malformed("expected exactly one SignerInfo");
   return ReadSignerInfo(signer_info.content, out);
 }
@@ -264,14 +270,15 @@ Result<ParsedSignature> ParseSignature(std::string_view der) {
   // ContentInfo ::= SEQUENCE { contentType OID, content [0] EXPLICIT ANY }.
   std::string_view in = der, body, content_type;
   TlvView content_info, explicit0, signed_data;
-  if (!der::ReadTlv(&in, der::kSequence, &content_info)) return Malformed("signature is not a DER CMS structure");
+  if (!der::ReadTlv(&in, der::kSequence, &content_info, kBer)) return Malformed("signature is not a DER CMS structure");
   if (!in.empty()) return Malformed("trailing bytes after the CMS structure");
   body = content_info.content;
-  if (!der::ReadOid(&body, &content_type) || !der::ReadTlv(&body, der::kContext0, &explicit0) || !body.empty())
+  if (!der::ReadOid(&body, &content_type, kBer) || !der::ReadTlv(&body, der::kContext0, &explicit0, kBer) ||
+      !body.empty())
     return Malformed("signature is not a DER CMS ContentInfo");
   if (NidOfOid(content_type) != NID_pkcs7_signed) return Malformed("CMS content type is not SignedData");
   body = explicit0.content;
-  if (!der::ReadTlv(&body, der::kSequence, &signed_data) || !body.empty())
+  if (!der::ReadTlv(&body, der::kSequence, &signed_data, kBer) || !body.empty())
     return Malformed("SignedData is not one DER SEQUENCE");
   ParsedSignature out;
   MTAS_RETURN_IF_ERROR(ReadSignedData(signed_data.content, &out));

@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include "cms/attributes.h"
+#include "cms/der.h"
 #include "cms/ossl.h"
 #include "support/cms_oracle.h"
 #include "test_util.h"
@@ -263,6 +264,111 @@ TEST(Signature, CorruptedSignaturesReadAsOpenSslReadsThem) {
       }
     EXPECT_GT(accepted, 0);  // changes inside values and the signature are still DER
   }
+}
+
+// A signature's TLV tree, to change one encoding and frame the rest again.
+struct Node {
+  uint8_t tag = 0;
+  std::string content;  // primitive values
+  std::vector<Node> children;
+  int long_form = 0;  // > 0: the length in this many octets (BER when more than needed)
+  bool indefinite = false;
+
+  static Node Parse(std::string_view in) {
+    der::TlvView t;
+    EXPECT_TRUE(der::ReadTlv(&in, &t, der::Encoding::kBer));
+    Node n;
+    n.tag = t.tag;
+    if (!(t.tag & 0x20)) {
+      n.content = std::string(t.content);
+      return n;
+    }
+    for (std::string_view c = t.content; !c.empty();) {
+      std::string_view one = c;
+      der::TlvView child;
+      EXPECT_TRUE(der::ReadTlv(&c, &child, der::Encoding::kBer));
+      n.children.push_back(Parse(one.substr(0, child.whole.size())));
+    }
+    return n;
+  }
+  std::string Encode() const {
+    std::string body = content;
+    for (const auto& c : children) body += c.Encode();
+    std::string out(1, static_cast<char>(tag));
+    if (indefinite) return out + "\x80" + body + std::string(2, '\0');
+    if (long_form == 0) return der::Tlv(tag, body);
+    out += static_cast<char>(0x80 | long_form);
+    for (int i = long_form - 1; i >= 0; --i) out += static_cast<char>((body.size() >> (8 * i)) & 0xff);
+    return out + body;
+  }
+  Node& SignedData() { return children[1].children[0]; }
+  Node& SignerInfo() { return SignedData().children.back().children[0]; }
+  Node& SignedAttrs() { return SignerInfo().children[3]; }
+};
+
+// RFC 5652 lets a sender encode the SignedData in BER; the signed attributes
+// are DER (§5.4). Longer and indefinite lengths around them are read (the
+// signature still verifies, and OpenSSL reads the same); inside them, or an
+// INTEGER or OID that BER forbids too, are refused.
+TEST(Signature, BerAroundTheSignedAttributesDerInside) {
+  auto key = SigningKey::Load(test::Key("ed25519", "a.example").key_path);
+  auto der = BuildSignature(*key, FullRequest(DigestAlg::kSha512));
+  ASSERT_TRUE(der.ok());
+  const Node tree = Node::Parse(*der);
+  ASSERT_EQ(tree.Encode(), *der);
+  auto read = [&](const Node& n, const char* what) {
+    std::string input = n.Encode();
+    auto sig = ParseSignature(input);
+    EXPECT_TRUE(sig.ok()) << what << ": " << sig.status().message();
+    if (!sig.ok()) return;
+    EXPECT_TRUE(CheckSignatureValue(*sig, key->public_key()).ok()) << what;
+    auto verdict = test::CompareWithOpenSsl(input, *sig);
+    EXPECT_TRUE(verdict.openssl_accepts) << what;
+    EXPECT_EQ(verdict.difference, "") << what;
+  };
+  auto refused = [&](const Node& n, const char* what, const char* reason) {
+    auto sig = ParseSignature(n.Encode());
+    ASSERT_FALSE(sig.ok()) << what;
+    EXPECT_EQ(sig.status().code(), Status::Code::kMalformed) << what;
+    EXPECT_NE(sig.status().message().find(reason), std::string::npos) << what << ": " << sig.status().message();
+  };
+
+  Node padded = tree;
+  padded.long_form = 3;
+  read(padded, "ContentInfo length with a leading zero octet");
+  Node indefinite = tree;
+  indefinite.indefinite = true;
+  indefinite.children[1].indefinite = true;
+  indefinite.SignedData().indefinite = true;
+  read(indefinite, "ContentInfo, [0] and SignedData of indefinite length");
+  Node attrs_ber = tree;
+  attrs_ber.SignedAttrs().long_form = 4;
+  read(attrs_ber, "signedAttrs' own length padded");
+  Node version = tree;
+  version.SignerInfo().children[0].long_form = 1;
+  read(version, "a short length in the long form");
+
+  Node attr = tree;
+  attr.SignedAttrs().children[0].long_form = 2;
+  refused(attr, "an attribute's length padded", "signed attribute is not DER");
+  Node attr_indefinite = tree;
+  attr_indefinite.SignedAttrs().children[0].indefinite = true;
+  refused(attr_indefinite, "an attribute of indefinite length", "signed attribute is not DER");
+  Node integer = tree;
+  integer.SignedData().children[0].content.insert(0, 1, '\0');  // version 3 as 00 03
+  refused(integer, "an INTEGER with a leading zero octet", "version");
+  // A header attribute's type with a subidentifier that starts 0x80: not an
+  // unknown attribute to skip, but no OID at all.
+  Node oid = tree;
+  bool changed = false;
+  for (Node& a : oid.SignedAttrs().children)
+    if (!changed &&
+        der::Tlv(der::kObjectIdentifier, a.children[0].content) == ObjectDer(MtasObject(MtasAttr::kHeader))) {
+      a.children[0].content[1] = static_cast<char>(0x80);  // 2b 06 01 ... becomes 2b 80 01 ...
+      changed = true;
+    }
+  ASSERT_TRUE(changed);
+  refused(oid, "a malformed attribute OID", "SEQUENCE { OID");
 }
 
 TEST(Signature, WrongKeyOrTamperedAttributesFail) {
