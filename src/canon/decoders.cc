@@ -32,10 +32,13 @@ int HexValue(char c) {
 #if defined(__x86_64__) && !defined(MTAS_PORTABLE_SCAN)
 // Base64 with SSSE3 (nearly every x86-64 CPU since 2006; checked at run
 // time), sixteen characters to twelve bytes per step. Decodes up to
-// `blocks` steps from `in` into `out` and returns how many it did: it stops
-// before the first step holding anything outside the alphabet (line ends,
-// padding, stray bytes), which the scalar code then takes. Each step writes
-// 16 bytes at out + 12 * step; the last four are overwritten by the next.
+// `blocks` steps from `in` into `out` and returns how many characters it
+// took, a multiple of four: in the first step holding anything outside the
+// alphabet (line ends, padding, stray bytes) it keeps only the whole groups
+// of four before it, and the scalar code takes the rest. So a 76-character
+// line is five steps, the last one partial. Each step writes 16 bytes at
+// out + 12 * step; what the next step or the caller does not keep is
+// overwritten later.
 //
 // Validation looks each byte's two nibbles up in two 16-entry tables: the
 // high nibble selects a class bit, the low nibble's entry holds the classes
@@ -54,19 +57,25 @@ __attribute__((target("ssse3"))) size_t DecodeBase64Blocks(const unsigned char* 
   const __m128i merge6 = _mm_set1_epi32(0x01400140);   // a << 6 | b, c << 6 | d
   const __m128i merge12 = _mm_set1_epi32(0x00011000);  // ab << 12 | cd
   const __m128i order = _mm_setr_epi8(2, 1, 0, 6, 5, 4, 10, 9, 8, 14, 13, 12, -1, -1, -1, -1);
-  size_t done = 0;
-  for (; done < blocks; ++done, in += 16, out += 12) {
+  size_t taken = 0;
+  for (size_t step = 0; step < blocks; ++step, in += 16, out += 12) {
     __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(in));
     __m128i hi = _mm_and_si128(_mm_srli_epi32(v, 4), nibble);
     __m128i lo = _mm_and_si128(v, nibble);
     __m128i invalid = _mm_and_si128(_mm_shuffle_epi8(lut_lo, lo), _mm_shuffle_epi8(lut_hi, hi));
-    if (_mm_movemask_epi8(_mm_cmpeq_epi8(invalid, _mm_setzero_si128())) != 0xFFFF) break;
+    auto valid = static_cast<unsigned>(_mm_movemask_epi8(_mm_cmpeq_epi8(invalid, _mm_setzero_si128())));
+    // Characters before the first one outside the alphabet, in whole groups:
+    // each group of four decodes to its three bytes alone, whatever follows.
+    size_t usable = valid == 0xFFFF ? 16 : static_cast<size_t>(__builtin_ctz(~valid)) & ~size_t{3};
+    if (usable == 0) break;
     __m128i slash = _mm_cmpeq_epi8(v, slash_byte);  // 0xFF = -1: one entry down
     v = _mm_add_epi8(v, _mm_shuffle_epi8(lut_offset, _mm_add_epi8(hi, slash)));
     __m128i bytes = _mm_shuffle_epi8(_mm_madd_epi16(_mm_maddubs_epi16(v, merge6), merge12), order);
     _mm_storeu_si128(reinterpret_cast<__m128i*>(out), bytes);
+    taken += usable;
+    if (usable < 16) break;
   }
-  return done;
+  return taken;
 }
 const bool kHaveSsse3 = __builtin_cpu_supports("ssse3");
 #endif
@@ -85,9 +94,9 @@ class Base64Decoder final : public Decoder {
         if (kHaveSsse3 && end - s >= 16) {
           if (len_ + 16 > block_.size()) Flush(out);
           size_t room = (block_.size() - len_ - 4) / 12;
-          size_t done = DecodeBase64Blocks(s, std::min(static_cast<size_t>(end - s) / 16, room), block_.data() + len_);
-          s += done * 16;
-          len_ += done * 12;
+          size_t taken = DecodeBase64Blocks(s, std::min(static_cast<size_t>(end - s) / 16, room), block_.data() + len_);
+          s += taken;
+          len_ += taken / 4 * 3;
         }
 #endif
         while (end - s >= 4) {
