@@ -1,5 +1,6 @@
 // DER framing (X.690 §8.1, §10) for the SignedData this library assembles,
-// and the strict DER reading of the one it receives. Internal header.
+// and the reading of the one it receives (DER, or BER where CMS allows it;
+// see Encoding). Internal header.
 //
 // Why by hand: building the SignedData through OpenSSL's CMS object model
 // (CMS_add1_signer, CMS_signed_add1_attr_*, i2d twice) cost about 40 % of a
@@ -95,46 +96,59 @@ inline std::string SetOf(std::vector<std::string> components, uint8_t tag = kSet
 // also takes a longer long form and, for a constructed value, the
 // indefinite form, whose content runs to the end-of-contents octets. RFC
 // 5652 lets a sender encode the SignedData in BER; what a signature covers
-// is always read as DER. Everything else (one-byte tags, minimal INTEGERs,
-// well-formed OIDs, primitive strings) is required in both.
+// is always read as DER. Minimal INTEGERs and well-formed OIDs are required
+// in both (X.690 asks them of BER too); primitive strings are, in effect,
+// because every caller names the primitive tag it wants.
 enum class Encoding { kDer, kBer };
 
-// Reads one TLV with a one-byte tag and a length of at most four octets
-// from the front of `*in`, and advances past it. False, and `*in`
-// unchanged, on anything else or when the content overruns `*in`.
 struct TlvView {
-  uint8_t tag = 0;
-  std::string_view whole;    // tag, length and content (and end-of-contents octets)
+  uint8_t tag = 0;           // the first identifier octet (tag numbers above 30 all show as 0x1f in it)
+  std::string_view whole;    // identifier, length and content (and end-of-contents octets)
   std::string_view content;  // content only
 };
+
+// Reads one TLV from the front of `*in` and advances past it: an
+// identifier of at most five octets (§8.1.2), a length of at most four
+// octets as `enc` allows, and content that `*in` holds. False, and `*in`
+// unchanged, on anything else. Indefinite lengths nest at most 16 deep.
 inline bool ReadTlv(std::string_view* in, TlvView* out, Encoding enc = Encoding::kDer, int depth = 0) {
   std::string_view s = *in;
-  if (s.size() < 2 || (static_cast<uint8_t>(s[0]) & 0x1f) == 0x1f) return false;  // multi-byte tags are not ours
-  size_t len = static_cast<uint8_t>(s[1]), header = 2;
-  if (len == 0x80) {  // indefinite: BER, constructed only, nesting bounded
-    if (enc != Encoding::kBer || !(static_cast<uint8_t>(s[0]) & 0x20) || depth >= 16) return false;
-    std::string_view rest = s.substr(2);
+  auto octet = [&](size_t i) { return static_cast<uint8_t>(s[i]); };
+  if (s.empty() || octet(0) == 0) return false;  // universal 0 only ends an indefinite length
+  size_t pos = 1;                                // past the identifier
+  if ((octet(0) & 0x1f) == 0x1f) {               // high tag number form, base 128 in the fewest octets
+    if (s.size() < 2 || octet(1) == 0x80) return false;
+    while (pos < s.size() && (octet(pos) & 0x80))
+      if (++pos > 4) return false;
+    if (pos >= s.size() || (pos == 1 && octet(1) < 31)) return false;  // tags below 31 take one octet
+    ++pos;
+  }
+  if (s.size() < pos + 1) return false;
+  size_t len = octet(pos), header = pos + 1;
+  if (len == 0x80) {  // indefinite: BER, constructed only
+    if (enc != Encoding::kBer || !(octet(0) & 0x20) || depth >= 16) return false;
+    std::string_view rest = s.substr(header);
     TlvView child;
     while (rest.size() < 2 || rest[0] != 0 || rest[1] != 0)
       if (!ReadTlv(&rest, &child, enc, depth + 1)) return false;
-    size_t content_len = s.size() - 2 - rest.size();
-    out->tag = static_cast<uint8_t>(s[0]);
-    out->whole = s.substr(0, 2 + content_len + 2);
-    out->content = s.substr(2, content_len);
+    size_t content_len = s.size() - header - rest.size();
+    out->tag = octet(0);
+    out->whole = s.substr(0, header + content_len + 2);
+    out->content = s.substr(header, content_len);
     in->remove_prefix(out->whole.size());
     return true;
   }
   if (len & 0x80) {
     size_t n = len & 0x7f;
-    if (n > 4 || s.size() < 2 + n) return false;
-    if (enc == Encoding::kDer && s[2] == 0) return false;  // padded
+    if (n > 4 || s.size() < header + n) return false;
+    if (enc == Encoding::kDer && octet(header) == 0) return false;  // padded
     len = 0;
-    for (size_t i = 0; i < n; ++i) len = (len << 8) | static_cast<uint8_t>(s[2 + i]);
+    for (size_t i = 0; i < n; ++i) len = (len << 8) | octet(header + i);
     if (enc == Encoding::kDer && len < 0x80) return false;  // the short form was required
     header += n;
   }
   if (len > s.size() - header) return false;
-  out->tag = static_cast<uint8_t>(s[0]);
+  out->tag = octet(0);
   out->whole = s.substr(0, header + len);
   out->content = s.substr(header, len);
   in->remove_prefix(header + len);

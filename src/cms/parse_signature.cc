@@ -56,7 +56,7 @@ Status Malformed(const char* what) { return Status::Malformed(what); }
 
 // Reads a TLV with tag `tag` from `*in`, or says that `what` is missing.
 Status Read(std::string_view* in, uint8_t tag, TlvView* out, const char* what) {
-  if (!der::ReadTlv(in, tag, out, kBer)) return Status::Malformed(std::string(what) + " missing or not DER");
+  if (!der::ReadTlv(in, tag, out, kBer)) return Status::Malformed(std::string(what) + " missing or malformed");
   return Status::Ok();
 }
 
@@ -79,12 +79,14 @@ bool WholeTlvs(std::string_view content, der::Encoding enc) {
   return true;
 }
 
-// Parses one DER object of OpenSSL's type T that must fill `whole` exactly.
+// Parses one object of OpenSSL's type T that must fill `whole` exactly.
 template <typename T>
-Result<T*> ParseWhole(T* (*d2i)(T**, const unsigned char**, long), std::string_view whole, const char* what) {
+Result<T*> ParseWhole(T* (*d2i)(T**, const unsigned char**, long), void (*free)(T*), std::string_view whole,
+                      const char* what) {
   const auto* p = reinterpret_cast<const unsigned char*>(whole.data());
   T* obj = d2i(nullptr, &p, static_cast<long>(whole.size()));
   if (obj && p == reinterpret_cast<const unsigned char*>(whole.data() + whole.size())) return obj;
+  if (obj) free(obj);
   ERR_clear_error();
   return Status::Malformed(what);
 }
@@ -98,7 +100,7 @@ Status ReadCertificates(std::string_view set, std::vector<Certificate>* out) {
     if (!der::ReadTlv(&set, &choice, kBer)) return Malformed("certificates are not BER");
     if (choice.tag >= der::kContext0 && choice.tag <= der::kContext0 + 3) continue;
     if (choice.tag != der::kSequence) return Malformed("a certificates entry is no CertificateChoices");
-    auto cert = ParseWhole(d2i_X509, choice.whole, "an embedded certificate is not a DER X.509 certificate");
+    auto cert = ParseWhole(d2i_X509, X509_free, choice.whole, "an embedded certificate is not an X.509 certificate");
     if (!cert.ok()) return cert.status();
     out->push_back(Certificate::Adopt(*cert));
   }
@@ -113,7 +115,7 @@ Status ReadCrls(std::string_view set) {
     if (!der::ReadTlv(&set, &choice, kBer)) return Malformed("crls are not BER");
     if (choice.tag == der::kContext1) continue;
     if (choice.tag != der::kSequence) return Malformed("a crls entry is no RevocationInfoChoice");
-    auto crl = ParseWhole(d2i_X509_CRL, choice.whole, "a crls entry is not a DER CRL");
+    auto crl = ParseWhole(d2i_X509_CRL, X509_CRL_free, choice.whole, "a crls entry is not a CRL");
     if (!crl.ok()) return crl.status();
     X509_CRL_free(*crl);
   }
@@ -133,7 +135,8 @@ Status ReadSignerId(std::string_view* in, SignerIdentity* sid) {
   if (!der::ReadTlv(&body, der::kSequence, &name, kBer) || !der::ReadTlv(&body, der::kInteger, &serial, kBer) ||
       !der::MinimalInteger(serial.content) || !body.empty())
     return Malformed("issuerAndSerialNumber is not SEQUENCE { Name, INTEGER }");
-  auto issuer = ParseWhole(d2i_X509_NAME, name.whole, "issuerAndSerialNumber names no issuer (not a DER Name)");
+  auto issuer =
+      ParseWhole(d2i_X509_NAME, X509_NAME_free, name.whole, "issuerAndSerialNumber names no issuer (not a Name)");
   if (!issuer.ok()) return issuer.status();
   X509_NAME_free(*issuer);
   sid->issuer_der.assign(name.whole);
@@ -145,7 +148,7 @@ Status ReadSignerId(std::string_view* in, SignerIdentity* sid) {
 Status ReadSigningTime(const TlvView& value, std::optional<std::time_t>* out) {
   if (value.tag != der::kUtcTime && value.tag != der::kGeneralizedTime)
     return Malformed("signingTime attribute malformed");
-  auto parsed = ParseWhole(d2i_ASN1_TIME, value.whole, "signingTime unreadable");
+  auto parsed = ParseWhole(d2i_ASN1_TIME, ASN1_TIME_free, value.whole, "signingTime unreadable");
   if (!parsed.ok()) return parsed.status();
   std::unique_ptr<ASN1_TIME, ossl::Deleter<ASN1_TIME, ASN1_TIME_free>> t(*parsed);
   struct tm tm {};
@@ -163,7 +166,7 @@ Status ReadSigningTime(const TlvView& value, std::optional<std::time_t>* out) {
 Status ReadSignedAttributes(std::string_view attrs, ParsedSignature* out) {
   if (attrs.empty()) return Malformed("SignerInfo has no signed attributes");
   std::vector<bool> seen(kMtasAttrCount + 1, false);
-  bool have_ct = false, have_md = false;
+  bool have_ct = false, have_md = false, have_st = false;
   while (!attrs.empty()) {
     TlvView attr, values, value;
     std::string_view type;
@@ -192,7 +195,9 @@ Status ReadSignedAttributes(std::string_view attrs, ParsedSignature* out) {
       out->message_digest.assign(value.content);
       have_md = true;
     } else {
+      if (have_st) return Malformed("signingTime attribute appears twice");  // RFC 5652 §11.3
       MTAS_RETURN_IF_ERROR(ReadSigningTime(value, &out->signing_time));
+      have_st = true;
     }
   }
   if (!have_ct || !have_md) return Malformed("contentType or messageDigest attribute missing");
@@ -208,7 +213,7 @@ Status ReadSignerInfo(std::string_view in, ParsedSignature* out) {
   int64_t version = 0;
   TlvView attrs, signature, unsigned_attrs;
   std::string_view digest_oid, signature_oid;
-  if (!der::ReadInteger(&in, &version, kBer)) return Malformed("SignerInfo version missing or not BER");
+  if (!der::ReadInteger(&in, &version, kBer)) return Malformed("SignerInfo version missing or malformed");
   MTAS_RETURN_IF_ERROR(ReadSignerId(&in, &out->sid));
   MTAS_RETURN_IF_ERROR(ReadAlgorithm(&in, &digest_oid, "digestAlgorithm"));
   if (!der::ReadTlv(&in, der::kContext0, &attrs, kBer)) return Malformed("SignerInfo has no signed attributes");
@@ -241,7 +246,7 @@ Status ReadSignedData(std::string_view in, ParsedSignature* out) {
   int64_t version = 0;
   TlvView digest_algs, encap, certs, crls, signer_infos, signer_info;
   std::string_view content_type, unused;
-  if (!der::ReadInteger(&in, &version, kBer)) return Malformed("SignedData version missing or not BER");
+  if (!der::ReadInteger(&in, &version, kBer)) return Malformed("SignedData version missing or malformed");
   MTAS_RETURN_IF_ERROR(Read(&in, der::kSet, &digest_algs, "digestAlgorithms"));
   for (std::string_view algs = digest_algs.content; !algs.empty();)
     MTAS_RETURN_IF_ERROR(ReadAlgorithm(&algs, &unused, "a digestAlgorithms entry"));
@@ -263,23 +268,23 @@ Status ReadSignedData(std::string_view in, ParsedSignature* out) {
 
 }  // namespace
 
-Result<ParsedSignature> ParseSignature(std::string_view der) {
-  if (der.empty()) return Status::Malformed("empty signature");
-  if (der.size() > limits::kMaxSignatureBlob)
-    return Status::Malformed("signature of " + std::to_string(der.size()) + " bytes exceeds the 64 KiB limit");
+Result<ParsedSignature> ParseSignature(std::string_view bytes) {
+  if (bytes.empty()) return Status::Malformed("empty signature");
+  if (bytes.size() > limits::kMaxSignatureBlob)
+    return Status::Malformed("signature of " + std::to_string(bytes.size()) + " bytes exceeds the 64 KiB limit");
   // ContentInfo ::= SEQUENCE { contentType OID, content [0] EXPLICIT ANY }.
-  std::string_view in = der, body, content_type;
+  std::string_view in = bytes, body, content_type;
   TlvView content_info, explicit0, signed_data;
   if (!der::ReadTlv(&in, der::kSequence, &content_info, kBer)) return Malformed("signature is not a DER CMS structure");
   if (!in.empty()) return Malformed("trailing bytes after the CMS structure");
   body = content_info.content;
   if (!der::ReadOid(&body, &content_type, kBer) || !der::ReadTlv(&body, der::kContext0, &explicit0, kBer) ||
       !body.empty())
-    return Malformed("signature is not a DER CMS ContentInfo");
+    return Malformed("signature is not a CMS ContentInfo");
   if (NidOfOid(content_type) != NID_pkcs7_signed) return Malformed("CMS content type is not SignedData");
   body = explicit0.content;
   if (!der::ReadTlv(&body, der::kSequence, &signed_data, kBer) || !body.empty())
-    return Malformed("SignedData is not one DER SEQUENCE");
+    return Malformed("SignedData is not one SEQUENCE");
   ParsedSignature out;
   MTAS_RETURN_IF_ERROR(ReadSignedData(signed_data.content, &out));
   return out;

@@ -357,6 +357,25 @@ TEST(Signature, BerAroundTheSignedAttributesDerInside) {
   Node integer = tree;
   integer.SignedData().children[0].content.insert(0, 1, '\0');  // version 3 as 00 03
   refused(integer, "an INTEGER with a leading zero octet", "version");
+  // An unknown attribute is ignored whatever its value's tag, a high tag
+  // number included (spec §3.1); OpenSSL reads the rest the same.
+  Node unknown = tree;
+  Node extra;
+  extra.tag = der::kSequence;
+  extra.content = std::string("\x06\x03\x2a\x03\x04\x31\x03\xdf\x20\x00", 10);  // 1.2.3.4, [PRIVATE 32]
+  unknown.SignedAttrs().children.push_back(extra);
+  auto with_unknown = ParseSignature(unknown.Encode());
+  ASSERT_TRUE(with_unknown.ok()) << with_unknown.status().message();
+  EXPECT_EQ(test::CompareWithOpenSsl(unknown.Encode(), *with_unknown).difference, "");
+  // signingTime twice (RFC 5652 §11.3 allows one).
+  Node two_times = tree;
+  const size_t attr_count = two_times.SignedAttrs().children.size();
+  const std::string signing_time_oid("\x06\x09\x2a\x86\x48\x86\xf7\x0d\x01\x09\x05", 11);
+  for (size_t i = 0; i < attr_count; ++i)
+    if (der::Tlv(der::kObjectIdentifier, two_times.SignedAttrs().children[i].children[0].content) == signing_time_oid)
+      two_times.SignedAttrs().children.push_back(two_times.SignedAttrs().children[i]);
+  ASSERT_EQ(two_times.SignedAttrs().children.size(), attr_count + 1);
+  refused(two_times, "two signingTime attributes", "signingTime attribute appears twice");
   // A header attribute's type with a subidentifier that starts 0x80: not an
   // unknown attribute to skip, but no OID at all.
   Node oid = tree;
