@@ -126,12 +126,6 @@ bool ReadTriple(const der::TlvView& value, uint8_t a, uint8_t b, uint8_t c, der:
   return der::ReadTlv(&in, a, &out[0]) && der::ReadTlv(&in, b, &out[1]) && der::ReadTlv(&in, c, &out[2]) && in.empty();
 }
 
-// A digest algorithm named by an OBJECT IDENTIFIER's DER.
-Result<DigestAlg> DigestOfOidTlv(const der::TlvView& oid) {
-  if (!der::WellFormedOid(oid.content)) return Status::Malformed("malformed OBJECT IDENTIFIER");
-  return DigestOfOid(oid.content);
-}
-
 }  // namespace
 
 Status DecodeMtasAttribute(MtasAttr which, const der::TlvView& value, MtasAttributes* attrs, std::vector<bool>* seen) {
@@ -161,7 +155,7 @@ Status DecodeMtasAttribute(MtasAttr which, const der::TlvView& value, MtasAttrib
           !in.empty())
         return Status::Malformed("receivedHash is not SEQUENCE { INTEGER, OID, OCTET STRING }");
       if (rh.count < 0 || rh.count > 100000) return Status::Malformed("receivedHash count out of range");
-      auto a = DigestOfOidTlv(f[1]);
+      auto a = DigestOfOid(f[1].content);
       if (!a.ok()) return Status::Malformed("receivedHash: " + a.status().message());
       rh.alg = *a;
       rh.digest.assign(f[2].content);
@@ -194,7 +188,7 @@ Status DecodeMtasAttribute(MtasAttr which, const der::TlvView& value, MtasAttrib
     case MtasAttr::kEnvelope: {
       if (!ReadTriple(value, der::kObjectIdentifier, der::kOctetString, der::kOctetString, f))
         return Status::Malformed("envelope is not SEQUENCE { OID, OCTET STRING, OCTET STRING }");
-      auto a = DigestOfOidTlv(f[0]);
+      auto a = DigestOfOid(f[0].content);
       if (!a.ok()) return Status::Malformed("envelope: " + a.status().message());
       attrs->envelope = EnvelopeBinding{*a, std::string(f[1].content), std::string(f[2].content)};
       return Status::Ok();

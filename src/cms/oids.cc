@@ -50,12 +50,6 @@ const std::array<std::pair<int, std::string>, kKnownNids.size()>& Known() {
 
 }  // namespace
 
-std::string_view OidOfNid(int nid) {
-  for (const auto& [n, oid] : Known())
-    if (n == nid) return oid;
-  return {};
-}
-
 int NidOfOid(std::string_view oid) {
   for (const auto& [n, known] : Known())
     if (known == oid) return n;

@@ -12,10 +12,6 @@
 
 namespace mtas {
 
-// The content octets of the identifier OpenSSL numbers `nid`; empty when it
-// has none.
-std::string_view OidOfNid(int nid);
-
 // The NID of the identifier with content octets `oid`, among those a
 // signature uses (the CMS content and attribute types, the digests and the
 // signature algorithms); NID_undef for any other.

@@ -6,14 +6,11 @@
 #include <array>
 #include <cctype>
 #include <cstdio>
-#include <cstring>
-#include <optional>
 
 #include "cms/attributes.h"
 #include "cms/der.h"
 #include "cms/key_operation.h"
 #include "cms/ossl.h"
-#include "mtas/limits.h"
 #include "mtas/signature.h"
 
 namespace mtas {
