@@ -3,7 +3,7 @@
 # side in one run: no milter; mtasd signing (Ed25519, header carrier) and
 # verifying signed mail (Ed25519 and RSA-2048; keys pinned, so cached), each over
 # TCP and a unix socket; OpenDKIM signing with RSA-2048 and Ed25519 over TCP and a unix socket
-# (Debian's opendkim, installed when absent); and the protocol's floor, a
+# (Debian's opendkim, installed when absent, as is Postfix); and the protocol's floor, a
 # milter that asks for mtasd's events and does nothing (bench/null_milter.c).
 #   bench/milter_load.sh [MESSAGES=10000] [SESSIONS=20]
 # Each row is the median of MTAS_BENCH_RUNS runs (default 3) of
@@ -12,12 +12,20 @@
 # lost mail says so. Verifying rows also count the messages mtasd found to pass.
 # MTAS_BENCH_ONLY=REGEX runs only the rows whose label matches (with
 # MTAS_BENCH_CHAIN=0, for a quick look at one configuration).
+# Exit status 1 if any row lost mail or a verifying row passed fewer messages
+# than it sent (so a short run, as the test suite's, checks the whole path).
 set -uo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 n="${1:-10000}"; sessions="${2:-20}"; runs="${MTAS_BENCH_RUNS:-3}"
 mtas="${MTAS_BUILD_DIR:-$root/build}/mtas"; mtasd="${MTAS_BUILD_DIR:-$root/build}/mtasd"
 [ -x "$mtasd" ] || { echo "build first: bash scripts/build.sh"; exit 1; }
+if [ -n "${MTAS_BENCH_INSTALL:-1}" ] && ! command -v postfix >/dev/null && ! [ -x /usr/sbin/postfix ]; then
+  # No system configuration and nothing started: the rows run their own instances.
+  echo "postfix postfix/main_mailer_type select No configuration" | debconf-set-selections
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postfix >/dev/null 2>&1 || true
+fi
 command -v smtp-source >/dev/null || PATH="$PATH:/usr/sbin"
+command -v smtp-source >/dev/null || { echo "smtp-source (Postfix) is missing: bash scripts/deps.sh"; exit 1; }
 if [ -n "${MTAS_BENCH_INSTALL:-1}" ] && ! command -v opendkim >/dev/null; then
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq opendkim opendkim-tools >/dev/null 2>&1 || true
 fi
@@ -26,6 +34,7 @@ fi
 "$mtas" keygen --algorithm ed25519 --signer mail.example.org --selector s --out "$work/keys" >/dev/null
 printf 's %s mail.example.org\n' "$work/keys/s.key.pem" >"$work/keys.tab"
 results=()
+failed=0
 
 # The message the verifying rows send: 4 KB, signed by mail.example.org. LF
 # line ends: smtp-source -F sends each line with CRLF.
@@ -70,7 +79,7 @@ once() {  # LABEL MILTER-SPEC PID MESSAGE-FILE -> "rate cpu delivered"
 
 run() {  # LABEL MILTER-SPEC [MILTER-PID] [MESSAGE-FILE] [MTASD-LOG]
   local label="$1" milter="$2" pid="${3:-}" file="${4:-}" log="${5:-}" rates=() cpus=() delivered=() i r c s
-  local passed0=0 min_sent extra=""
+  local passed0=0 passed min_sent extra=""
   [[ "$label" =~ ${MTAS_BENCH_ONLY:-.} ]] || return 0  # MTAS_BENCH_ONLY=REGEX: only the matching rows
   [ -n "$log" ] && passed0=$(grep -c "hop1=pass/" "$log")
   for i in $(seq "$runs"); do
@@ -78,8 +87,12 @@ run() {  # LABEL MILTER-SPEC [MILTER-PID] [MESSAGE-FILE] [MTASD-LOG]
     rates+=("$r"); cpus+=("$c"); delivered+=("$s")
   done
   min_sent=$(printf '%s\n' "${delivered[@]}" | sort -n | head -1)
-  [ -n "$log" ] && extra="   passed $(($(grep -c "hop1=pass/" "$log") - passed0)) of $((n * runs))"
-  [ "$min_sent" = "$n" ] || extra="$extra   LOST MAIL"
+  if [ -n "$log" ]; then
+    passed=$(($(grep -c "hop1=pass/" "$log") - passed0))
+    extra="   passed $passed of $((n * runs))"
+    [ "$passed" = $((n * runs)) ] || { extra="$extra   NOT ALL PASSED"; failed=1; }
+  fi
+  [ "$min_sent" = "$n" ] || { extra="$extra   LOST MAIL"; failed=1; }
   results+=("$(printf '%-32s %6s msgs/s   milter CPU %6s ms/msg   delivered %6s of %s%s' "$label" \
     "$(median "${rates[@]}")" "$([ -n "$pid" ] && median "${cpus[@]}" || echo -)" "$min_sent" "$n" "$extra")")
   echo "${results[-1]}   (runs: ${rates[*]})"
@@ -174,12 +187,14 @@ printf '%s\n' "${results[@]}"
 
 # ---- The three-hop chain: A signs, B verifies and re-signs, C verifies ------
 # (msgs/s until C has delivered every message; 0 lost is checked)
-[ "${MTAS_BENCH_CHAIN:-1}" = 1 ] || exit 0  # MTAS_BENCH_CHAIN=0: one Postfix only
+[ "${MTAS_BENCH_CHAIN:-1}" = 1 ] || exit "$failed"  # MTAS_BENCH_CHAIN=0: one Postfix only
 "$mtas" keygen --algorithm ecdsa-p256 --signer relay.example.org --selector r --out "$work/keys" >/dev/null
 printf 'r %s relay.example.org\n' "$work/keys/r.key.pem" >"$work/relay.tab"
 chain_results=()
-chain() {  # LABEL MILTER_A MILTER_B MILTER_C
-  local label="$1" ports=() i d start end sent
+failed=0
+chain() {  # LABEL MILTER_A MILTER_B MILTER_C [C's MTASD-LOG]
+  local label="$1" log="${5:-}" ports=() i d start end sent passed0=0 extra=""
+  [ -n "$log" ] && passed0=$(grep -c "hop1=pass/" "$log")
   for i in 0 1 2; do ports+=("$(free_port)"); done
   make_postfix "$label-C" "${ports[2]}" "$4" discard
   make_postfix "$label-B" "${ports[1]}" "$3" "${ports[2]}"
@@ -193,8 +208,14 @@ chain() {  # LABEL MILTER_A MILTER_B MILTER_C
     sleep 0.2
   done
   end=$(date +%s.%N)
+  [ "$sent" = "$n" ] || { extra="   LOST MAIL"; failed=1; }
+  if [ -n "$log" ]; then  # every message's first signature verified at C
+    passed=$(($(grep -c "hop1=pass/" "$log") - passed0))
+    extra="   passed at C $passed of $n$extra"
+    [ "$passed" = "$n" ] || { extra="$extra   NOT ALL PASSED"; failed=1; }
+  fi
   chain_results+=("$(printf '%-40s %6s msgs/s   delivered at C %6s of %s%s' "$label" \
-    "$(python3 -c "print(round($n / ($end - $start)))")" "$sent" "$n" "$([ "$sent" = "$n" ] && echo '' || echo '   LOST MAIL')")")
+    "$(python3 -c "print(round($n / ($end - $start)))")" "$sent" "$n" "$extra")")
   echo "${chain_results[-1]}"
   for h in A B C; do postfix -c "$work/pf-$label-$h" stop >/dev/null 2>&1; done
 }
@@ -206,15 +227,16 @@ write_mtasd chainC verify "inet:$(free_port)@127.0.0.1" mx.example.net "PinnedKe
 start_mtasd chainB
 start_mtasd chainC
 sock() { sed -n 's/^Socket inet:\([0-9]*\)@.*/inet:127.0.0.1:\1/p' "$work/$1.conf"; }
-chain chain-mtasd-A-B-C "$(sock signtcp)" "$(sock chainB)" "$(sock chainC)"
+chain chain-mtasd-A-B-C "$(sock signtcp)" "$(sock chainB)" "$(sock chainC)" "$work/mtasd-chainC.log"
 if command -v opendkim >/dev/null; then
   oport=$(free_port)
   opendkim_conf ed25519 "inet:$oport@127.0.0.1"
   opendkim -f -x "$work/opendkim-ed25519.conf" 2>"$work/opendkim-chain.log" &
   pids+=($!)
   sleep 1
-  chain chain-opendkim-A-mtasd-B-C "inet:127.0.0.1:$oport" "$(sock chainB)" "$(sock chainC)"
+  chain chain-opendkim-A-mtasd-B-C "inet:127.0.0.1:$oport" "$(sock chainB)" "$(sock chainC)" "$work/mtasd-chainC.log"
 fi
 echo
 echo "== the same through three Postfix instances (A -> B -> C)"
 printf '%s\n' "${chain_results[@]}"
+exit "$failed"

@@ -35,6 +35,7 @@ const Identity& For(const std::string& alg) {
   opt.carrier = Carrier::kHeader;  // the same carrier for text and multipart
   Identity id{*Signer::Create(std::move(*key), opt), std::make_unique<PinnedKeyResolver>()};
   (void)id.keys->Add("mail.example.com", dir + "/" + alg + ".crt");
+  std::filesystem::remove_all(dir);  // both files are read by now
   return ids.emplace(alg, std::move(id)).first->second;
 }
 
