@@ -30,25 +30,41 @@ std::vector<HeaderReport> CompareHeaders(const std::vector<std::string>& signed_
     if (std::find(names.begin(), names.end(), signed_names.back()) == names.end()) names.push_back(signed_names.back());
   }
   std::vector<HeaderReport> out;
+  std::vector<const std::string*> signed_here;
+  std::vector<const HeaderField*> current_here;
   for (const auto& n : names) {
-    std::vector<std::string> was, now;
-    HeaderReport r;
+    signed_here.clear();
+    current_here.clear();
     for (size_t i = 0; i < signed_fields.size(); ++i)
-      if (signed_names[i] == n) {
-        if (was.empty()) r.signed_value = signed_fields[i];
-        was.push_back(Canonical(canon, signed_fields[i]));
-      }
+      if (signed_names[i] == n) signed_here.push_back(&signed_fields[i]);
     for (const auto& f : current)
-      if (f.NameIs(n)) {
-        if (now.empty()) r.current_value = NormalizeLineEnds(f.raw);
-        now.push_back(Canonical(canon, f.raw));
-      }
+      if (f.NameIs(n)) current_here.push_back(&f);
+    HeaderReport r;
+    r.signed_value = *signed_here.front();
     r.name = std::string(r.signed_value.substr(0, r.signed_value.find(':')));
+    if (current_here.empty()) {
+      r.status = "removed";
+      out.push_back(std::move(r));
+      continue;
+    }
+    r.current_value = NormalizeLineEnds(current_here.front()->raw);
+    // The usual case, decided without canonicalizing: every instance as it
+    // was signed, byte for byte but for line ends, in the same order.
+    bool untouched = signed_here.size() == current_here.size();
+    for (size_t k = 0; untouched && k < signed_here.size(); ++k)
+      untouched = *signed_here[k] == current_here[k]->raw ||
+                  NormalizeLineEnds(*signed_here[k]) == NormalizeLineEnds(current_here[k]->raw);
+    if (untouched) {
+      r.status = "same";
+      out.push_back(std::move(r));
+      continue;
+    }
+    std::vector<std::string> was, now;
+    for (const std::string* s : signed_here) was.push_back(Canonical(canon, *s));
+    for (const HeaderField* f : current_here) now.push_back(Canonical(canon, f->raw));
     std::sort(was.begin(), was.end());
     std::sort(now.begin(), now.end());
-    if (now.empty()) {
-      r.status = "removed";
-    } else if (was == now) {
+    if (was == now) {
       r.status = "same";
     } else {
       r.status = "changed";
@@ -57,9 +73,9 @@ std::vector<HeaderReport> CompareHeaders(const std::vector<std::string>& signed_
       bool all_kept = std::includes(now.begin(), now.end(), was.begin(), was.end());
       r.added_above = all_kept && !std::binary_search(was.begin(), was.end(), Canonical(canon, r.current_value));
       // Show the signed instance the reader no longer sees.
-      for (size_t i = 0; i < signed_fields.size(); ++i)
-        if (signed_names[i] == n && !std::binary_search(now.begin(), now.end(), Canonical(canon, signed_fields[i]))) {
-          r.signed_value = signed_fields[i];
+      for (const std::string* s : signed_here)
+        if (!std::binary_search(now.begin(), now.end(), Canonical(canon, *s))) {
+          r.signed_value = *s;
           break;
         }
     }
