@@ -3,6 +3,7 @@
 
 #include "common/ascii.h"
 #include "mtas/canon.h"
+#include "mtas/message.h"
 
 namespace mtas {
 
@@ -48,7 +49,26 @@ std::string NormalizeLineEnds(std::string_view text) {
   return out;
 }
 
+namespace {
+
+// The name before the colon, without the white space relaxed drops there.
+std::string_view FieldName(std::string_view field) {
+  std::string_view name = field.substr(0, field.find(':'));
+  while (!name.empty() && (name.back() == ' ' || name.back() == '\t')) name.remove_suffix(1);
+  return name;
+}
+
+}  // namespace
+
 bool HeaderFieldsEqual(Canon canon, std::string_view a, std::string_view b) {
+  if (a == b) return true;  // equal under either canonicalization
+  // Names that differ (case aside) differ in either canonical form: both keep
+  // the bytes before the colon but for case (relaxed) or line ends (simple),
+  // so a name with a line-end byte in it is left to the full comparison.
+  std::string_view name_a = FieldName(a), name_b = FieldName(b);
+  if (!EqualsIgnoreCase(name_a, name_b) && name_a.find_first_of("\r\n") == std::string_view::npos &&
+      name_b.find_first_of("\r\n") == std::string_view::npos)
+    return false;
   if (canon == Canon::kRelaxed) return CanonicalHeaderRelaxed(a) == CanonicalHeaderRelaxed(b);
   return NormalizeLineEnds(a) == NormalizeLineEnds(b);
 }

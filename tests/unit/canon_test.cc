@@ -131,5 +131,19 @@ TEST(HeaderCanon, SimpleComparesBytesAfterLineEnds) {
   EXPECT_EQ(NormalizeLineEnds("a\rb\nc\r\n"), "a\r\nb\r\nc\r\n");
 }
 
+TEST(HeaderCanon, FieldsOfOtherNamesDifferUnderBoth) {
+  for (Canon canon : {Canon::kRelaxed, Canon::kSimple}) {
+    EXPECT_TRUE(HeaderFieldsEqual(canon, "From: a@b", "From: a@b"));
+    EXPECT_FALSE(HeaderFieldsEqual(canon, "From: a@b", "To: a@b"));
+    EXPECT_FALSE(HeaderFieldsEqual(canon, "From: a@b", "Fromx: a@b"));
+    EXPECT_FALSE(HeaderFieldsEqual(canon, "From", "From: a@b"));
+    // Line ends inside a name: simple turns both into CRLF.
+    EXPECT_EQ(HeaderFieldsEqual(canon, "Fr\rom: a", "Fr\nom: a"), canon == Canon::kSimple);
+  }
+  EXPECT_TRUE(HeaderFieldsEqual(Canon::kRelaxed, "FROM \t: a@b", "from:a@b"));
+  EXPECT_FALSE(HeaderFieldsEqual(Canon::kSimple, "FROM: a@b", "From: a@b"));
+  EXPECT_FALSE(HeaderFieldsEqual(Canon::kSimple, "From : a@b", "From: a@b"));
+}
+
 }  // namespace
 }  // namespace mtas
