@@ -37,6 +37,8 @@ class BodyCanonicalizer {
   // Canonicalizes a whole body in one call.
   static std::string Apply(Canon canon, std::string_view body);
   Canon canon() const { return canon_; }
+  // Whether output has gone to the sink yet (it is held until 32 KiB, or Finish).
+  bool flushed() const { return flushed_; }
 
  private:
   void EndLine();
@@ -48,6 +50,7 @@ class BodyCanonicalizer {
   bool pending_wsp_ = false;
   bool line_has_content_ = false;
   bool any_output_ = false;
+  bool flushed_ = false;
   size_t empty_lines_ = 0;
   std::string buf_;
 };

@@ -115,6 +115,7 @@ void BodyCanonicalizer::MaybeFlush(ByteSink& out) {
   if (buf_.size() >= kFlushAt) {
     out.Write(buf_.data(), buf_.size());
     buf_.clear();
+    flushed_ = true;
   }
 }
 
@@ -177,6 +178,7 @@ void BodyCanonicalizer::Finish(ByteSink& out) {
   empty_lines_ = 0;
   if (!buf_.empty()) out.Write(buf_.data(), buf_.size());
   buf_.clear();
+  flushed_ = true;
 }
 
 std::string BodyCanonicalizer::Apply(Canon canon, std::string_view body) {

@@ -8,10 +8,12 @@
 // a line is either the whole line or at least kCarryMax bytes of it, which
 // is all that classifying a line (boundary, entity start) needs. Only the
 // start of a line cut by a chunk edge is copied (into `carry`).
+#include <array>
 #include <cstring>
 #include <system_error>
 
 #include "common/background_sink.h"
+#include "mtas/digest.h"
 #include "mtas/limits.h"
 #include "mtas/message.h"
 
@@ -71,10 +73,11 @@ bool IsEntityStart(std::string_view line) {
 class LeafPipeline {
  public:
   LeafPipeline(size_t part_index, const ContentType& ct, TransferEncoding enc, const std::vector<DigestAlg>& algs)
-      : part_index_(part_index), decoder_(MakeDecoder(enc)), sink_(&hashers_) {
+      : part_index_(part_index), decoder_(MakeDecoder(enc)), sink_(&hashers_), algs_(algs) {
     // text/* and line-oriented 7bit/8bit content: line ends become CRLF and
     // trailing empty lines go, so relays' LF/CRLF changes are not changes.
     if (ct.type == "text" || enc == TransferEncoding::kIdentity) normalizer_.emplace(Canon::kSimple);
+    identity_ = enc == TransferEncoding::kIdentity || enc == TransferEncoding::kBinary;
     for (DigestAlg a : algs) hashers_.emplace_back(a);
     if (normalizer_) stage_.emplace(&*normalizer_, &sink_);
   }
@@ -84,6 +87,18 @@ class LeafPipeline {
     if (normalizer_) normalizer_->Finish(sink_);
     for (auto& h : hashers_) parts[part_index_].digests[static_cast<size_t>(h.alg())] = h.Finish();
   }
+  // When nothing has been hashed yet (content passed through as it is, and
+  // all of its normalized form still held): ends the part without hashing
+  // into `*content`, leaving its digests to the caller. False otherwise.
+  bool FinishUnhashed(std::string* content) {
+    if (!identity_ || !normalizer_ || normalizer_->flushed()) return false;
+    StringSink held;
+    decoder_->Finish(*stage_);
+    normalizer_->Finish(held);
+    *content = std::move(held.out);
+    return true;
+  }
+  const std::vector<DigestAlg>& algs() const { return algs_; }
 
  private:
   ByteSink& Out() { return stage_ ? static_cast<ByteSink&>(*stage_) : sink_; }
@@ -93,6 +108,8 @@ class LeafPipeline {
   std::vector<Hasher> hashers_;
   FanoutSink sink_;
   std::optional<CanonStage> stage_;
+  std::vector<DigestAlg> algs_;
+  bool identity_ = false;  // the decoder passes bytes through
 };
 
 }  // namespace
@@ -283,6 +300,46 @@ struct BodyScanner::Impl {
       FanoutSink sink(&hs);
       c.Finish(sink);
       for (size_t j = 0; j < hs.size(); ++j) out[r.spec_index[j]] = hs[j].Finish();
+    }
+    return out;
+  }
+
+  // The canonical-body digests at the end of the body, the canonicalizers
+  // finished in place. A single-part body's part digest covers its simple
+  // canonical form, which is the canonical body itself under simple and
+  // under relaxed whenever there was no white space to fold: with `single`
+  // (that content, unhashed) each such digest is computed once and is both.
+  std::vector<std::string> FinalDigests(const std::string* single, const std::vector<DigestAlg>& single_algs) {
+    FlushCanon();
+    if (background) background->Drain();
+    std::vector<std::string> out(opt.content_specs.size());
+    std::array<std::string, kDigestAlgCount> of_single;
+    for (auto& r : runs) {
+      // Held whole (nothing hashed yet) only while below the canonicalizer's flush size.
+      bool held_whole = single && !r.canonicalizer.flushed();
+      StringSink held;
+      FanoutSink hash(&r.hashers);
+      r.canonicalizer.Finish(held_whole ? static_cast<ByteSink&>(held) : hash);
+      bool same = held_whole && held.out == *single;
+      for (size_t j = 0; j < r.hashers.size(); ++j) {
+        Hasher& h = r.hashers[j];
+        std::string& digest = out[r.spec_index[j]];
+        std::string& once = of_single[static_cast<size_t>(h.alg())];
+        if (same && !once.empty()) {
+          digest = once;
+          continue;
+        }
+        if (held_whole) h.Update(held.out);
+        digest = h.Finish();
+        if (same) once = digest;
+      }
+    }
+    if (single) {
+      for (DigestAlg a : single_algs) {
+        std::string& once = of_single[static_cast<size_t>(a)];
+        if (once.empty()) once = HashBytes(a, *single);
+        index.parts[0].digests[static_cast<size_t>(a)] = once;
+      }
     }
     return out;
   }
@@ -567,6 +624,19 @@ struct BodyScanner::Impl {
       carry.clear();
     }
     FlushRuns();
+    std::string single;  // part 1's content, unhashed (see FinalDigests)
+    bool single_unhashed = false;
+    std::vector<DigestAlg> single_algs;
+    if (state == State::kSingle && leaf && !background) {
+      FlushLeaf();
+      if (!pending_eol.empty()) leaf->Update(pending_eol.data(), pending_eol.size());
+      pending_eol.clear();
+      if (leaf->FinishUnhashed(&single)) {
+        single_unhashed = true;
+        single_algs = leaf->algs();
+        leaf.reset();
+      }
+    }
     EndLeaf(state == State::kSingle);
     switch (state) {
       case State::kEntityHeader:
@@ -579,7 +649,7 @@ struct BodyScanner::Impl {
         break;
     }
     if (index.multipart && !index.top_closed) Error("top-level multipart has no closing delimiter");
-    index.final_digests = SnapshotDigests();
+    index.final_digests = FinalDigests(single_unhashed ? &single : nullptr, single_algs);
     index.body_length = offset;
     index.ends_with_eol = offset == 0 || last_byte == '\n' || last_byte == '\r';
     return std::move(index);

@@ -198,6 +198,73 @@ TEST(BodyScanner, SecondThreadGivesTheSameDigests) {
   EXPECT_EQ(big_one.final_digests[0], HashBytes(DigestAlg::kSha256, BodyCanonicalizer::Apply(Canon::kRelaxed, body)));
 }
 
+// A single-part body's part digest covers its simple canonical form, which
+// the canonical-body digests often cover too: the scanner then hashes those
+// bytes once. Every shape gets the digests each would get alone.
+TEST(BodyScanner, SinglePartDigestsSharedWithTheCanonicalBodyAreRight) {
+  std::mt19937 rng(11);
+  auto prose = [&rng](size_t size, bool folded_space) {
+    std::string text;
+    while (text.size() < size) {
+      text += std::string(1 + rng() % 12, static_cast<char>('a' + rng() % 26));
+      text += rng() % 9 ? " " : (folded_space ? "  \t " : "\r\n");
+    }
+    return text + "\r\n";
+  };
+  const std::vector<std::string> bodies = {"",
+                                           "\r\n\r\n",
+                                           "one line",
+                                           "a\r\nb\r\n\r\n\r\n",
+                                           "LF only\nlines\n\n",
+                                           "two  spaces\r\n",
+                                           "trailing \r\n",
+                                           prose(4000, false),
+                                           prose(4000, true),
+                                           prose(40 * 1024, false),
+                                           prose(100 * 1024, false)};
+  const std::vector<std::pair<std::string, std::string>> shapes = {{"text/plain", ""},
+                                                                   {"text/plain", "8bit"},
+                                                                   {"application/octet-stream", "7bit"},
+                                                                   {"text/plain", "quoted-printable"},
+                                                                   {"application/octet-stream", "base64"}};
+  const std::vector<ContentDigestSpec> specs = {{Canon::kRelaxed, DigestAlg::kSha256},
+                                                {Canon::kSimple, DigestAlg::kSha512},
+                                                {Canon::kRelaxed, DigestAlg::kSha512}};
+  const std::vector<DigestAlg> part_algs = {DigestAlg::kSha256, DigestAlg::kSha512};
+  for (const auto& body : bodies)
+    for (const auto& [type, cte] : shapes) {
+      std::string header = "Content-Type: " + type + "\r\n";
+      if (!cte.empty()) header += "Content-Transfer-Encoding: " + cte + "\r\n";
+      std::string part = cte == "base64"             ? Base64Decode(body)
+                         : cte == "quoted-printable" ? QuotedPrintableDecode(body)
+                                                     : body;
+      if (cte != "base64") part = BodyCanonicalizer::Apply(Canon::kSimple, part);
+      for (uint64_t parallel_from : {uint64_t{0}, BodyScanner::Options{}.parallel_from})
+        for (size_t chunk : {size_t{7}, body.size() + 1}) {
+          SCOPED_TRACE(type + " " + cte + ", body of " + std::to_string(body.size()) + " bytes in chunks of " +
+                       std::to_string(chunk) + ", second thread from " + std::to_string(parallel_from));
+          HeaderScanner hs;
+          hs.Write(header.data(), header.size());
+          hs.Finish();  // the empty line ends it; no body byte has to follow
+          BodyScanner::Options opt = BodyOptionsFor(hs.fields());
+          opt.content_specs = specs;
+          opt.part_algs = part_algs;
+          opt.parallel_from = parallel_from;
+          BodyScanner scanner(opt);
+          for (size_t at = 0; at < body.size(); at += chunk)
+            scanner.Write(body.data() + at, std::min(chunk, body.size() - at));
+          BodyIndex idx = scanner.Finish();
+          ASSERT_EQ(idx.final_digests.size(), specs.size());
+          for (size_t k = 0; k < specs.size(); ++k)
+            EXPECT_EQ(idx.final_digests[k], HashBytes(specs[k].alg, BodyCanonicalizer::Apply(specs[k].canon, body)))
+                << "spec " << k;
+          ASSERT_EQ(idx.parts.size(), 1u);
+          for (DigestAlg a : part_algs)
+            EXPECT_EQ(idx.parts[0].digests[static_cast<size_t>(a)], HashBytes(a, part)) << DigestName(a);
+        }
+    }
+}
+
 TEST(BodyScanner, ContentDigestIsTheDigestOfTheCanonicalBody) {
   std::string msg = Example("mixed-attachment.eml");
   Scanned s = Scan(msg, 1 << 20, {{Canon::kRelaxed, DigestAlg::kSha256}, {Canon::kSimple, DigestAlg::kSha512}});
