@@ -73,7 +73,7 @@ bool IsEntityStart(std::string_view line) {
 class LeafPipeline {
  public:
   LeafPipeline(size_t part_index, const ContentType& ct, TransferEncoding enc, const std::vector<DigestAlg>& algs)
-      : part_index_(part_index), decoder_(MakeDecoder(enc)), sink_(&hashers_), algs_(algs) {
+      : part_index_(part_index), decoder_(MakeDecoder(enc)), sink_(&hashers_) {
     // text/* and line-oriented 7bit/8bit content: line ends become CRLF and
     // trailing empty lines go, so relays' LF/CRLF changes are not changes.
     if (ct.type == "text" || enc == TransferEncoding::kIdentity) normalizer_.emplace(Canon::kSimple);
@@ -98,7 +98,6 @@ class LeafPipeline {
     *content = std::move(held.out);
     return true;
   }
-  const std::vector<DigestAlg>& algs() const { return algs_; }
 
  private:
   ByteSink& Out() { return stage_ ? static_cast<ByteSink&>(*stage_) : sink_; }
@@ -108,7 +107,6 @@ class LeafPipeline {
   std::vector<Hasher> hashers_;
   FanoutSink sink_;
   std::optional<CanonStage> stage_;
-  std::vector<DigestAlg> algs_;
   bool identity_ = false;  // the decoder passes bytes through
 };
 
@@ -277,13 +275,18 @@ struct BodyScanner::Impl {
     pending_eol.assign(leaf_ptr + leaf_len - leaf_held, leaf_held);
     leaf_len = 0;
   }
-  void EndLeaf(bool keep_last_eol) {
-    if (!leaf) return;
+  // Ends the current leaf part. With `unhashed`, a part whose content is
+  // still wholly held is left unhashed: its content goes to *unhashed and
+  // the result is true (FinalDigests then computes its digests).
+  bool EndLeaf(bool keep_last_eol, std::string* unhashed = nullptr) {
+    if (!leaf) return false;
     FlushLeaf();
     if (keep_last_eol && !pending_eol.empty()) leaf->Update(pending_eol.data(), pending_eol.size());
     pending_eol.clear();
-    leaf->Finish(index.parts);
+    bool held = unhashed && leaf->FinishUnhashed(unhashed);
+    if (!held) leaf->Finish(index.parts);
     leaf.reset();
+    return held;
   }
   void FlushRuns() {
     FlushCanon();
@@ -309,7 +312,7 @@ struct BodyScanner::Impl {
   // canonical form, which is the canonical body itself under simple and
   // under relaxed whenever there was no white space to fold: with `single`
   // (that content, unhashed) each such digest is computed once and is both.
-  std::vector<std::string> FinalDigests(const std::string* single, const std::vector<DigestAlg>& single_algs) {
+  std::vector<std::string> FinalDigests(const std::string* single) {
     FlushCanon();
     if (background) background->Drain();
     std::vector<std::string> out(opt.content_specs.size());
@@ -335,7 +338,7 @@ struct BodyScanner::Impl {
       }
     }
     if (single) {
-      for (DigestAlg a : single_algs) {
+      for (DigestAlg a : opt.part_algs) {
         std::string& once = of_single[static_cast<size_t>(a)];
         if (once.empty()) once = HashBytes(a, *single);
         index.parts[0].digests[static_cast<size_t>(a)] = once;
@@ -625,18 +628,7 @@ struct BodyScanner::Impl {
     }
     FlushRuns();
     std::string single;  // part 1's content, unhashed (see FinalDigests)
-    bool single_unhashed = false;
-    std::vector<DigestAlg> single_algs;
-    if (state == State::kSingle && leaf && !background) {
-      FlushLeaf();
-      if (!pending_eol.empty()) leaf->Update(pending_eol.data(), pending_eol.size());
-      pending_eol.clear();
-      if (leaf->FinishUnhashed(&single)) {
-        single_unhashed = true;
-        single_algs = leaf->algs();
-        leaf.reset();
-      }
-    }
+    bool single_unhashed = state == State::kSingle && !background ? EndLeaf(true, &single) : false;
     EndLeaf(state == State::kSingle);
     switch (state) {
       case State::kEntityHeader:
@@ -649,7 +641,7 @@ struct BodyScanner::Impl {
         break;
     }
     if (index.multipart && !index.top_closed) Error("top-level multipart has no closing delimiter");
-    index.final_digests = FinalDigests(single_unhashed ? &single : nullptr, single_algs);
+    index.final_digests = FinalDigests(single_unhashed ? &single : nullptr);
     index.body_length = offset;
     index.ends_with_eol = offset == 0 || last_byte == '\n' || last_byte == '\r';
     return std::move(index);
