@@ -628,8 +628,8 @@ struct BodyScanner::Impl {
     }
     FlushRuns();
     std::string single;  // part 1's content, unhashed (see FinalDigests)
-    bool single_unhashed = state == State::kSingle && !background ? EndLeaf(true, &single) : false;
-    EndLeaf(state == State::kSingle);
+    bool single_unhashed = state == State::kSingle && !background && EndLeaf(true, &single);
+    EndLeaf(state == State::kSingle);  // a leaf still open (the line above ends a single part)
     switch (state) {
       case State::kEntityHeader:
       case State::kEntityBody:

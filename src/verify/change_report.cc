@@ -52,8 +52,7 @@ std::vector<HeaderReport> CompareHeaders(const std::vector<std::string>& signed_
     // was signed, byte for byte but for line ends, in the same order.
     bool untouched = signed_here.size() == current_here.size();
     for (size_t k = 0; untouched && k < signed_here.size(); ++k)
-      untouched = *signed_here[k] == current_here[k]->raw ||
-                  NormalizeLineEnds(*signed_here[k]) == NormalizeLineEnds(current_here[k]->raw);
+      untouched = HeaderFieldsEqual(Canon::kSimple, *signed_here[k], current_here[k]->raw);
     if (untouched) {
       r.status = "same";
       out.push_back(std::move(r));
