@@ -1,11 +1,16 @@
 #include "common/background_sink.h"
 
 #include <algorithm>
+#include <cerrno>
+#include <system_error>
+
+#include "common/spare_threads.h"
 
 namespace mtas {
 
-BackgroundSink::BackgroundSink(ByteSink* downstream) : downstream_(downstream), worker_([this] { Run(); }) {
+BackgroundSink::BackgroundSink(ByteSink* downstream) : downstream_(downstream) {
   filling_.reserve(kBlockSize);
+  if (!RunOnSpareThread([this] { Run(); })) throw std::system_error(EAGAIN, std::generic_category(), "no thread");
 }
 
 BackgroundSink::~BackgroundSink() {
@@ -15,7 +20,8 @@ BackgroundSink::~BackgroundSink() {
     stop_ = true;
   }
   changed_.notify_all();
-  worker_.join();
+  std::unique_lock<std::mutex> lock(mu_);
+  changed_.wait(lock, [this] { return worker_done_; });
 }
 
 void BackgroundSink::Write(const char* data, size_t len) {
@@ -53,7 +59,11 @@ void BackgroundSink::Run() {
   std::unique_lock<std::mutex> lock(mu_);
   for (;;) {
     changed_.wait(lock, [this] { return stop_ || !queue_.empty(); });
-    if (queue_.empty()) return;  // stop_, and nothing left
+    if (queue_.empty()) {  // stop_, and nothing left
+      worker_done_ = true;
+      changed_.notify_all();  // under the lock: once it is released, this object may be gone
+      return;
+    }
     std::string block = std::move(queue_.front());
     queue_.pop_front();
     busy_ = true;

@@ -1,8 +1,9 @@
 // BackgroundSink: a ByteSink whose bytes another thread consumes.
 // Internal header.
 //
-// Write copies the bytes into fixed blocks and returns; a worker thread hands
-// each block, in order, to the downstream sink. The caller keeps going while
+// Write copies the bytes into fixed blocks and returns; a worker thread (a
+// spare one, kept for reuse: spare_threads.h) hands each block, in order, to
+// the downstream sink. The caller keeps going while
 // the worker works, so two streams over the same bytes (the canonical body
 // hash and the per-part hashes of a large message) run on two cores. Memory
 // is bounded: at most kMaxBlocks blocks wait, and Write blocks when they are
@@ -13,7 +14,6 @@
 #include <deque>
 #include <mutex>
 #include <string>
-#include <thread>
 
 #include "mtas/sink.h"
 
@@ -26,8 +26,9 @@ class BackgroundSink final : public ByteSink {
 
   // `downstream` is written to only by the worker, until Drain returns or
   // this object is destroyed; it must outlive this object.
+  // Throws std::system_error if no thread can be had.
   explicit BackgroundSink(ByteSink* downstream);
-  ~BackgroundSink() override;  // drains, then stops the worker
+  ~BackgroundSink() override;  // drains, then waits until the worker lets go
   BackgroundSink(const BackgroundSink&) = delete;
   BackgroundSink& operator=(const BackgroundSink&) = delete;
 
@@ -48,7 +49,7 @@ class BackgroundSink final : public ByteSink {
   std::deque<std::string> spare_;  // emptied blocks for reuse, guarded by mu_
   bool busy_ = false;              // the worker holds a block; guarded by mu_
   bool stop_ = false;              // guarded by mu_
-  std::thread worker_;
+  bool worker_done_ = false;       // Run() has returned; guarded by mu_
 };
 
 }  // namespace mtas

@@ -1,0 +1,142 @@
+#include "common/spare_threads.h"
+
+#include <pthread.h>
+
+#include <algorithm>
+#include <condition_variable>
+#include <cstdlib>
+#include <memory>
+#include <mutex>
+#include <new>
+#include <vector>
+
+namespace mtas {
+namespace {
+
+class SpareThreads {
+ public:
+  SpareThreads() { pthread_atfork(&SpareThreads::BeforeFork, &SpareThreads::AfterForkInParent, &AfterForkInChild); }
+
+  bool Run(std::function<void()> job) {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (!idle_.empty()) {
+      Slot* slot = idle_.back();
+      idle_.pop_back();
+      slot->job = std::move(job);
+      slot->handed.notify_one();
+      return true;
+    }
+    // Started under the lock, so that the thread finds slot->thread set.
+    auto slot = std::make_unique<Slot>();
+    slot->job = std::move(job);
+    if (pthread_create(&slot->thread, nullptr, &SpareThreads::Serve, slot.get()) != 0) return false;
+    slot.release();  // the thread owns it now, until it leaves
+    return true;
+  }
+
+  size_t Waiting() {
+    std::lock_guard<std::mutex> lock(mu_);
+    return idle_.size();
+  }
+
+  void Close() {
+    std::vector<Slot*> leaving;
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      closing_ = true;
+      leaving.swap(idle_);
+      for (Slot* slot : leaving) {
+        slot->told_to_leave = true;
+        slot->handed.notify_one();
+      }
+    }
+    for (Slot* slot : leaving) {
+      pthread_join(slot->thread, nullptr);
+      delete slot;
+    }
+  }
+
+ private:
+  struct Slot {
+    pthread_t thread{};
+    std::condition_variable handed;
+    std::function<void()> job;   // set, under mu_, by the Run() that takes the slot
+    bool told_to_leave = false;  // set, under mu_, by Close(), which joins the thread
+  };
+
+  static void* Serve(void* arg);
+  void ServeSlot(Slot* slot);
+
+  // The forking thread holds mu_ across fork, so the child's copy of the
+  // state is whole. In the child no spare thread exists: their slots are set
+  // aside (not destroyed: a condition variable the parent's thread waits on
+  // cannot be destroyed in the child), and the child starts its own.
+  static void BeforeFork();
+  static void AfterForkInParent();
+  static void AfterForkInChild();
+
+  std::mutex mu_;
+  std::vector<Slot*> idle_;    // guarded by mu_
+  std::vector<Slot*> forked_;  // slots of threads left behind in the parent; never freed
+  bool closing_ = false;       // guarded by mu_
+};
+
+// Never destroyed: a thread busy when the process exits still takes mu_ once
+// its job returns.
+SpareThreads& Pool() {
+  alignas(SpareThreads) static unsigned char storage[sizeof(SpareThreads)];
+  static SpareThreads* pool = [] {
+    auto* p = ::new (storage) SpareThreads();
+    std::atexit([] { CloseSpareThreads(); });
+    return p;
+  }();
+  return *pool;
+}
+
+void* SpareThreads::Serve(void* arg) {
+  Pool().ServeSlot(static_cast<Slot*>(arg));
+  return nullptr;
+}
+
+void SpareThreads::ServeSlot(Slot* slot) {
+  std::unique_lock<std::mutex> lock(mu_);
+  for (;;) {
+    std::function<void()> job = std::move(slot->job);
+    slot->job = nullptr;
+    lock.unlock();
+    job();
+    job = nullptr;  // the job's captures go before the thread is handed on
+    lock.lock();
+    if (closing_ || idle_.size() >= kMaxIdleSpareThreads) break;
+    idle_.push_back(slot);
+    // Only Run() (setting job) and Close() (setting told_to_leave) take the
+    // slot out of idle_.
+    bool woken = slot->handed.wait_for(lock, kKeepIdleSpareThread,
+                                       [slot] { return slot->job != nullptr || slot->told_to_leave; });
+    if (slot->told_to_leave) return;  // Close() joins this thread and frees the slot
+    if (!woken) {
+      idle_.erase(std::find(idle_.begin(), idle_.end(), slot));
+      break;
+    }
+  }
+  // Nobody will join this thread: it frees its own resources as it ends.
+  pthread_detach(slot->thread);
+  delete slot;
+}
+
+void SpareThreads::BeforeFork() { Pool().mu_.lock(); }
+void SpareThreads::AfterForkInParent() { Pool().mu_.unlock(); }
+void SpareThreads::AfterForkInChild() {
+  SpareThreads& pool = Pool();
+  pool.forked_.insert(pool.forked_.end(), pool.idle_.begin(), pool.idle_.end());
+  pool.idle_.clear();
+  pool.mu_.unlock();
+}
+
+}  // namespace
+
+bool RunOnSpareThread(std::function<void()> job) { return Pool().Run(std::move(job)); }
+size_t SpareThreadsWaiting() { return Pool().Waiting(); }
+void CloseSpareThreads() { Pool().Close(); }
+
+}  // namespace mtas
