@@ -3,6 +3,7 @@
 
 #include <cstdio>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -17,6 +18,10 @@ class MessageSource {
   virtual Result<size_t> Read(char* buf, size_t len) = 0;
   // Starts again from the first byte.
   virtual Status Rewind() = 0;
+  // A source whose bytes are already in memory returns the rest of them at
+  // once (and is then at its end), so that readers need not copy them.
+  // Others return nullopt and are left where they were.
+  virtual std::optional<std::string_view> TakeRest() { return std::nullopt; }
 };
 
 class MemorySource final : public MessageSource {
@@ -26,6 +31,11 @@ class MemorySource final : public MessageSource {
   Status Rewind() override {
     pos_ = 0;
     return Status::Ok();
+  }
+  std::optional<std::string_view> TakeRest() override {
+    std::string_view rest = data_.substr(pos_);
+    pos_ = data_.size();
+    return rest;
   }
 
  private:
@@ -55,9 +65,14 @@ class FdSource final : public MessageSource {
 };
 
 // Reads a whole source in chunks of up to 16 KiB, calling `fn(data, len)`.
-// The buffer is on the stack: no allocation per message.
+// The buffer is on the stack: no allocation per message. A source already in
+// memory is handed on in one call, uncopied.
 template <typename Fn>
 Status ForEachChunk(MessageSource& src, Fn&& fn) {
+  if (auto rest = src.TakeRest()) {
+    if (!rest->empty()) fn(rest->data(), rest->size());
+    return Status::Ok();
+  }
   char buf[16 * 1024];
   for (;;) {
     auto got = src.Read(buf, sizeof buf);
