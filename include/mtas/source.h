@@ -64,7 +64,7 @@ class FdSource final : public MessageSource {
   bool reading_spool_ = false;
 };
 
-// Reads a whole source in chunks of up to 16 KiB, calling `fn(data, len)`.
+// Reads a whole source in chunks of up to 64 KiB, calling `fn(data, len)`.
 // The buffer is on the stack: no allocation per message. A source already in
 // memory is handed on in one call, uncopied.
 template <typename Fn>
@@ -73,7 +73,7 @@ Status ForEachChunk(MessageSource& src, Fn&& fn) {
     if (!rest->empty()) fn(rest->data(), rest->size());
     return Status::Ok();
   }
-  char buf[16 * 1024];
+  char buf[64 * 1024];  // 16 KiB chunks made 1 MB verification 10-20 % slower
   for (;;) {
     auto got = src.Read(buf, sizeof buf);
     if (!got.ok()) return got.status();

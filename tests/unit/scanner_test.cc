@@ -198,6 +198,33 @@ TEST(BodyScanner, SecondThreadGivesTheSameDigests) {
   EXPECT_EQ(big_one.final_digests[0], HashBytes(DigestAlg::kSha256, BodyCanonicalizer::Apply(Canon::kRelaxed, body)));
 }
 
+// A large message with a base64 attachment, as mail mostly is, read in
+// chunks around the scanner's run and block sizes (64 KiB).
+TEST(BodyScanner, LargeAttachmentDigestsDoNotDependOnChunking) {
+  std::mt19937 rng(11);
+  std::string text, binary;
+  while (text.size() < 20 * 1024) text += std::string(rng() % 70, static_cast<char>('a' + rng() % 26)) + " \r\n";
+  while (binary.size() < 700 * 1024) binary.push_back(static_cast<char>(rng()));
+  std::string b64 = Base64Encode(binary), wrapped;
+  for (size_t at = 0; at < b64.size(); at += 76) wrapped += b64.substr(at, 76) + "\r\n";
+  std::string msg = "Content-Type: multipart/mixed; boundary=\"b\"\r\n\r\n--b\r\nContent-Type: text/plain\r\n\r\n" +
+                    text +
+                    "--b\r\nContent-Type: application/octet-stream\r\nContent-Transfer-Encoding: base64\r\n\r\n" +
+                    wrapped + "--b--\r\n";
+  const std::vector<ContentDigestSpec> specs = {{Canon::kRelaxed, DigestAlg::kSha256},
+                                                {Canon::kSimple, DigestAlg::kSha512}};
+  BodyIndex one = Scan(msg, msg.size(), specs, 0).body;
+  ASSERT_EQ(one.parts.size(), 2u);
+  EXPECT_EQ(one.parts[1].digests[static_cast<size_t>(DigestAlg::kSha256)], HashBytes(DigestAlg::kSha256, binary));
+  for (size_t chunk : {size_t{16384}, size_t{65535}, size_t{65536}, size_t{65537}, size_t{131072}, msg.size()}) {
+    BodyIndex two = Scan(msg, chunk, specs).body;
+    EXPECT_EQ(two.final_digests, one.final_digests) << "chunk " << chunk;
+    ASSERT_EQ(two.parts.size(), one.parts.size());
+    for (size_t i = 0; i < one.parts.size(); ++i)
+      EXPECT_EQ(two.parts[i].digests, one.parts[i].digests) << "chunk " << chunk;
+  }
+}
+
 // A single-part body's part digest covers its simple canonical form, which
 // the canonical-body digests often cover too: the scanner then hashes those
 // bytes once. Every shape gets the digests each would get alone.

@@ -86,6 +86,12 @@ class Spool final : public mtas::MessageSource {
     if (n == 0 && std::ferror(file_)) return mtas::Status::IoError("spool read failed");
     return n;
   }
+  std::optional<std::string_view> TakeRest() override {
+    if (file_) return std::nullopt;
+    std::string_view rest = std::string_view(mem_).substr(pos_);
+    pos_ = mem_.size();
+    return rest;
+  }
   mtas::Status Rewind() override {
     pos_ = 0;
     if (file_) {
@@ -404,11 +410,13 @@ class Session final : public ConnectionHandler {
     if (edits.body_prefix.empty() && edits.body_suffix.empty()) return;
     std::string chunk = edits.body_prefix;  // the new body: prefix + original + suffix
     auto flush = [&](bool all) {
-      while (chunk.size() >= kBodyChunk || (all && !chunk.empty())) {
-        size_t n = std::min(chunk.size(), kBodyChunk);
-        stream_.Queue(SMFIR_REPLBODY, std::string_view(chunk).substr(0, n));
-        chunk.erase(0, n);
+      size_t sent = 0;  // erased once at the end: a whole in-memory body is one piece
+      while (chunk.size() - sent >= kBodyChunk || (all && sent < chunk.size())) {
+        size_t n = std::min(chunk.size() - sent, kBodyChunk);
+        stream_.Queue(SMFIR_REPLBODY, std::string_view(chunk).substr(sent, n));
+        sent += n;
       }
+      chunk.erase(0, sent);
     };
     spool_->Rewind();
     uint64_t pos = 0;
