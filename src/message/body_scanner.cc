@@ -368,6 +368,11 @@ struct BodyScanner::Impl {
       at_line_start = ends;
     }
     while (p < end) {
+      if (size_t plain = at_line_start ? PlainLines(p, end) : 0) {
+        PassPlainLines(p, plain);
+        p += plain;
+        continue;
+      }
       const char* nl = static_cast<const char*>(std::memchr(p, '\n', static_cast<size_t>(end - p)));
       if (nl) {
         Segment(p, static_cast<size_t>(nl - p) + 1, at_line_start, true);
@@ -412,6 +417,38 @@ struct BodyScanner::Impl {
     *closing = tail.substr(0, 2) == "--";
     if (*closing) tail.remove_prefix(2);
     return IsBlank(tail);
+  }
+
+  // Whole lines from `p` (at a line start) that nothing classifies: inside a
+  // leaf part, lines that cannot be delimiters (those not starting with '-');
+  // in a single-part body, any. Returns their length (0: none), at most
+  // about kMaxRun. Base64 has no '-', so an attachment passes in long spans
+  // instead of line by line.
+  size_t PlainLines(const char* p, const char* end) const {
+    if (state != State::kSingle && state != State::kPartBody) return 0;
+    const char* stop = p + std::min(static_cast<size_t>(end - p), kMaxRun);
+    if (state == State::kPartBody) {
+      for (const char* q = p; q < stop; ++q) {
+        q = static_cast<const char*>(std::memchr(q, '-', static_cast<size_t>(stop - q)));
+        if (!q) break;
+        if (q == p || q[-1] == '\n') {
+          stop = q;
+          break;
+        }
+      }
+    }
+    if (stop == p) return 0;
+    const void* last_nl = memrchr(p, '\n', static_cast<size_t>(stop - p));
+    return last_nl ? static_cast<size_t>(static_cast<const char*>(last_nl) - p) + 1 : 0;
+  }
+  // What Segment does to each of those lines, for all of them at once.
+  void PassPlainLines(const char* p, size_t n) {
+    offset += n;
+    last_byte = '\n';
+    FeedCanon(p, n);
+    size_t eol_len = 0;  // a single-part body holds no line end back
+    if (state == State::kPartBody) eol_len = n >= 2 && p[n - 2] == '\r' ? 2 : 1;
+    FeedLeaf(p, n, eol_len);
   }
 
   void Segment(const char* p, size_t n, bool starts, bool ends) {
