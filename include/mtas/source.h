@@ -6,6 +6,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <type_traits>
 
 #include "mtas/status.h"
 
@@ -66,19 +67,25 @@ class FdSource final : public MessageSource {
 
 // Reads a whole source in chunks of up to 64 KiB, calling `fn(data, len)`.
 // The buffer is on the stack: no allocation per message. A source already in
-// memory is handed on in one call, uncopied.
+// memory is handed on in one call, uncopied. An `fn` that returns bool stops
+// the reading by returning false (the source is then left part-read).
 template <typename Fn>
 Status ForEachChunk(MessageSource& src, Fn&& fn) {
+  auto call = [&fn](const char* p, size_t n) {
+    if constexpr (std::is_same_v<std::invoke_result_t<Fn&, const char*, size_t>, bool>)
+      return fn(p, n);
+    else
+      return fn(p, n), true;
+  };
   if (auto rest = src.TakeRest()) {
-    if (!rest->empty()) fn(rest->data(), rest->size());
+    if (!rest->empty()) call(rest->data(), rest->size());
     return Status::Ok();
   }
   char buf[64 * 1024];  // 16 KiB chunks made 1 MB verification 10-20 % slower
   for (;;) {
     auto got = src.Read(buf, sizeof buf);
     if (!got.ok()) return got.status();
-    if (*got == 0) return Status::Ok();
-    fn(buf, *got);
+    if (*got == 0 || !call(buf, *got)) return Status::Ok();
   }
 }
 

@@ -305,9 +305,11 @@ int RunVerification(const std::string& cmd, const Args& a, const std::string& in
 
   HeaderScanner hs;
   Status st = v->in.source->Rewind();
-  if (st.ok()) st = ForEachChunk(*v->in.source, [&](const char* p, size_t n) {
-    if (!hs.done()) hs.Write(p, n);
-  });
+  if (st.ok())
+    st = ForEachChunk(*v->in.source, [&](const char* p, size_t n) {
+      hs.Write(p, n);
+      return !hs.done();  // the header is all this pass needs
+    });
   if (!st.ok()) return Error(cmd, st.message(), 4);
   hs.Finish();
   v->fields = hs.fields();

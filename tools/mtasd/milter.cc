@@ -319,7 +319,8 @@ class Session final : public ConnectionHandler {
     mtas::HeaderScanner hs;
     spool_->Rewind();
     mtas::Status st = mtas::ForEachChunk(*spool_, [&](const char* p, size_t n) {
-      if (!hs.done()) hs.Write(p, n);
+      hs.Write(p, n);
+      return !hs.done();  // the header is all this pass needs
     });
     hs.Finish();
     if (!st.ok()) return on_error(st.message());
