@@ -22,6 +22,7 @@ class SpareThreads {
     if (!idle_.empty()) {
       Slot* slot = idle_.back();
       idle_.pop_back();
+      ++busy_;
       slot->job = std::move(job);
       slot->handed.notify_one();
       return true;
@@ -31,6 +32,7 @@ class SpareThreads {
     slot->job = std::move(job);
     if (pthread_create(&slot->thread, nullptr, &SpareThreads::Serve, slot.get()) != 0) return false;
     slot.release();  // the thread owns it now, until it leaves
+    ++busy_;
     return true;
   }
 
@@ -42,13 +44,21 @@ class SpareThreads {
   void Close() {
     std::vector<Slot*> leaving;
     {
-      std::lock_guard<std::mutex> lock(mu_);
+      std::unique_lock<std::mutex> lock(mu_);
       closing_ = true;
       leaving.swap(idle_);
       for (Slot* slot : leaving) {
         slot->told_to_leave = true;
         slot->handed.notify_one();
       }
+      // A thread whose job has just returned is on its way back: wait for
+      // it (briefly: a job still running at exit is not waited for) and join
+      // it too, so that no thread is left running as the process ends.
+      joining_busy_ = true;
+      quiet_.wait_for(lock, kCloseWait, [this] { return busy_ == 0; });
+      joining_busy_ = false;
+      leaving.insert(leaving.end(), returned_.begin(), returned_.end());
+      returned_.clear();
     }
     for (Slot* slot : leaving) {
       pthread_join(slot->thread, nullptr);
@@ -76,9 +86,14 @@ class SpareThreads {
   static void AfterForkInChild();
 
   std::mutex mu_;
-  std::vector<Slot*> idle_;    // guarded by mu_
-  std::vector<Slot*> forked_;  // slots of threads left behind in the parent; never freed
-  bool closing_ = false;       // guarded by mu_
+  std::vector<Slot*> idle_;        // guarded by mu_
+  std::vector<Slot*> forked_;      // slots of threads left behind in the parent; never freed
+  bool closing_ = false;           // guarded by mu_
+  size_t busy_ = 0;                // threads from taking a job until they wait again; guarded by mu_
+  bool joining_busy_ = false;      // Close() waits for the busy ones; guarded by mu_
+  std::vector<Slot*> returned_;    // busy threads come back for Close() to join; guarded by mu_
+  std::condition_variable quiet_;  // busy_ fell
+  static constexpr std::chrono::seconds kCloseWait{1};
 };
 
 // Never destroyed: a thread busy when the process exits still takes mu_ once
@@ -107,6 +122,12 @@ void SpareThreads::ServeSlot(Slot* slot) {
     job();
     job = nullptr;  // the job's captures go before the thread is handed on
     lock.lock();
+    --busy_;
+    if (closing_ && joining_busy_) {
+      returned_.push_back(slot);  // Close() joins this thread and frees the slot
+      quiet_.notify_all();
+      return;
+    }
     if (closing_ || idle_.size() >= kMaxIdleSpareThreads) break;
     idle_.push_back(slot);
     // Only Run() (setting job) and Close() (setting told_to_leave) take the
@@ -130,6 +151,7 @@ void SpareThreads::AfterForkInChild() {
   SpareThreads& pool = Pool();
   pool.forked_.insert(pool.forked_.end(), pool.idle_.begin(), pool.idle_.end());
   pool.idle_.clear();
+  pool.busy_ = 0;  // the parent's busy threads are not here either
   pool.mu_.unlock();
 }
 
