@@ -6,9 +6,9 @@
 // waits for the next one instead. At most kMaxIdleSpareThreads wait, each for
 // at most kKeepIdleSpareThread; then they leave.
 //
-// Lifetime: the threads waiting when the process exits are told to leave and
-// are joined (an atexit handler), so no thread outlives `exit` unaccounted
-// for. A thread busy at exit leaves once its job returns. A forked child
+// Lifetime: at exit (an atexit handler) the waiting threads are told to
+// leave and are joined, and so is one whose job ends within a second; a
+// thread still busy after that leaves once its job returns. A forked child
 // starts with no spare threads: the parent's do not exist in it.
 #pragma once
 
