@@ -61,6 +61,12 @@ class HeaderScanner {
   const std::vector<std::string>& warnings() const { return warnings_; }
   // Whether a section limit was hit and later fields were not indexed.
   bool section_full() const { return section_full_; }
+  // The first place where common readers would split the section into
+  // lines or fields differently from this scanner (a bare CR or a NUL in a
+  // line, a line of only white space, white space before a field's colon, a
+  // line that is not a field before the empty line); empty if none. A
+  // signature cannot vouch for such a header (the verifier's permerror).
+  const std::string& ambiguity() const { return ambiguity_; }
 
  private:
   void EndLine();
@@ -82,6 +88,7 @@ class HeaderScanner {
   std::string eol_ = "\r\n";
   bool eol_known_ = false;
   std::vector<std::string> warnings_;
+  std::string ambiguity_;
 };
 
 // A parsed Content-Type value (RFC 2045 §5.1). Absent or unparsable means
@@ -117,6 +124,10 @@ struct PartInfo {
   std::string path;          // "1", "2.1"
   std::string content_type;  // "text/plain"
   bool container = false;    // a multipart: not hashed itself
+  // The part's own Content-Type, Content-Transfer-Encoding and
+  // Content-Disposition fields, raw with CRLF line ends, in order: what
+  // decides how readers render it (MTAS/1.1 signs them, mtas.14).
+  std::vector<std::string> rendering_fields;
   // Digests of the decoded, normalized content, indexed by DigestAlg, for
   // the algorithms the scan was asked for (leaf parts only).
   std::array<std::string, kDigestAlgCount> digests;
@@ -149,6 +160,12 @@ struct BodyIndex {
   bool ends_with_eol = true;             // the body's last byte is a line end (or body empty)
   uint64_t unsigned_after_entities = 0;  // non-blank bytes after the last entity
   std::string structure_error;           // first limit or structure problem, empty if none
+  // A limit that left structure unindexed (parts, depth, a part header,
+  // entities): what readers show is not wholly covered. Empty if none.
+  std::string limit_hit;
+  // Where readers would read the MIME structure differently (a bare CR in a
+  // part header, a delimiter after a bare CR); empty if none.
+  std::string ambiguity;
 };
 
 // Streaming body scanner: MIME structure, part hashes, postal-data entities

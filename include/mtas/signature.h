@@ -53,6 +53,27 @@ struct PartHash {
   std::string digest;
 };
 
+// mtas.13 [MTAS/1.1]: how many instances of a field name the signer saw and
+// signed, zero included ("over-signing"): an instance added later is a change.
+struct HeaderCount {
+  std::string name;
+  int64_t count = 0;
+};
+
+// mtas.14 [MTAS/1.1]: one MIME part (leaf or container) with the header
+// fields that decide how readers render it (Content-Type with every
+// parameter, Content-Transfer-Encoding, Content-Disposition), raw, CRLF
+// line ends. The list of paths is the signed part tree.
+struct PartFields {
+  std::string path;
+  std::vector<std::string> fields;
+};
+
+// The profile version a signature carrying the MTAS/1.1 attributes names
+// in mtas.12. Its presence is signed, so it cannot be stripped to fall back
+// to the 1.0 rules.
+inline constexpr const char* kProfile11 = "MTAS/1.1";
+
 // The MTAS signed attributes (spec §3.1). Empty strings are absent.
 struct MtasAttributes {
   std::string msgid;                        // mtas.1
@@ -66,6 +87,12 @@ struct MtasAttributes {
   std::string wrapped;                      // mtas.9
   std::string carrier;                      // mtas.10
   std::optional<EnvelopeBinding> envelope;  // mtas.11
+  // MTAS/1.1: present together (mtas.12 names the profile; ParseSignature
+  // refuses a 1.1 signature missing one of the others).
+  std::string profile;                     // mtas.12 "MTAS/1.1"; empty: a 1.0 signature
+  std::vector<HeaderCount> header_counts;  // mtas.13
+  std::vector<PartFields> part_fields;     // mtas.14
+  std::vector<std::string> previous_hops;  // mtas.15: msgids of the hops below, oldest first
 };
 
 struct SignatureRequest {

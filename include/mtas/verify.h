@@ -21,10 +21,21 @@ std::string_view ResultName(SigResult r);  // "pass", "partial", …, "none"
 
 struct HeaderReport {
   std::string name;
-  std::string status;  // same | changed | removed
+  // same | changed | removed | added (signed with no instance, MTAS/1.1:
+  // current_value shows the new one)
+  std::string status;
   std::string signed_value;
   std::string current_value;  // the topmost instance now, when present
   bool added_above = false;   // the signed instances are all there, but another was put above them
+};
+
+// One rendering field of a part (Content-Type, Content-Transfer-Encoding,
+// Content-Disposition) that differs from what was signed. An empty value:
+// no such field then, or none now.
+struct FieldChange {
+  std::string name;
+  std::string signed_value;
+  std::string current_value;
 };
 
 struct PartReport {
@@ -32,6 +43,10 @@ struct PartReport {
   std::string content_type;
   std::string status;  // same | moved | changed | removed
   std::string now_at;  // for moved: the path where the same content is now
+  // MTAS/1.1: the part's rendering fields that changed (status changed,
+  // also when its content is the same); a multipart container whose fields
+  // changed is reported here too.
+  std::vector<FieldChange> changed_fields;
 };
 
 struct AddedPart {
@@ -59,6 +74,13 @@ struct SignatureReport {
   std::vector<HeaderReport> headers;
   std::vector<PartReport> parts;
   std::vector<AddedPart> added_parts;
+  // MTAS/1.1: the MIME tree (the paths of every part and container) as
+  // signed, false when parts or containers appeared or went.
+  bool part_tree_intact = true;
+  // MTAS/1.1: the hops below this one, by msgid and in order, as signed.
+  bool hop_chain_intact = true;
+  std::vector<std::string> signed_previous_hops;
+  std::string profile;  // "MTAS/1.1", or "MTAS/1.0" for a signature without the 1.1 attributes
   std::optional<bool> received_intact;  // receivedHash check, when signed
   int64_t received_count = 0;
   uint64_t unsigned_trailing_bytes = 0;  // non-blank bytes after every entity

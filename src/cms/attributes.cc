@@ -100,6 +100,21 @@ std::vector<std::string> EncodeMtasAttributes(const MtasAttributes& attrs) {
                                                           der::Tlv(der::kOctetString, attrs.envelope->mail_from) +
                                                           der::Tlv(der::kOctetString, attrs.envelope->rcpt_to)));
   }
+  if (!attrs.profile.empty()) {
+    utf8(MtasAttr::kProfile, attrs.profile);
+    std::string counts, parts, hops;
+    for (const auto& c : attrs.header_counts)
+      der::AppendTlv(&counts, der::kSequence, der::Tlv(der::kUtf8String, c.name) + der::Integer(c.count));
+    for (const auto& p : attrs.part_fields) {
+      std::string fields;
+      for (const auto& f : p.fields) der::AppendTlv(&fields, der::kOctetString, f);
+      der::AppendTlv(&parts, der::kSequence, der::Tlv(der::kUtf8String, p.path) + der::Tlv(der::kSequence, fields));
+    }
+    for (const auto& h : attrs.previous_hops) der::AppendTlv(&hops, der::kUtf8String, h);
+    add(MtasAttr::kHeaderCounts, der::Tlv(der::kSequence, counts));
+    add(MtasAttr::kPartFields, der::Tlv(der::kSequence, parts));
+    add(MtasAttr::kPreviousHops, der::Tlv(der::kSequence, hops));
+  }
   return out;
 }
 
@@ -191,6 +206,55 @@ Status DecodeMtasAttribute(MtasAttr which, const der::TlvView& value, MtasAttrib
       auto a = DigestOfOid(f[0].content);
       if (!a.ok()) return Status::Malformed("envelope: " + a.status().message());
       attrs->envelope = EnvelopeBinding{*a, std::string(f[1].content), std::string(f[2].content)};
+      return Status::Ok();
+    }
+    case MtasAttr::kProfile:
+      return utf8(&attrs->profile);
+    case MtasAttr::kHeaderCounts: {
+      if (value.tag != der::kSequence) return Status::Malformed("headerCounts is not a SEQUENCE");
+      std::string_view in = value.content;
+      der::TlvView entry;
+      while (!in.empty()) {
+        HeaderCount c;
+        std::string_view e;
+        if (!der::ReadTlv(&in, der::kSequence, &entry) || (e = entry.content, false) ||
+            !der::ReadTlv(&e, der::kUtf8String, &f[0]) || !der::ReadInteger(&e, &c.count) || !e.empty() ||
+            c.count < 0 || c.count > 100000 || f[0].content.empty())
+          return Status::Malformed("headerCounts entry is not SEQUENCE { UTF8String, INTEGER }");
+        c.name.assign(f[0].content);
+        attrs->header_counts.push_back(std::move(c));
+      }
+      return Status::Ok();
+    }
+    case MtasAttr::kPartFields: {
+      if (value.tag != der::kSequence) return Status::Malformed("partFields is not a SEQUENCE");
+      std::string_view in = value.content;
+      der::TlvView entry;
+      while (!in.empty()) {
+        PartFields p;
+        std::string_view e;
+        if (!der::ReadTlv(&in, der::kSequence, &entry) || (e = entry.content, false) ||
+            !der::ReadTlv(&e, der::kUtf8String, &f[0]) || !der::ReadTlv(&e, der::kSequence, &f[1]) || !e.empty())
+          return Status::Malformed("partFields entry is not SEQUENCE { UTF8String, SEQUENCE OF OCTET STRING }");
+        p.path.assign(f[0].content);
+        std::string_view fields = f[1].content;
+        while (!fields.empty()) {
+          if (!der::ReadTlv(&fields, der::kOctetString, &f[2]))
+            return Status::Malformed("partFields field is not an OCTET STRING");
+          p.fields.emplace_back(f[2].content);
+        }
+        attrs->part_fields.push_back(std::move(p));
+      }
+      return Status::Ok();
+    }
+    case MtasAttr::kPreviousHops: {
+      if (value.tag != der::kSequence) return Status::Malformed("previousHops is not a SEQUENCE");
+      std::string_view in = value.content;
+      while (!in.empty()) {
+        if (!der::ReadTlv(&in, der::kUtf8String, &f[0]))
+          return Status::Malformed("previousHops entry is not a UTF8String");
+        attrs->previous_hops.emplace_back(f[0].content);
+      }
       return Status::Ok();
     }
   }

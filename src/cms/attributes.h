@@ -21,9 +21,13 @@ enum class MtasAttr {
   kVerificationInfo,
   kWrapped,
   kCarrier,
-  kEnvelope,  // mtas.11, see signature.h
+  kEnvelope,      // mtas.11, see signature.h
+  kProfile,       // mtas.12 .. 15: MTAS/1.1, see signature.h
+  kHeaderCounts,
+  kPartFields,
+  kPreviousHops,
 };
-inline constexpr int kMtasAttrCount = 11;
+inline constexpr int kMtasAttrCount = 15;
 
 const ASN1_OBJECT* MtasObject(MtasAttr a);
 // The attribute an OBJECT IDENTIFIER (its content octets) names, under the

@@ -203,6 +203,13 @@ Status ReadSignedAttributes(std::string_view attrs, ParsedSignature* out) {
   if (!have_ct || !have_md) return Malformed("contentType or messageDigest attribute missing");
   if (out->attrs.msgid.empty()) return Malformed("msgid attribute missing");
   if (out->attrs.signer.empty()) return Malformed("signer attribute missing");
+  if (!out->attrs.profile.empty()) {
+    if (out->attrs.profile != kProfile11) return Status::Malformed("unsupported profile " + out->attrs.profile);
+    for (MtasAttr a : {MtasAttr::kHeaderCounts, MtasAttr::kPartFields, MtasAttr::kPreviousHops})
+      if (!seen[static_cast<size_t>(a)])
+        return Status::Malformed(std::string(kProfile11) + " signature lacks attribute mtas." +
+                                 std::to_string(static_cast<int>(a)));
+  }
   return Status::Ok();
 }
 

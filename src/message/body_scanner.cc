@@ -26,6 +26,9 @@ constexpr size_t kCarryMax = limits::kMaxBoundaryLine + 2;
 // overlap, even when the caller writes the whole message at once.
 constexpr size_t kMaxRun = 64 * 1024;
 constexpr size_t kMaxEntityHeader = 16 * 1024;
+// Entities indexed: each holds a digest snapshot, so crafted input must not
+// make their number unbounded. Twice the signatures a verifier examines.
+constexpr size_t kMaxEntities = 2 * limits::kMaxSignatures;
 constexpr size_t kMaxSignatureText = limits::kMaxSignatureBlob / 3 * 4 + limits::kMaxSignatureBlob / 38 + 64;
 
 class FanoutSink final : public ByteSink {
@@ -220,13 +223,21 @@ struct BodyScanner::Impl {
       state = State::kPreamble;
     } else {
       if (top.IsMultipart()) index.structure_error = "top-level multipart has no usable boundary";
-      index.parts.push_back(PartInfo{"1", top.MimeType(), false, {}});
+      index.parts.push_back(PartInfo{"1", top.MimeType(), false, {}, {}});
       leaf.emplace(0, top, opt.top_encoding, opt.part_algs);
     }
   }
 
   void Error(std::string e) {
     if (index.structure_error.empty()) index.structure_error = std::move(e);
+  }
+  // A limit that leaves structure readers show unindexed.
+  void LimitHit(std::string e) {
+    if (index.limit_hit.empty()) index.limit_hit = e;
+    Error(std::move(e));
+  }
+  void Ambiguous(std::string e) {
+    if (index.ambiguity.empty()) index.ambiguity = std::move(e);
   }
 
   // ---- coalesced runs ----
@@ -431,7 +442,7 @@ struct BodyScanner::Impl {
       for (const char* q = p; q < stop; ++q) {
         q = static_cast<const char*>(std::memchr(q, '-', static_cast<size_t>(stop - q)));
         if (!q) break;
-        if (q == p || q[-1] == '\n') {
+        if (q == p || q[-1] == '\n' || q[-1] == '\r') {  // after a bare CR: Segment checks the line
           stop = q;
           break;
         }
@@ -472,7 +483,20 @@ struct BodyScanner::Impl {
         return;
       }
     }
-    if (starts && (state == State::kTopEpilogue || state == State::kAfterEntity) && IsEntityStart(line)) {
+    // Readers that split lines at a bare CR (Python's email) would see a
+    // delimiter after it that this scanner does not.
+    if (in_tree && index.ambiguity.empty())
+      for (size_t cr = line.find('\r'); cr != std::string_view::npos; cr = line.find('\r', cr + 1)) {
+        bool closing = false;
+        std::string_view after = line.substr(cr + 1);
+        if (!after.empty() && after[0] == '\n') after.remove_prefix(1);
+        if (MatchBoundary(StripEol(after), &closing) >= 0)
+          Ambiguous("a delimiter line after a bare CR at body byte " + std::to_string(seg_offset));
+      }
+    if (starts && (state == State::kTopEpilogue || state == State::kAfterEntity) && IsEntityStart(line) &&
+        index.entities.size() >= kMaxEntities) {
+      LimitHit("more than " + std::to_string(kMaxEntities) + " postal-data entities; later ones are not indexed");
+    } else if (starts && (state == State::kTopEpilogue || state == State::kAfterEntity) && IsEntityStart(line)) {
       PostalEntity e;
       e.offset = seg_offset;
       e.content_digests = SnapshotDigests();
@@ -498,7 +522,7 @@ struct BodyScanner::Impl {
         } else if (part_header.size() + n <= limits::kMaxPartHeader) {
           part_header.append(seg);
         } else {
-          Error("part " + part_path + " header exceeds " + std::to_string(limits::kMaxPartHeader) + " bytes");
+          LimitHit("part " + part_path + " header exceeds " + std::to_string(limits::kMaxPartHeader) + " bytes");
         }
         break;
       case State::kPreamble:
@@ -553,29 +577,36 @@ struct BodyScanner::Impl {
     HeaderScanner hs;
     hs.Write(part_header.data(), part_header.size());
     hs.Finish();
+    if (!hs.ambiguity().empty()) Ambiguous("part " + part_path + " header: " + hs.ambiguity());
     Options part = BodyOptionsFor(hs.fields());
+    std::vector<std::string> rendering;
+    for (const auto& f : hs.fields())
+      if (f.NameIs("Content-Type") || f.NameIs("Content-Transfer-Encoding") || f.NameIs("Content-Disposition"))
+        rendering.push_back(NormalizeLineEnds(f.raw));
     bool has_ct = false;
     for (const auto& f : hs.fields()) has_ct |= f.NameIs("Content-Type");
     if (!has_ct && frames.back().digest) part.top = ContentType::Parse("message/rfc822");
     state = State::kPartBody;
     if (index.parts.size() >= limits::kMaxParts) {
-      Error("more than " + std::to_string(limits::kMaxParts) + " MIME parts; later parts are not indexed");
+      LimitHit("more than " + std::to_string(limits::kMaxParts) + " MIME parts; later parts are not indexed");
       return;  // no leaf: bytes still flow through the canonicalizers
     }
     if (part.top.IsMultipart()) {
       std::string boundary = part.top.Param("boundary");
       if (frames.size() >= limits::kMaxMimeDepth) {
-        Error("MIME nesting deeper than " + std::to_string(limits::kMaxMimeDepth));
-      } else if (boundary.empty() || boundary.size() > 200) {
+        LimitHit("MIME nesting deeper than " + std::to_string(limits::kMaxMimeDepth));
+      } else if (boundary.size() > 200) {
+        LimitHit("multipart part " + part_path + " has a boundary over 200 bytes");
+      } else if (boundary.empty()) {
         Error("multipart part " + part_path + " has no usable boundary");
       } else {
-        index.parts.push_back(PartInfo{part_path, part.top.MimeType(), true, {}});
+        index.parts.push_back(PartInfo{part_path, part.top.MimeType(), true, std::move(rendering), {}});
         frames.push_back(Frame{boundary, part_path, 0, part.top.subtype == "digest"});
         state = State::kPreamble;
         return;
       }
     }
-    index.parts.push_back(PartInfo{part_path, part.top.MimeType(), false, {}});
+    index.parts.push_back(PartInfo{part_path, part.top.MimeType(), false, std::move(rendering), {}});
     leaf.emplace(index.parts.size() - 1, part.top, part.top_encoding, opt.part_algs);
   }
 

@@ -76,6 +76,14 @@ void HeaderScanner::EndLine() {
   if (!content.empty() && content.back() == '\r') content.remove_suffix(1);
   uint64_t this_offset = line_offset_;
   uint64_t this_len = line_len_;
+  auto ambiguous = [&](std::string why) {
+    if (ambiguity_.empty()) ambiguity_ = why + " at byte " + std::to_string(this_offset);
+  };
+  // Readers split lines at a bare CR (Python's email, many MUAs) and stop
+  // at a NUL; this scanner splits at LF only: either would let a reader see
+  // a field this scanner does not.
+  if (content.find('\r') != std::string_view::npos) ambiguous("bare CR in a header line");
+  if (content.find('\0') != std::string_view::npos) ambiguous("NUL in a header line");
   line_offset_ += line_len_;
   line_len_ = 0;
 
@@ -87,6 +95,8 @@ void HeaderScanner::EndLine() {
     line_.clear();
     return;
   }
+  if (content.find_first_not_of(" \t") == std::string_view::npos)
+    ambiguous("a header line of only white space (some readers end the header there)");
   if ((content[0] == ' ' || content[0] == '\t') && have_field_) {  // continuation
     if (current_.raw.size() + line.size() <= limits::kMaxHeaderField) {
       current_.raw.append(line.substr(0, line.size()));
@@ -105,9 +115,12 @@ void HeaderScanner::EndLine() {
     body_start_.assign(line_);
     warnings_.push_back("header line without a field name ends the header section at byte " +
                         std::to_string(this_offset));
+    ambiguous("a line without a field name before the empty line (readers differ on where the body starts)");
     line_.clear();
     return;
   }
+  if (content[name_len] != ':')
+    ambiguous("white space before the colon of '" + std::string(content.substr(0, name_len)) + "'");
   CloseField();
   have_field_ = true;
   current_ = HeaderField{};

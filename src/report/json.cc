@@ -119,11 +119,22 @@ std::string SignatureJson(const SignatureReport& s) {
           JsonObject j;
           j.Str("path", p.path).Str("content_type", p.content_type).Str("status", p.status);
           if (!p.now_at.empty()) j.Str("now_at", p.now_at);
+          if (!p.changed_fields.empty()) {
+            j.Raw("changed_fields", Array(p.changed_fields, [](const FieldChange& c) { return JsonEscape(c.name); }));
+            j.Raw("field_changes", Array(p.changed_fields, [](const FieldChange& c) {
+                    return JsonObject()
+                        .Str("name", c.name)
+                        .Str("signed_value", c.signed_value)
+                        .Str("current_value", c.current_value)
+                        .Done();
+                  }));
+          }
           return j.Done();
         }));
   o.Raw("added_parts", Array(s.added_parts, [](const AddedPart& p) {
           return JsonObject().Str("path", p.path).Str("content_type", p.content_type).Done();
         }));
+  o.Str("profile", s.profile).Bool("part_tree_intact", s.part_tree_intact).Bool("hop_chain_intact", s.hop_chain_intact);
   o.Raw("received_intact", s.received_intact ? (*s.received_intact ? "true" : "false") : "null");
   o.Num("received_count", s.received_count);
   o.Num("unsigned_trailing_bytes", static_cast<long long>(s.unsigned_trailing_bytes));

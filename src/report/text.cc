@@ -9,8 +9,8 @@ std::string ReportText(const VerifyReport& report, const PolicyDecision* decisio
   std::string out;
   if (report.signatures.empty()) out += "no MTAS signature found\n";
   for (const auto& s : report.signatures) {
-    out += "hop " + std::to_string(s.hop) + "  " + (s.signer.empty() ? "(unknown signer)" : s.signer) + "  msgid=" +
-           s.msgid + "  " + std::string(ResultName(s.result));
+    out += "hop " + std::to_string(s.hop) + "  " + (s.signer.empty() ? "(unknown signer)" : s.signer) +
+           "  msgid=" + s.msgid + "  " + std::string(ResultName(s.result));
     if (!s.algorithm.empty()) out += "  " + s.algorithm + "/" + s.digest + "  carrier=" + s.carrier;
     if (!s.key_method.empty()) out += "  key=" + s.key_method + "(" + s.key_trust + ")";
     out += "\n";
@@ -25,13 +25,24 @@ std::string ReportText(const VerifyReport& report, const PolicyDecision* decisio
     for (const auto& n : s.notes) out += "  note: " + n + "\n";
     for (const auto& h : s.headers)
       if (h.status != "same") {
-        out += "  header " + h.name + ": " + h.status + "\n    signed: " + h.signed_value + "\n";
+        out += "  header " + h.name + ": " + h.status + "\n";
+        if (h.status != "added") out += "    signed: " + h.signed_value + "\n";
         if (!h.current_value.empty()) out += "    now:    " + h.current_value + "\n";
       }
-    for (const auto& p : s.parts)
+    for (const auto& p : s.parts) {
       if (p.status != "same")
         out += "  part " + p.path + " (" + p.content_type + "): " + p.status +
                (p.now_at.empty() ? "" : " to " + p.now_at) + "\n";
+      for (const auto& c : p.changed_fields)
+        out += "    " + c.name + " signed: " + (c.signed_value.empty() ? "(none)" : c.signed_value) + "\n    " +
+               c.name + " now:    " + (c.current_value.empty() ? "(none)" : c.current_value) + "\n";
+    }
+    if (!s.part_tree_intact) out += "  MIME structure: changed (parts or containers appeared or went)\n";
+    if (!s.hop_chain_intact) {
+      std::string was;
+      for (const auto& m : s.signed_previous_hops) was += (was.empty() ? "" : ", ") + m;
+      out += "  hops below: changed (signed after: " + (was.empty() ? std::string("none") : was) + ")\n";
+    }
     for (const auto& p : s.added_parts) out += "  part " + p.path + " (" + p.content_type + "): added\n";
     if (s.unsigned_trailing_bytes)
       out += "  " + std::to_string(s.unsigned_trailing_bytes) + " bytes after the signatures are unsigned\n";

@@ -60,7 +60,22 @@ Result<Carrier> ParseCarrier(std::string_view name) {
 }
 
 std::vector<std::string> DefaultSignedHeaders() {
-  return {"From", "To", "Cc", "Subject", "Date", "Message-ID", "Reply-To", "Content-Type", "MIME-Version"};
+  // Every field a reader displays or renders by. Their counts are signed too
+  // (mtas.13), so an instance added later is a change even where none was.
+  return {"From",
+          "Sender",
+          "Reply-To",
+          "To",
+          "Cc",
+          "Subject",
+          "Date",
+          "Message-ID",
+          "In-Reply-To",
+          "References",
+          "MIME-Version",
+          "Content-Type",
+          "Content-Transfer-Encoding",
+          "Content-Disposition"};
 }
 
 namespace {
@@ -255,6 +270,19 @@ struct SignSession::Impl {
     if (signs_from && froms > 1)
       return Status::InvalidArgument("the message has " + std::to_string(froms) +
                                      " From fields (RFC 5322 allows one); its signature could not verify");
+    if (!headers.ambiguity().empty())
+      return Status::InvalidArgument("readers would read this header differently (" + headers.ambiguity() +
+                                     "); its signature could not verify");
+    return Status::Ok();
+  }
+
+  // What verifiers refuse to vouch for in the body (limits, ambiguity).
+  static Status CheckBodySignable(const BodyIndex& index) {
+    if (!index.limit_hit.empty())
+      return Status::InvalidArgument("the body exceeds what verifiers index (" + index.limit_hit + ")");
+    if (!index.ambiguity.empty())
+      return Status::InvalidArgument("readers would read this body's MIME structure differently (" + index.ambiguity +
+                                     ")");
     return Status::Ok();
   }
 
@@ -289,6 +317,7 @@ struct SignSession::Impl {
     }
     edits.carrier = carrier;
     if (Status st = CheckSignable(); !st.ok()) return st;
+    if (Status st = CheckBodySignable(index); !st.ok()) return st;
 
     SignatureRequest req;
     req.digest = signer.digest();
@@ -297,9 +326,25 @@ struct SignSession::Impl {
     req.embed_certificate = signer.options().embed_certificate;
     MtasAttributes& a = req.attrs;
     a.msgid = edits.msgid;
+    a.profile = kProfile11;
+    for (const auto& name : signer.options().headers) {
+      bool listed = std::any_of(a.header_counts.begin(), a.header_counts.end(),
+                                [&](const HeaderCount& c) { return EqualsIgnoreCase(c.name, name); });
+      if (!listed)
+        a.header_counts.push_back({name, std::count_if(out_fields.begin(), out_fields.end(),
+                                                       [&](const HeaderField& f) { return f.NameIs(name); })});
+    }
     for (const auto& f : out_fields)
-      for (const auto& name : signer.options().headers)
-        if (f.NameIs(name)) a.headers.push_back(NormalizeLineEnds(f.raw));
+      if (std::any_of(a.header_counts.begin(), a.header_counts.end(),
+                      [&](const HeaderCount& c) { return f.NameIs(c.name); }))
+        a.headers.push_back(NormalizeLineEnds(f.raw));
+    // The hops before this one, oldest (bottom-most) first.
+    for (auto f = out_fields.rbegin(); f != out_fields.rend(); ++f)
+      if (f->NameIs(kTrackingName)) {
+        auto t = ParseTracking(f->value());
+        a.previous_hops.push_back(t.ok() ? t->msgid : "");
+      }
+    for (const auto& p : index.parts) a.part_fields.push_back({p.path, p.rendering_fields});
     a.received = ComputeReceivedHash(out_fields, signer.digest());
     for (const auto& p : index.parts)
       if (!p.container) a.parts.push_back({p.path, p.content_type, p.digests[static_cast<size_t>(signer.digest())]});

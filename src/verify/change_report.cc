@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <map>
 
 #include "common/ascii.h"
 
@@ -15,19 +16,77 @@ std::string LowerName(std::string_view field) {
   return n;
 }
 
-std::string Canonical(Canon canon, std::string_view field) {
-  return canon == Canon::kRelaxed ? CanonicalHeaderRelaxed(field) : NormalizeLineEnds(field);
+std::string Lower(std::string_view s) {
+  std::string out(s);
+  for (char& c : out) c = AsciiLower(c);
+  return out;
+}
+
+std::string_view Trim(std::string_view s) {
+  auto space = [](char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n'; };
+  while (!s.empty() && space(s.front())) s.remove_prefix(1);
+  while (!s.empty() && space(s.back())) s.remove_suffix(1);
+  return s;
+}
+
+bool IsRenderingName(std::string_view lower_name) {
+  return lower_name == "content-type" || lower_name == "content-transfer-encoding" ||
+         lower_name == "content-disposition";
+}
+
+// The MIME structure a rendering field states, parameter values exact: two
+// fields that relaxed canonicalization folds together (a boundary with one
+// space or two) differ here, because readers split the body by the exact
+// value.
+std::string StructuralForm(std::string_view field) {
+  std::string name = LowerName(field);
+  size_t colon = field.find(':');
+  std::string_view value = colon == std::string_view::npos ? std::string_view() : field.substr(colon + 1);
+  std::string out = name + ":";
+  if (name == "content-transfer-encoding") return out + Lower(Trim(value));
+  std::vector<std::pair<std::string, std::string>> params;
+  if (name == "content-type") {
+    ContentType ct = ContentType::Parse(value);
+    out += ct.MimeType();
+    params = ct.params;
+  } else {
+    size_t semi = value.find(';');
+    out += Lower(Trim(value.substr(0, semi)));
+    if (semi != std::string_view::npos) params = ParseParams(value.substr(semi + 1));
+  }
+  for (const auto& [n, v] : params) {
+    out += ";" + n + "=";
+    out += std::to_string(v.size()) + ":" + v;  // length-prefixed: no value can forge a separator
+  }
+  return out;
+}
+
+// The comparison key of a signed or current field: its canonical form, and
+// for rendering fields also their exact MIME structure.
+std::string Key(Canon canon, std::string_view field) {
+  std::string key = canon == Canon::kRelaxed ? CanonicalHeaderRelaxed(field) : NormalizeLineEnds(field);
+  if (IsRenderingName(LowerName(field))) key += "\n" + StructuralForm(field);
+  return key;
 }
 
 }  // namespace
 
+bool RenderingFieldsEqual(Canon canon, std::string_view a, std::string_view b) {
+  return HeaderFieldsEqual(Canon::kSimple, a, b) || Key(canon, a) == Key(canon, b);
+}
+
 std::vector<HeaderReport> CompareHeaders(const std::vector<std::string>& signed_fields,
+                                         const std::vector<HeaderCount>& counts,
                                          const std::vector<HeaderField>& current, Canon canon) {
   std::vector<std::string> signed_names;  // of each signed field, lowercase
-  std::vector<std::string> names;         // the same, once each, in order of first appearance
+  std::vector<std::string> names;         // once each: the counted names, then any other signed
+  auto add_name = [&](std::string n) {
+    if (std::find(names.begin(), names.end(), n) == names.end()) names.push_back(std::move(n));
+  };
+  for (const auto& c : counts) add_name(Lower(c.name));
   for (const auto& s : signed_fields) {
     signed_names.push_back(LowerName(s));
-    if (std::find(names.begin(), names.end(), signed_names.back()) == names.end()) names.push_back(signed_names.back());
+    add_name(signed_names.back());
   }
   std::vector<HeaderReport> out;
   std::vector<const std::string*> signed_here;
@@ -40,6 +99,14 @@ std::vector<HeaderReport> CompareHeaders(const std::vector<std::string>& signed_
     for (const auto& f : current)
       if (f.NameIs(n)) current_here.push_back(&f);
     HeaderReport r;
+    if (signed_here.empty()) {  // counted as absent when signed
+      if (current_here.empty()) continue;
+      r.name = std::string(current_here.front()->name());
+      r.status = "added";
+      r.current_value = NormalizeLineEnds(current_here.front()->raw);
+      out.push_back(std::move(r));
+      continue;
+    }
     r.signed_value = *signed_here.front();
     r.name = std::string(r.signed_value.substr(0, r.signed_value.find(':')));
     if (current_here.empty()) {
@@ -59,8 +126,8 @@ std::vector<HeaderReport> CompareHeaders(const std::vector<std::string>& signed_
       continue;
     }
     std::vector<std::string> was, now;
-    for (const std::string* s : signed_here) was.push_back(Canonical(canon, *s));
-    for (const HeaderField* f : current_here) now.push_back(Canonical(canon, f->raw));
+    for (const std::string* s : signed_here) was.push_back(Key(canon, *s));
+    for (const HeaderField* f : current_here) now.push_back(Key(canon, f->raw));
     std::sort(was.begin(), was.end());
     std::sort(now.begin(), now.end());
     if (was == now) {
@@ -70,10 +137,10 @@ std::vector<HeaderReport> CompareHeaders(const std::vector<std::string>& signed_
       // Every signed instance still there, more now, and the one a reader
       // sees is new: a prepended field, the classic DKIM header attack.
       bool all_kept = std::includes(now.begin(), now.end(), was.begin(), was.end());
-      r.added_above = all_kept && !std::binary_search(was.begin(), was.end(), Canonical(canon, r.current_value));
+      r.added_above = all_kept && !std::binary_search(was.begin(), was.end(), Key(canon, r.current_value));
       // Show the signed instance the reader no longer sees.
       for (const std::string* s : signed_here)
-        if (!std::binary_search(now.begin(), now.end(), Canonical(canon, *s))) {
+        if (!std::binary_search(now.begin(), now.end(), Key(canon, *s))) {
           r.signed_value = *s;
           break;
         }
@@ -83,8 +150,36 @@ std::vector<HeaderReport> CompareHeaders(const std::vector<std::string>& signed_
   return out;
 }
 
-void CompareParts(const std::vector<PartHash>& signed_parts, const std::vector<PartInfo>& current, DigestAlg alg,
-                  std::vector<PartReport>* parts, std::vector<AddedPart>* added) {
+namespace {
+
+// The rendering fields of one part as signed against now, per field name.
+std::vector<FieldChange> CompareFields(const std::vector<std::string>& was, const std::vector<std::string>& now,
+                                       Canon canon) {
+  std::vector<FieldChange> out;
+  for (const char* name : {"Content-Type", "Content-Transfer-Encoding", "Content-Disposition"}) {
+    std::vector<const std::string*> a, b;
+    for (const auto& f : was)
+      if (EqualsIgnoreCase(LowerName(f), name)) a.push_back(&f);
+    for (const auto& f : now)
+      if (EqualsIgnoreCase(LowerName(f), name)) b.push_back(&f);
+    bool same = a.size() == b.size();
+    for (size_t k = 0; same && k < a.size(); ++k) same = RenderingFieldsEqual(canon, *a[k], *b[k]);
+    if (same) continue;
+    FieldChange c{name, "", ""};
+    size_t k = 0;  // the first instance that differs
+    while (k < a.size() && k < b.size() && RenderingFieldsEqual(canon, *a[k], *b[k])) ++k;
+    if (k < a.size()) c.signed_value = *a[k];
+    if (k < b.size()) c.current_value = *b[k];
+    out.push_back(std::move(c));
+  }
+  return out;
+}
+
+}  // namespace
+
+void CompareParts(const std::vector<PartHash>& signed_parts, const std::vector<PartFields>* signed_fields,
+                  const std::vector<PartInfo>& current, DigestAlg alg, Canon canon, std::vector<PartReport>* parts,
+                  std::vector<AddedPart>* added, bool* tree_intact) {
   const size_t a = static_cast<size_t>(alg);
   std::vector<bool> used(current.size(), false);
   std::vector<int> match(signed_parts.size(), -1);
@@ -106,25 +201,63 @@ void CompareParts(const std::vector<PartHash>& signed_parts, const std::vector<P
         break;
       }
   }
+  // The signed rendering fields by path (MTAS/1.1).
+  std::map<std::string, const std::vector<std::string>*> fields_at;
+  if (signed_fields)
+    for (const auto& p : *signed_fields) fields_at.emplace(p.path, &p.fields);
+  auto current_at = [&](const std::string& path) -> const PartInfo* {
+    for (const auto& p : current)
+      if (p.path == path) return &p;
+    return nullptr;
+  };
   for (size_t i = 0; i < signed_parts.size(); ++i) {
-    PartReport r{signed_parts[i].path, signed_parts[i].content_type, "", ""};
+    PartReport r{signed_parts[i].path, signed_parts[i].content_type, "", "", {}};
+    const PartInfo* now = nullptr;
     if (match[i] >= 0) {
-      const PartInfo& now = current[static_cast<size_t>(match[i])];
-      r.status = now.path == r.path ? "same" : "moved";
-      if (r.status == "moved") r.now_at = now.path;
+      now = &current[static_cast<size_t>(match[i])];
+      r.status = now->path == r.path ? "same" : "moved";
+      if (r.status == "moved") r.now_at = now->path;
     } else {
-      bool path_exists = std::any_of(current.begin(), current.end(),
-                                     [&](const PartInfo& p) { return !p.container && p.path == r.path; });
-      r.status = path_exists ? "changed" : "removed";
-      if (path_exists) {  // the changed part takes its place: it is not "added"
+      now = current_at(r.path);
+      if (now && now->container) now = nullptr;
+      r.status = now ? "changed" : "removed";
+      if (now) {  // the changed part takes its place: it is not "added"
         for (size_t j = 0; j < current.size(); ++j)
           if (!used[j] && current[j].path == r.path) used[j] = true;
       }
+    }
+    if (auto it = fields_at.find(r.path); now && it != fields_at.end()) {
+      r.changed_fields = CompareFields(*it->second, now->rendering_fields, canon);
+      if (!r.changed_fields.empty()) r.status = "changed";
     }
     parts->push_back(std::move(r));
   }
   for (size_t j = 0; j < current.size(); ++j)
     if (!used[j] && !current[j].container) added->push_back({current[j].path, current[j].content_type});
+
+  // The tree: every signed path still there, as a leaf or a container as it
+  // was, and no new ones; containers' own fields (the boundary) as signed.
+  *tree_intact = true;
+  if (!signed_fields) return;
+  auto signed_leaf = [&](const std::string& path) {
+    return std::any_of(signed_parts.begin(), signed_parts.end(), [&](const PartHash& p) { return p.path == path; });
+  };
+  for (const auto& p : *signed_fields) {
+    const PartInfo* now = current_at(p.path);
+    bool was_container = !signed_leaf(p.path);
+    if (!now || now->container != was_container) {
+      *tree_intact = false;
+      continue;
+    }
+    if (!was_container) continue;  // leaves are reported above
+    PartReport r{p.path, now->content_type, "same", "", CompareFields(p.fields, now->rendering_fields, canon)};
+    if (!r.changed_fields.empty()) {
+      r.status = "changed";
+      parts->push_back(std::move(r));
+    }
+  }
+  for (const auto& p : current)
+    if (!fields_at.count(p.path)) *tree_intact = false;
 }
 
 }  // namespace mtas

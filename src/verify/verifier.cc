@@ -2,6 +2,7 @@
 // signature, each recording a typed outcome or moving on (spec §5).
 #include <algorithm>
 #include <cctype>
+#include <cstring>
 #include <ctime>
 #include <map>
 #include <set>
@@ -33,6 +34,8 @@ struct Located {
 struct Scan {
   std::vector<HeaderField> fields;
   std::vector<std::string> warnings;
+  std::string header_ambiguity;  // HeaderScanner::ambiguity()
+  bool header_section_full = false;
   BodyIndex body;
   uint64_t body_offset = 0;
   std::vector<ContentDigestSpec> specs;
@@ -87,6 +90,8 @@ Result<Scan> ScanMessage(MessageSource& source, const std::vector<ContentDigestS
   auto start_body = [&]() {
     scan.fields = headers.fields();
     scan.warnings = headers.warnings();
+    scan.header_ambiguity = headers.ambiguity();
+    scan.header_section_full = headers.section_full();
     scan.body_offset = headers.body_offset();
     BodyScanner::Options opt = BodyOptionsFor(scan.fields);
     scan.specs = forced_specs ? *forced_specs : InitialSpecs(scan.fields);
@@ -238,14 +243,34 @@ const std::vector<std::string>* ContentDigests(const Located& loc, const std::ve
 std::string Summarize(const SignatureReport& r) {
   std::string s;
   auto add = [&](const std::string& x) { s += (s.empty() ? "" : "; ") + x; };
+  if (!r.hop_chain_intact) add("the hops before this one are not the ones it signed after");
   if (!r.content_intact) add("signed content changed");
   for (const auto& h : r.headers)
     if (h.status != "same")
       add(h.name + " " + h.status + (h.added_above ? " (a new instance was put above the signed one)" : ""));
-  for (const auto& p : r.parts)
-    if (p.status == "changed" || p.status == "removed") add("part " + p.path + " " + p.status);
+  for (const auto& p : r.parts) {
+    if (p.status == "moved") add("part " + p.path + " moved to " + p.now_at);
+    if (p.status != "changed" && p.status != "removed") continue;
+    std::string fields;
+    for (const auto& c : p.changed_fields) fields += (fields.empty() ? "" : ", ") + c.name;
+    add("part " + p.path + " " + p.status + (fields.empty() ? "" : " (" + fields + ")"));
+  }
   for (const auto& p : r.added_parts) add("part " + p.path + " (" + p.content_type + ") added");
+  if (!r.part_tree_intact) add("MIME structure changed");
   return s;
+}
+
+// The MTAS/1.0 default field list: a 1.0 signature signed these whenever
+// present, so one absent then and present now is treated as added.
+std::vector<HeaderCount> LegacyCounts(const std::vector<std::string>& signed_fields) {
+  std::vector<HeaderCount> out;
+  for (const char* n :
+       {"From", "To", "Cc", "Subject", "Date", "Message-ID", "Reply-To", "Content-Type", "MIME-Version"})
+    out.push_back({n, std::count_if(signed_fields.begin(), signed_fields.end(), [&](const std::string& f) {
+                     return StartsWithIgnoreCase(f, n) && f.size() > std::strlen(n) &&
+                            (f[std::strlen(n)] == ':' || f[std::strlen(n)] == ' ' || f[std::strlen(n)] == '\t');
+                   })});
+  return out;
 }
 
 class SignatureCheck {
@@ -320,6 +345,19 @@ class SignatureCheck {
     CompareContent(loc, sig, r);
     CheckAge(sig, r);
     if (Status st = CheckEnvelope(sig, r); !st.ok()) return Outcome(r, SigResult::kFail, st.message());
+    // What readers show must be wholly what this verifier read.
+    if (!scan_.header_ambiguity.empty())
+      return Outcome(r, SigResult::kPermError, "readers would read the header differently: " + scan_.header_ambiguity);
+    if (scan_.header_section_full)
+      return Outcome(r, SigResult::kPermError,
+                     "the header section exceeds the limit this verifier indexes; it cannot vouch for what readers "
+                     "show");
+    if (!scan_.body.ambiguity.empty())
+      return Outcome(r, SigResult::kPermError,
+                     "readers would read the MIME structure differently: " + scan_.body.ambiguity);
+    if (!scan_.body.limit_hit.empty())
+      return Outcome(r, SigResult::kPermError,
+                     scan_.body.limit_hit + "; this verifier cannot vouch for what readers show");
     // The topmost From is compared (spec §3.1): a different one there is a
     // changed From (fail); the signed one on top and another below it is
     // ambiguous to readers (permerror).
@@ -339,7 +377,11 @@ class SignatureCheck {
                      "the message has " + std::to_string(froms) +
                          " From fields (RFC 5322 allows one); readers differ on which they show");
     bool headers_same = std::all_of(r.headers.begin(), r.headers.end(), [](auto& h) { return h.status == "same"; });
-    if (r.content_intact && headers_same) {
+    // Never a pass while any part, any part's rendering fields, the part
+    // tree or the hops below differ from what was signed.
+    bool parts_same = r.added_parts.empty() && r.part_tree_intact &&
+                      std::all_of(r.parts.begin(), r.parts.end(), [](auto& p) { return p.status == "same"; });
+    if (r.content_intact && headers_same && parts_same && r.hop_chain_intact) {
       bool weak_rsa = key.key.algorithm() == KeyAlgorithm::kRsa && key.key.bits() < 2048;
       return Outcome(r, SigResult::kPass, weak_rsa ? "RSA key under 2048 bits" : "");
     }
@@ -401,8 +443,21 @@ class SignatureCheck {
         static_cast<size_t>(std::find(scan_.specs.begin(), scan_.specs.end(), ContentDigestSpec{r.canon, sig.digest}) -
                             scan_.specs.begin());
     r.content_intact = spec < digests->size() && (*digests)[spec] == sig.message_digest;
-    r.headers = CompareHeaders(sig.attrs.headers, scan_.fields, r.canon);
-    CompareParts(sig.attrs.parts, scan_.body.parts, sig.digest, &r.parts, &r.added_parts);
+    bool v11 = !sig.attrs.profile.empty();
+    r.profile = v11 ? sig.attrs.profile : "MTAS/1.0";
+    r.headers = CompareHeaders(sig.attrs.headers, v11 ? sig.attrs.header_counts : LegacyCounts(sig.attrs.headers),
+                               scan_.fields, r.canon);
+    CompareParts(sig.attrs.parts, v11 ? &sig.attrs.part_fields : nullptr, scan_.body.parts, sig.digest, r.canon,
+                 &r.parts, &r.added_parts, &r.part_tree_intact);
+    if (v11) {
+      r.signed_previous_hops = sig.attrs.previous_hops;
+      std::vector<std::string> below;
+      for (const auto& l : all_)
+        if (l.hop > 0 && l.hop < loc.hop) below.push_back(l.msgid);
+      r.hop_chain_intact = below == sig.attrs.previous_hops;
+    } else {
+      r.notes.push_back("an MTAS/1.0 signature: part header fields and the hops before it are not signed");
+    }
     if (sig.attrs.received) {
       r.received_count = sig.attrs.received->count;
       auto now = ComputeReceivedHash(scan_.fields, sig.attrs.received->alg, sig.attrs.received->count);

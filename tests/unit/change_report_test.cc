@@ -31,7 +31,7 @@ const std::vector<std::string> kSigned = {"From: Alice <a@example.com>", "Subjec
 
 // The report on kSigned against the header section `now`.
 std::vector<HeaderReport> Compare(const std::string& now, Canon canon) {
-  return CompareHeaders(kSigned, Fields(now), canon);
+  return CompareHeaders(kSigned, {}, Fields(now), canon);
 }
 
 TEST(CompareHeaders, UntouchedOrReorderedFieldsAreTheSame) {

@@ -408,7 +408,19 @@ TEST_F(MultiHop, ListChangesAreNamedAndResultsPartial) {
     EXPECT_EQ(HeaderOf(s, "Cc")->status, "same");
     EXPECT_EQ(HeaderOf(s, "From")->status, "same");
     ASSERT_EQ(s.parts.size(), 3u);
-    for (const auto& p : s.parts) EXPECT_EQ(p.status, "same") << p.path << " " << p.content_type;
+    // The re-encoded PDF decodes to the same bytes; its encoding field is
+    // named as the one change (a rendering field: never a silent same).
+    for (const auto& p : s.parts) {
+      if (p.content_type == "application/pdf") {
+        EXPECT_EQ(p.status, "changed");
+        ASSERT_EQ(p.changed_fields.size(), 1u);
+        EXPECT_EQ(p.changed_fields[0].name, "Content-Transfer-Encoding");
+        EXPECT_EQ(p.changed_fields[0].signed_value, "Content-Transfer-Encoding: base64");
+        EXPECT_EQ(p.changed_fields[0].current_value, "Content-Transfer-Encoding: quoted-printable");
+      } else {
+        EXPECT_EQ(p.status, "same") << p.path << " " << p.content_type;
+      }
+    }
     ASSERT_EQ(s.added_parts.size(), 1u);
     EXPECT_EQ(s.added_parts[0].path, "4");
     EXPECT_NE(s.reason.find("Subject changed"), std::string::npos);
@@ -479,7 +491,10 @@ TEST_F(MultiHop, BrokenMsgidLinkIsPermerror) {
   VerifyReport r = Verify(m);
   EXPECT_EQ(Hop(r, 1).result, SigResult::kPermError);
   EXPECT_NE(Hop(r, 1).reason.find("no carrier"), std::string::npos);
-  EXPECT_EQ(Hop(r, 2).result, SigResult::kPass);
+  // Hop 2 signed after hop 1's msgid: the renamed link is a changed chain.
+  EXPECT_EQ(Hop(r, 2).result, SigResult::kPartial);
+  EXPECT_FALSE(Hop(r, 2).hop_chain_intact);
+  EXPECT_TRUE(Hop(r, 2).content_intact);
   bool orphan = false;
   for (const auto& s : r.signatures) orphan |= s.hop == 0 && s.msgid == id1 && s.result == SigResult::kPermError;
   EXPECT_TRUE(orphan);

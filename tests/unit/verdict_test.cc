@@ -1,0 +1,344 @@
+// The verdict's soundness (MTAS/1.1): no `pass` for anything a reader
+// shows that was not signed. Each test covers a class of change, every
+// member of it, not one example: fields absent at signing, rendering fields
+// of parts, MIME structure hidden by relaxed folding, header lines readers
+// split differently, limits, and the chain of hops.
+#include <gtest/gtest.h>
+
+#include "carrier/carrier.h"
+#include "mtas/limits.h"
+#include "mtas/report.h"
+#include "test_util.h"
+
+namespace mtas {
+namespace {
+
+using test::Key;
+using test::Replace;
+using test::SignWith;
+using test::VerifyWith;
+
+const test::TestKey& Ed() { return Key("ed25519", "mx1.example.com"); }
+const test::TestKey& Ec() { return Key("ecdsa-p256", "relay.example.org"); }
+
+SignOptions Opts(Carrier c) {
+  SignOptions o;
+  o.carrier = c;
+  return o;
+}
+
+// A header with From, To, Subject, Date and Message-ID only: every other
+// default field is absent at signing.
+const std::string kSparseHeader =
+    "From: Alice <alice@example.com>\r\n"
+    "To: bob@example.net\r\n"
+    "Subject: Quarterly numbers\r\n"
+    "Date: Wed, 11 Mar 2026 16:00:00 +0100\r\n"
+    "Message-ID: <q1@example.com>\r\n";
+
+const std::string kPlain = kSparseHeader + "\r\nThe numbers are fine.\r\n";
+
+const std::string kMultipart = kSparseHeader +
+                               "MIME-Version: 1.0\r\n"
+                               "Content-Type: multipart/mixed; boundary=\"b one\"\r\n"
+                               "\r\n"
+                               "--b one\r\n"
+                               "Content-Type: multipart/alternative; boundary=\"in ner\"\r\n"
+                               "\r\n"
+                               "--in ner\r\n"
+                               "Content-Type: text/plain; charset=us-ascii\r\n"
+                               "\r\n"
+                               "Hello in text.\r\n"
+                               "--in ner\r\n"
+                               "Content-Type: text/html; charset=us-ascii\r\n"
+                               "\r\n"
+                               "<p>Hello in HTML.</p>\r\n"
+                               "--in ner--\r\n"
+                               "--b one\r\n"
+                               "Content-Type: application/octet-stream; name=\"data.bin\"\r\n"
+                               "Content-Transfer-Encoding: base64\r\n"
+                               "Content-Disposition: attachment; filename=\"data.bin\"\r\n"
+                               "\r\n"
+                               "AAECAwQFBgcICQ==\r\n"
+                               "--b one--\r\n";
+
+std::string Sign(const std::string& m, Carrier c = Carrier::kHeader) { return SignWith(Ed(), m, Opts(c)).message; }
+VerifyReport Verify(const std::string& m) { return VerifyWith({&Ed(), &Ec()}, m); }
+
+// Inserts `line` (CRLF added) just before the empty line ending the header.
+std::string AddField(const std::string& m, const std::string& line) {
+  size_t end = m.find("\r\n\r\n");
+  return m.substr(0, end + 2) + line + "\r\n" + m.substr(end + 2);
+}
+
+const HeaderReport* HeaderOf(const SignatureReport& s, const std::string& name) {
+  for (const auto& h : s.headers)
+    if (EqualsIgnoreCase(h.name, name)) return &h;
+  return nullptr;
+}
+
+const PartReport* PartAt(const SignatureReport& s, const std::string& path) {
+  for (const auto& p : s.parts)
+    if (p.path == path) return &p;
+  return nullptr;
+}
+
+TEST(Verdict, ControlsPass) {
+  for (Carrier c : {Carrier::kHeader, Carrier::kBody})
+    for (const std::string* m : {&kPlain, &kMultipart}) {
+      VerifyReport r = Verify(Sign(*m, c));
+      ASSERT_EQ(r.signatures.size(), 1u);
+      EXPECT_EQ(r.result, SigResult::kPass) << r.signatures[0].reason;
+      EXPECT_EQ(r.signatures[0].profile, "MTAS/1.1");
+    }
+}
+
+// Class: a field of the default list absent at signing, added anywhere.
+TEST(Verdict, EveryDefaultFieldAddedAfterSigningIsAdded) {
+  for (Carrier c : {Carrier::kHeader, Carrier::kBody}) {
+    std::string signed_msg = Sign(kPlain, c);
+    for (const std::string& name : DefaultSignedHeaders()) {
+      if (EqualsIgnoreCase(name, "Content-Type") && c == Carrier::kBody) continue;  // the wrapper has one
+      if (EqualsIgnoreCase(name, "MIME-Version") && c == Carrier::kBody) continue;
+      size_t present = 0;
+      for (std::string line : {"From:", "To:", "Subject:", "Date:", "Message-ID:"})
+        present += EqualsIgnoreCase(name + ":", line);
+      std::string value = name + ": added@attacker.example";
+      for (bool on_top : {true, false}) {
+        SCOPED_TRACE(name + (on_top ? " on top" : " at the bottom") + " carrier " + std::string(CarrierName(c)));
+        std::string m = on_top ? value + "\r\n" + signed_msg : AddField(signed_msg, value);
+        VerifyReport r = Verify(m);
+        ASSERT_EQ(r.signatures.size(), 1u);
+        const SignatureReport& s = r.signatures[0];
+        EXPECT_NE(s.result, SigResult::kPass) << s.reason;
+        const HeaderReport* h = HeaderOf(s, name);
+        ASSERT_NE(h, nullptr);
+        EXPECT_EQ(h->status, present ? "changed" : "added");
+        if (!present) {
+          EXPECT_EQ(h->current_value, value);
+          EXPECT_NE(s.reason.find(name + " added"), std::string::npos) << s.reason;
+        }
+      }
+    }
+  }
+}
+
+// Class: rendering fields of the message or of a part, added or changed.
+TEST(Verdict, RenderingFieldsAreSignedAtTheTopAndInEveryPart) {
+  std::string plain = Sign(kPlain);
+  for (std::string added : {"Content-Transfer-Encoding: base64", "Content-Disposition: attachment",
+                            "Content-Type: text/html", "MIME-Version: 1.0"}) {
+    VerifyReport r = Verify(AddField(plain, added));
+    EXPECT_NE(r.result, SigResult::kPass) << added;
+  }
+  std::string multi = Sign(kMultipart);
+  struct Edit {
+    std::string from, to, path, field;
+  };
+  const std::vector<Edit> edits = {
+      {"Content-Type: text/plain; charset=us-ascii\r\n", "Content-Type: text/plain; charset=utf-7\r\n", "1.1",
+       "Content-Type"},
+      {"Content-Type: text/plain; charset=us-ascii\r\n",
+       "Content-Type: text/plain; charset=us-ascii\r\nContent-Disposition: attachment\r\n", "1.1",
+       "Content-Disposition"},
+      {"Content-Type: text/html; charset=us-ascii\r\n",
+       "Content-Type: text/html; charset=us-ascii\r\nContent-Transfer-Encoding: quoted-printable\r\n", "1.2",
+       "Content-Transfer-Encoding"},
+      {"filename=\"data.bin\"", "filename=\"invoice.pdf.exe\"", "2", "Content-Disposition"},
+      {"Content-Disposition: attachment;", "Content-Disposition: inline;", "2", "Content-Disposition"},
+      {"Content-Transfer-Encoding: base64\r\n", "", "2", "Content-Transfer-Encoding"},
+  };
+  for (const auto& e : edits) {
+    SCOPED_TRACE(e.to);
+    VerifyReport r = Verify(Replace(multi, e.from, e.to));
+    ASSERT_EQ(r.signatures.size(), 1u);
+    const SignatureReport& s = r.signatures[0];
+    EXPECT_NE(s.result, SigResult::kPass);
+    const PartReport* p = PartAt(s, e.path);
+    ASSERT_NE(p, nullptr);
+    EXPECT_EQ(p->status, "changed");
+    bool named = false;
+    for (const auto& c : p->changed_fields) named |= c.name == e.field;
+    EXPECT_TRUE(named) << s.reason;
+  }
+}
+
+// Class: structure that relaxed folding hides. White space inside a
+// boundary, at the top (a header field) or in a nested part (in the body),
+// together with the delimiter lines, so that the content digest under
+// relaxed stays the same.
+TEST(Verdict, BoundariesAreComparedExactly) {
+  std::string multi = Sign(kMultipart);
+  for (const std::string& boundary : {std::string("b one"), std::string("in ner")}) {
+    SCOPED_TRACE(boundary);
+    std::string spaced = boundary;
+    spaced.insert(spaced.find(' '), " ");
+    std::string m = multi;
+    // Only the parameter: the delimiter lines stay, so readers find none.
+    m = Replace(m, "boundary=\"" + boundary + "\"", "boundary=\"" + spaced + "\"");
+    VerifyReport r = Verify(m);
+    EXPECT_NE(r.result, SigResult::kPass) << r.signatures[0].reason;
+    // The parameter and every delimiter line: readers see the same tree,
+    // but the exact values differ from the signed ones.
+    for (size_t at = m.find("--" + boundary); at != std::string::npos; at = m.find("--" + boundary, at))
+      m.replace(at, boundary.size() + 2, "--" + spaced);
+    r = Verify(m);
+    EXPECT_NE(r.result, SigResult::kPass) << r.signatures[0].reason;
+  }
+}
+
+// Class: header lines readers split where this scanner would not.
+TEST(Verdict, HeaderLinesReadersSplitDifferentlyArePermerror) {
+  std::string signed_msg = Sign(kPlain);
+  const std::vector<std::string> injections = {
+      "X-Note: hi\rFrom: evil@attacker.example",    // bare CR
+      "X-Note: hi\r\rFrom: evil@attacker.example",  // two
+      std::string("X-Note: hi\0From: evil@attacker.example", 38),
+      "From : evil@attacker.example",                    // obs-hdr white space before the colon
+      "X-Note: hi\r\n \r\nFrom: evil@attacker.example",  // a line of only white space
+      "not a field\r\nFrom: evil@attacker.example",      // a line without a colon
+  };
+  for (const auto& inj : injections) {
+    SCOPED_TRACE(inj);
+    for (bool on_top : {true, false}) {
+      std::string m = on_top ? inj + "\r\n" + signed_msg : AddField(signed_msg, inj);
+      VerifyReport r = Verify(m);
+      // On top, a line that ends the header hides the signature: none.
+      EXPECT_NE(r.result, SigResult::kPass);
+      for (const auto& s : r.signatures) EXPECT_EQ(s.result, SigResult::kPermError) << s.reason;
+    }
+  }
+  // Nor is such a header signed.
+  auto signer = test::SignerFor(Ed());
+  for (const auto& inj : injections) {
+    MemorySource src(AddField(kPlain, inj));
+    EXPECT_FALSE(SignMessage(*signer, src).ok()) << inj;
+  }
+}
+
+// Class: a bare CR in the MIME tree where readers that split there find a
+// part header field or a delimiter.
+TEST(Verdict, BareCrInTheMimeTreeIsPermerror) {
+  std::string multi = Sign(kMultipart);
+  const std::vector<std::pair<std::string, std::string>> edits = {
+      {"Content-Type: text/plain; charset=us-ascii\r\n",
+       "Content-Type: text/plain; charset=us-ascii\rContent-Transfer-Encoding: base64\r\n"},
+      {"Hello in text.\r\n", "Hello in text.\r--in ner\r\n"},
+  };
+  for (const auto& [from, to] : edits) {
+    VerifyReport r = Verify(Replace(multi, from, to));
+    ASSERT_EQ(r.signatures.size(), 1u);
+    EXPECT_EQ(r.signatures[0].result, SigResult::kPermError) << r.signatures[0].reason;
+  }
+}
+
+// Class: limits that would leave what readers show unchecked.
+TEST(Verdict, AHeaderOverTheIndexLimitIsPermerror) {
+  std::string signed_msg = Sign(kPlain);
+  std::string filler;
+  for (size_t i = 0; i <= limits::kMaxHeaderFields; ++i) filler += "X-F: " + std::to_string(i) + "\r\n";
+  // Above the signature the limit hides it (none); below, it is found and
+  // cannot vouch for the fields past the limit.
+  for (const std::string& m : {filler + signed_msg, AddField(signed_msg, filler.substr(0, filler.size() - 2))}) {
+    VerifyReport r = Verify(m);
+    EXPECT_NE(r.result, SigResult::kPass);
+    for (const auto& s : r.signatures) EXPECT_EQ(s.result, SigResult::kPermError) << s.reason;
+  }
+  VerifyReport below = Verify(AddField(signed_msg, filler.substr(0, filler.size() - 2)));
+  ASSERT_EQ(below.signatures.size(), 1u);
+}
+
+TEST(Verdict, PostalDataEntitiesAreBoundedAndTheExcessIsPermerror) {
+  std::string signed_msg = Sign(kMultipart, Carrier::kBody);
+  std::string entity =
+      "Content-Type: multipart/x-postal-data; boundary=\"e\"; msgid=\"X\"\r\n\r\n--e\r\nContent-Type: "
+      "text/plain\r\n\r\nx\r\n--e--\r\n";
+  std::string m = signed_msg;
+  for (int i = 0; i < 5000; ++i) m += entity;
+  VerifyReport r = Verify(m);
+  EXPECT_NE(r.result, SigResult::kPass);
+  // The index holds at most the bound, whatever the count.
+  HeaderScanner hs;
+  size_t used = hs.Write(m.data(), m.size());
+  BodyScanner::Options opt = BodyOptionsFor(hs.fields());
+  opt.content_specs = {{Canon::kRelaxed, DigestAlg::kSha256}};
+  BodyScanner body(opt);
+  body.Write(m.data() + used, m.size() - used);
+  BodyIndex index = body.Finish();
+  EXPECT_LE(index.entities.size(), 2 * limits::kMaxSignatures);
+  EXPECT_FALSE(index.limit_hit.empty());
+}
+
+// Class: hops below a signature removed, reordered or inserted.
+TEST(Verdict, TheChainOfHopsBelowIsSigned) {
+  std::string h1 = SignWith(Ed(), kMultipart, Opts(Carrier::kHeader)).message;
+  std::string h2 = SignWith(Ec(), h1, Opts(Carrier::kHeader)).message;
+  std::string h3 = SignWith(Ed(), h2, Opts(Carrier::kHeader)).message;
+  VerifyReport r0 = Verify(h3);
+  ASSERT_EQ(r0.signatures.size(), 3u);
+  EXPECT_EQ(r0.result, SigResult::kPass);
+  std::vector<std::string> ids;
+  for (const auto& s : r0.signatures) ids.push_back(s.msgid);
+  EXPECT_EQ(r0.signatures[2].signed_previous_hops, (std::vector<std::string>{ids[0], ids[1]}));
+
+  // The header fields of one hop: its tracking field and its signature.
+  auto hop_fields = [](const std::string& m, const std::string& id) {
+    std::string out, rest = m.substr(0, m.find("\r\n\r\n") + 2);
+    for (size_t at = 0; at < rest.size();) {
+      size_t end = at;
+      do end = rest.find("\r\n", end) + 2;
+      while (end < rest.size() && (rest[end] == ' ' || rest[end] == '\t'));
+      std::string field = rest.substr(at, end - at);
+      if (field.find(id) != std::string::npos) out += field;
+      at = end;
+    }
+    return out;
+  };
+  auto without = [](std::string m, const std::string& fields) {
+    size_t at = 0;
+    for (size_t start = 0; start < fields.size();) {
+      size_t end = fields.find("\r\n", start) + 2;
+      while (end < fields.size() && (fields[end] == ' ' || fields[end] == '\t')) end = fields.find("\r\n", end) + 2;
+      std::string f = fields.substr(start, end - start);
+      at = m.find(f);
+      m.erase(at, f.size());
+      start = end;
+    }
+    return m;
+  };
+  std::string hop1 = hop_fields(h3, ids[0]), hop2 = hop_fields(h3, ids[1]);
+  ASSERT_FALSE(hop1.empty());
+  ASSERT_FALSE(hop2.empty());
+
+  // Removed: hop 1 gone; the last hop now sits on one hop only.
+  VerifyReport removed = Verify(without(h3, hop1));
+  ASSERT_EQ(removed.signatures.size(), 2u);
+  EXPECT_FALSE(removed.signatures[1].hop_chain_intact);
+  EXPECT_EQ(removed.signatures[1].result, SigResult::kPartial);
+  EXPECT_NE(removed.signatures[1].reason.find("hops before"), std::string::npos);
+
+  // Reordered: hop 1's fields moved above hop 2's.
+  std::string reordered = without(h3, hop1);
+  size_t at2 = reordered.find(hop2.substr(0, 20));
+  reordered.insert(at2, hop1);
+  VerifyReport r = Verify(reordered);
+  ASSERT_EQ(r.signatures.size(), 3u);
+  for (const auto& s : r.signatures)
+    if (s.msgid == ids[2] || s.msgid == ids[0]) {
+      EXPECT_NE(s.result, SigResult::kPass) << s.hop << s.reason;
+    }
+
+  // Inserted: another message's hop put at the bottom.
+  std::string other = SignWith(Ec(), kPlain, Opts(Carrier::kHeader)).message;
+  std::string foreign = other.substr(0, other.find("From: "));
+  size_t bottom = h3.find("From: ");
+  std::string inserted = h3.substr(0, bottom) + foreign + h3.substr(bottom);
+  r = Verify(inserted);
+  for (const auto& s : r.signatures)
+    if (s.msgid == ids[1] || s.msgid == ids[2]) {
+      EXPECT_FALSE(s.hop_chain_intact) << s.hop;
+    }
+}
+
+}  // namespace
+}  // namespace mtas
