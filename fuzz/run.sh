@@ -10,7 +10,7 @@ set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 seconds="${1:-10}"
 build="${MTAS_FUZZ_BUILD_DIR:-$root/build-fuzz}"
-targets=(message decoders carrier signature verify records policy result_headers config roundtrip milter)
+targets=(message decoders carrier signature verify records policy result_headers config roundtrip milter address)
 cmake -S "$root" -B "$build" -DCMAKE_CXX_COMPILER=clang++ -DMTAS_BUILD_FUZZ=ON -DMTAS_BUILD_TESTS=OFF \
   -DMTAS_BUILD_BENCH=OFF -DMTAS_SANITIZE=ON -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
 cmake --build "$build" -j "$(nproc)" >/dev/null
@@ -60,6 +60,8 @@ printf 'domain:key:email k._certs; https:download:der _certs k.crt.der' >"$corpu
 printf '\x02\x00\x02\x0f0123456789abcdef0123456789abcdef' >"$corpus/records/key-ed25519"
 printf 'v=DKIM1; k=ed25519; p=11qYAYKxCrfVS/7TyWQHOg7hcvPapiMlrwIaaPcHURo=' >"$corpus/records/dkim"
 printf 'v=spf1 mx -all mtas=required' >"$corpus/policy/spf"
+printf '"A, B" <a.b@example.com>, Team: c@d.example (x), e@[192.0.2.1];' >"$corpus/address/list"
+printf 'x <@route.example:u@example.org>' >"$corpus/address/route"
 cp "$root/examples/mtas-policy" "$corpus/policy/local"
 cp "$root/examples/mtasd.conf" "$corpus/config/mtasd.conf"
 printf 'mx.example.net; mtas=pass header.s=mail.example.com' >"$corpus/result_headers/ar"

@@ -31,8 +31,8 @@ std::string OrganizationalDomain(std::string_view domain);
 
 // A domain's published policy as found.
 struct DomainPolicy {
-  std::string domain;          // where it was looked up first (signer or From domain)
-  std::string found_at;        // the name whose SPF record carried it, or "local"
+  std::string domain;    // where it was looked up first (signer or From domain)
+  std::string found_at;  // the name whose SPF record carried it, or "local"
   PolicyLevel level = PolicyLevel::kNone;
   bool temporary_error = false;  // a lookup failed for now: the policy is unknown
   std::string error;             // policy permerror or temperror text
@@ -58,13 +58,16 @@ class DnsPolicySource final : public PolicySource {
 
 enum class PartialAction { kQuarantine, kReject, kAccept };
 
-// Local configuration: per-domain overrides and what an unvouched partial
-// result gets. File format, one setting a line, '#' comments:
+// Local configuration: per-domain overrides, what an unvouched partial
+// result gets, and the intermediaries trusted to vouch for others' changes.
+// File format, one setting a line, '#' comments:
 //   example.com required        (a domain; *.domain: the domain and its subdomains)
 //   partial quarantine|reject|accept
+//   trusted-forwarder lists.example.org   (that domain and its subdomains)
 struct LocalPolicy {
   std::map<std::string, PolicyLevel> overrides;  // lowercase domain or "*.domain"
   PartialAction partial = PartialAction::kQuarantine;
+  std::vector<std::string> trusted_forwarders;  // lowercase domains
   static Result<LocalPolicy> Load(const std::string& path);
   static Result<LocalPolicy> Parse(std::string_view text);
   // The override for `domain`, kNone when there is none.
@@ -74,18 +77,27 @@ struct LocalPolicy {
 struct PolicyDecision {
   enum class Action { kAccept, kReject, kTempFail, kQuarantine };
   Action action = Action::kAccept;
-  std::string reason;        // one line
-  std::string smtp_reply;    // "550 5.7.1 …", "451 4.7.1 …" or empty
+  std::string reason;                        // one line
+  std::string smtp_reply;                    // "550 5.7.1 …", "451 4.7.1 …" or empty
   PolicyLevel applied = PolicyLevel::kNone;  // the strictest policy that applied
   std::vector<DomainPolicy> policies;
 };
 std::string_view ActionName(PolicyDecision::Action a);  // accept, reject, tempfail, quarantine
 
-// Decides for a verified message whose topmost From is `from_domain`.
-PolicyDecision DecidePolicy(const VerifyReport& report, const std::string& from_domain, PolicySource& source,
-                            const LocalPolicy& local);
+// Decides for a verified message whose From domains (every mailbox readers
+// display, address.h FromDomains) are `from_domains`. Each From domain's
+// policy applies, the strictest wins. A From that cannot be parsed is a
+// policy failure: reject, never "no policy".
+//
+// Vouching: a partial hop is acceptable only when a later hop that passes
+// is trusted to vouch for it, i.e. its signer shares the organisational
+// domain of the partial hop's signer or of a From domain, or is a trusted
+// forwarder of `local`. A pass by any other signer vouches for nothing.
+PolicyDecision DecidePolicy(const VerifyReport& report, const Result<std::vector<std::string>>& from_domains,
+                            PolicySource& source, const LocalPolicy& local);
 
-// The domain of the topmost From field's address ("" when there is none).
-std::string FromDomain(const std::vector<HeaderField>& fields);
+// Whether `later` may vouch for the changes after `earlier` (the rule above).
+bool MayVouch(const SignatureReport& later, const SignatureReport& earlier,
+              const std::vector<std::string>& from_domains, const LocalPolicy& local);
 
 }  // namespace mtas

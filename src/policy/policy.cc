@@ -31,16 +31,20 @@ struct SuffixList {
       if (line.empty() || line.rfind("//", 0) == 0) continue;
       line = line.substr(0, line.find_first_of(" \t\r"));
       loaded = true;
-      if (line.rfind("*.", 0) == 0) wildcards.insert(Lower(line.substr(2)));
-      else if (line.rfind("!", 0) == 0) exceptions.insert(Lower(line.substr(1)));
-      else rules.insert(Lower(line));
+      if (line.rfind("*.", 0) == 0)
+        wildcards.insert(Lower(line.substr(2)));
+      else if (line.rfind("!", 0) == 0)
+        exceptions.insert(Lower(line.substr(1)));
+      else
+        rules.insert(Lower(line));
     }
   }
 };
 
 bool IsBelowOrAt(const std::string& name, const std::string& domain) {
-  return name == domain || (name.size() > domain.size() && name.compare(name.size() - domain.size(), domain.size(), domain) == 0 &&
-                            name[name.size() - domain.size() - 1] == '.');
+  return name == domain ||
+         (name.size() > domain.size() && name.compare(name.size() - domain.size(), domain.size(), domain) == 0 &&
+          name[name.size() - domain.size() - 1] == '.');
 }
 
 // The names from `domain` up to its organisational domain, most specific first.
@@ -160,8 +164,10 @@ DomainPolicy DnsPolicySource::Lookup(const std::string& domain) {
       auto p = ParseSpfPolicy(*text);
       if (p.status().code() == Status::Code::kNotFound) continue;
       ++spf_records;
-      if (p.ok()) level = *p;
-      else error = p.status().message();
+      if (p.ok())
+        level = *p;
+      else
+        error = p.status().message();
     }
     if (spf_records > 1) error = "more than one SPF record at " + name;  // RFC 7208 §4.5
     if (!error.empty()) {
@@ -188,13 +194,26 @@ Result<LocalPolicy> LocalPolicy::Parse(std::string_view text) {
     std::string a, b, extra;
     if (!(words >> a)) continue;
     if (!(words >> b) || (words >> extra))
-      return Status::InvalidArgument("policy file line " + std::to_string(n) + ": want 'DOMAIN POLICY' or 'partial ACTION'");
+      return Status::InvalidArgument("policy file line " + std::to_string(n) +
+                                     ": want 'DOMAIN POLICY', 'partial ACTION' or 'trusted-forwarder DOMAIN'");
+    if (Lower(a) == "trusted-forwarder") {
+      std::string d = Lower(b);
+      if (d.empty() || d.find_first_of("*@/") != std::string::npos)
+        return Status::InvalidArgument("policy file line " + std::to_string(n) + ": trusted-forwarder wants a domain");
+      lp.trusted_forwarders.push_back(d);
+      continue;
+    }
     if (Lower(a) == "partial") {
       std::string v = Lower(b);
-      if (v == "quarantine") lp.partial = PartialAction::kQuarantine;
-      else if (v == "reject") lp.partial = PartialAction::kReject;
-      else if (v == "accept") lp.partial = PartialAction::kAccept;
-      else return Status::InvalidArgument("policy file line " + std::to_string(n) + ": partial wants quarantine, reject or accept");
+      if (v == "quarantine")
+        lp.partial = PartialAction::kQuarantine;
+      else if (v == "reject")
+        lp.partial = PartialAction::kReject;
+      else if (v == "accept")
+        lp.partial = PartialAction::kAccept;
+      else
+        return Status::InvalidArgument("policy file line " + std::to_string(n) +
+                                       ": partial wants quarantine, reject or accept");
       continue;
     }
     auto p = ParsePolicyName(b);
@@ -236,42 +255,23 @@ std::string_view ActionName(PolicyDecision::Action a) {
   }
 }
 
-std::string FromDomain(const std::vector<HeaderField>& fields) {
-  for (const auto& f : fields) {
-    if (!f.NameIs("From")) continue;
-    std::string v(f.value());
-    size_t lt = v.rfind('<');
-    if (lt != std::string::npos) v = v.substr(lt + 1, v.find('>', lt) - lt - 1);
-    size_t at = v.rfind('@');
-    if (at == std::string::npos) return "";
-    std::string d;
-    for (char c : v.substr(at + 1)) {
-      if (c == '>' || c == ' ' || c == '\t' || c == '\r' || c == '\n' || c == ',' || c == ')' || c == '(') break;
-      d.push_back(c);
-    }
-    return Lower(d);
-  }
-  return "";
+bool MayVouch(const SignatureReport& later, const SignatureReport& earlier,
+              const std::vector<std::string>& from_domains, const LocalPolicy& local) {
+  if (later.hop <= earlier.hop || later.result != SigResult::kPass || later.signer.empty()) return false;
+  std::string signer = Lower(later.signer);
+  std::string org = OrganizationalDomain(signer);
+  if (!earlier.signer.empty() && org == OrganizationalDomain(earlier.signer)) return true;
+  for (const auto& f : from_domains)
+    if (org == OrganizationalDomain(f)) return true;
+  for (const auto& t : local.trusted_forwarders)
+    if (IsBelowOrAt(signer, t)) return true;
+  return false;
 }
 
-PolicyDecision DecidePolicy(const VerifyReport& report, const std::string& from_domain, PolicySource& source,
-                            const LocalPolicy& local) {
+PolicyDecision DecidePolicy(const VerifyReport& report, const Result<std::vector<std::string>>& from_domains,
+                            PolicySource& source, const LocalPolicy& local) {
   using Action = PolicyDecision::Action;
   PolicyDecision d;
-  // Which domains have a say: every signer's, and the From domain.
-  std::vector<std::string> domains;
-  for (const auto& s : report.signatures)
-    if (!s.signer.empty() && std::find(domains.begin(), domains.end(), Lower(s.signer)) == domains.end())
-      domains.push_back(Lower(s.signer));
-  if (!from_domain.empty() && std::find(domains.begin(), domains.end(), Lower(from_domain)) == domains.end())
-    domains.push_back(Lower(from_domain));
-
-  // A partial hop is vouched for when a later hop passes over its changes.
-  auto vouched = [&](const SignatureReport& s) {
-    for (const auto& later : report.signatures)
-      if (later.hop > s.hop && later.result == SigResult::kPass) return true;
-    return false;
-  };
   int worst = 0;  // accept 0 < quarantine 1 < tempfail 2 < reject 3
   auto decide = [&](Action a, int rank, std::string reason, std::string reply) {
     if (rank <= worst) return;
@@ -279,6 +279,28 @@ PolicyDecision DecidePolicy(const VerifyReport& report, const std::string& from_
     d.action = a;
     d.reason = std::move(reason);
     d.smtp_reply = std::move(reply);
+  };
+  // What readers show as the sender must be known for any policy to apply.
+  if (!from_domains.ok()) {
+    decide(Action::kReject, 3, "From cannot be read as readers show it: " + from_domains.status().message(),
+           "550 5.7.1 MTAS: the From field cannot be parsed, so no sender policy can be applied");
+  }
+  std::vector<std::string> froms;
+  if (from_domains.ok())
+    for (const auto& f : *from_domains) froms.push_back(Lower(f));
+  // Which domains have a say: every signer's, and every From domain.
+  std::vector<std::string> domains;
+  for (const auto& s : report.signatures)
+    if (!s.signer.empty() && std::find(domains.begin(), domains.end(), Lower(s.signer)) == domains.end())
+      domains.push_back(Lower(s.signer));
+  for (const auto& f : froms)
+    if (std::find(domains.begin(), domains.end(), f) == domains.end()) domains.push_back(f);
+
+  // A partial hop is vouched for when a later hop it may trust passes.
+  auto vouched = [&](const SignatureReport& s) {
+    for (const auto& later : report.signatures)
+      if (MayVouch(later, s, froms, local)) return true;
+    return false;
   };
 
   for (const std::string& domain : domains) {
@@ -315,9 +337,9 @@ PolicyDecision DecidePolicy(const VerifyReport& report, const std::string& from_
       switch (s->result) {
         case SigResult::kFail:
         case SigResult::kPermError:
-          decide(Action::kReject, 3, "hop " + std::to_string(s->hop) + " (" + s->signer + ") " +
-                                         std::string(ResultName(s->result)) + " under mtas=" + pname + " of " + domain +
-                                         ": " + s->reason,
+          decide(Action::kReject, 3,
+                 "hop " + std::to_string(s->hop) + " (" + s->signer + ") " + std::string(ResultName(s->result)) +
+                     " under mtas=" + pname + " of " + domain + ": " + s->reason,
                  "550 5.7.1 MTAS signature of " + s->signer + " failed; " + domain + " publishes mtas=" + pname);
           break;
         case SigResult::kTempError:
@@ -330,7 +352,8 @@ PolicyDecision DecidePolicy(const VerifyReport& report, const std::string& from_
             decide(Action::kReject, 3, "unvouched changes after hop " + std::to_string(s->hop) + ": " + s->reason,
                    "550 5.7.1 MTAS: message changed after " + s->signer + " signed it");
           else if (local.partial == PartialAction::kQuarantine)
-            decide(Action::kQuarantine, 1, "unvouched changes after hop " + std::to_string(s->hop) + ": " + s->reason, "");
+            decide(Action::kQuarantine, 1, "unvouched changes after hop " + std::to_string(s->hop) + ": " + s->reason,
+                   "");
           break;
         default:
           break;
@@ -339,7 +362,8 @@ PolicyDecision DecidePolicy(const VerifyReport& report, const std::string& from_
     if (p.level == PolicyLevel::kRequired && !any_present) {
       bool temp = std::any_of(own.begin(), own.end(), [](auto* s) { return s->result == SigResult::kTempError; });
       if (!temp)
-        decide(Action::kReject, 3, domain + " publishes mtas=required and no passing or partial signature of it is present",
+        decide(Action::kReject, 3,
+               domain + " publishes mtas=required and no passing or partial signature of it is present",
                "550 5.7.1 MTAS: " + domain + " requires a valid MTA signature");
     }
   }

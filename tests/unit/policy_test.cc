@@ -1,8 +1,10 @@
 // Policy parsing and decisions without DNS (the matrix against a real DNS
 // server is tests/integration/policy.sh).
+#include "mtas/policy.h"
+
 #include <gtest/gtest.h>
 
-#include "mtas/policy.h"
+#include "mtas/address.h"
 
 namespace mtas {
 namespace {
@@ -46,6 +48,8 @@ class FixedPolicies : public PolicySource {
   }
 };
 
+Result<std::vector<std::string>> From(const std::string& domain) { return std::vector<std::string>{domain}; }
+
 SignatureReport Sig(int hop, const std::string& signer, SigResult r) {
   SignatureReport s;
   s.hop = hop;
@@ -55,14 +59,49 @@ SignatureReport Sig(int hop, const std::string& signer, SigResult r) {
   return s;
 }
 
-TEST(Decision, PartialIsVouchedByALaterPassingHop) {
+// Only a hop the receiver trusts may vouch: the partial hop's own
+// organisation, the From domain's, or a configured trusted forwarder.
+TEST(Decision, PartialIsVouchedOnlyByATrustedLaterHop) {
   FixedPolicies src;
   src.map["example.com"] = {"example.com", "example.com", PolicyLevel::kVerify, false, ""};
+  auto lp = LocalPolicy::Parse("trusted-forwarder lists.example.org\n");
+  ASSERT_TRUE(lp.ok());
+  ASSERT_EQ(lp->trusted_forwarders, std::vector<std::string>{"lists.example.org"});
+  struct Case {
+    std::string voucher;
+    int hop;
+    bool trusted_list;
+    PolicyDecision::Action want;
+  };
+  using A = PolicyDecision::Action;
+  const std::vector<Case> cases = {
+      {"", 0, false, A::kQuarantine},                     // nobody
+      {"mx.attacker.example", 2, false, A::kQuarantine},  // a stranger's own key
+      {"mx.attacker.example", 2, true, A::kQuarantine},   // a stranger, whatever else is trusted
+      {"lists.example.org", 2, false, A::kQuarantine},    // a list not configured
+      {"lists.example.org", 2, true, A::kAccept},         // the configured list
+      {"a.lists.example.org", 2, true, A::kAccept},       // below it
+      {"xlists.example.org", 2, true, A::kQuarantine},    // not below it
+      {"mx2.example.com", 2, false, A::kAccept},          // the partial hop's organisation
+      {"lists.example.org", 0, true, A::kQuarantine},     // an earlier hop vouches for nothing
+  };
+  for (const auto& c : cases) {
+    SCOPED_TRACE(c.voucher + " hop " + std::to_string(c.hop) + (c.trusted_list ? " trusted list" : ""));
+    VerifyReport r;
+    r.signatures = {Sig(1, "mail.example.com", SigResult::kPartial)};
+    if (!c.voucher.empty()) r.signatures.push_back(Sig(c.hop, c.voucher, SigResult::kPass));
+    LocalPolicy local = c.trusted_list ? *lp : LocalPolicy{};
+    EXPECT_EQ(DecidePolicy(r, From("example.com"), src, local).action, c.want);
+  }
+  // The From domain's organisation vouches for another signer's partial hop.
+  src.map["relay.example.net"] = {"relay.example.net", "relay.example.net", PolicyLevel::kVerify, false, ""};
   VerifyReport r;
-  r.signatures = {Sig(1, "mail.example.com", SigResult::kPartial)};
-  EXPECT_EQ(DecidePolicy(r, "example.com", src, {}).action, PolicyDecision::Action::kQuarantine);
-  r.signatures.push_back(Sig(2, "lists.example.org", SigResult::kPass));
-  EXPECT_EQ(DecidePolicy(r, "example.com", src, {}).action, PolicyDecision::Action::kAccept);
+  r.signatures = {Sig(1, "relay.example.net", SigResult::kPartial), Sig(2, "mx.example.com", SigResult::kPass)};
+  EXPECT_EQ(DecidePolicy(r, From("example.com"), src, {}).action, A::kAccept);
+  r.signatures[1].signer = "mx.example.org";
+  EXPECT_EQ(DecidePolicy(r, From("example.com"), src, {}).action, A::kQuarantine);
+  EXPECT_FALSE(LocalPolicy::Parse("trusted-forwarder\n").ok());
+  EXPECT_FALSE(LocalPolicy::Parse("trusted-forwarder *.example.org\n").ok());
 }
 
 TEST(Decision, FromDomainRequiresItsOwnSignature) {
@@ -70,30 +109,57 @@ TEST(Decision, FromDomainRequiresItsOwnSignature) {
   src.map["example.com"] = {"example.com", "example.com", PolicyLevel::kRequired, false, ""};
   VerifyReport r;
   r.signatures = {Sig(1, "relay.example.net", SigResult::kPass)};  // someone else's signature
-  PolicyDecision d = DecidePolicy(r, "example.com", src, {});
+  PolicyDecision d = DecidePolicy(r, From("example.com"), src, {});
   EXPECT_EQ(d.action, PolicyDecision::Action::kReject);
   EXPECT_EQ(d.smtp_reply.rfind("550 5.7.1", 0), 0u);
   r.signatures.push_back(Sig(2, "mx.sub.example.com", SigResult::kPass));
-  EXPECT_EQ(DecidePolicy(r, "example.com", src, {}).action, PolicyDecision::Action::kAccept);
+  EXPECT_EQ(DecidePolicy(r, From("example.com"), src, {}).action, PolicyDecision::Action::kAccept);
 }
 
 TEST(Decision, UnknownPolicyIsNeverASilentAccept) {
   FixedPolicies src;
   src.map["example.com"] = {"example.com", "", PolicyLevel::kNone, true, "SPF lookup timed out"};
   VerifyReport none;
-  PolicyDecision d = DecidePolicy(none, "example.com", src, {});
+  PolicyDecision d = DecidePolicy(none, From("example.com"), src, {});
   EXPECT_EQ(d.action, PolicyDecision::Action::kTempFail);
   EXPECT_EQ(d.smtp_reply.rfind("451 4.7.1", 0), 0u);
   VerifyReport passing;
   passing.signatures = {Sig(1, "mail.example.com", SigResult::kPass)};
-  EXPECT_EQ(DecidePolicy(passing, "example.com", src, {}).action, PolicyDecision::Action::kAccept);
+  EXPECT_EQ(DecidePolicy(passing, From("example.com"), src, {}).action, PolicyDecision::Action::kAccept);
 }
 
-TEST(Decision, FromDomainOfTheTopmostFrom) {
-  HeaderScanner hs;
-  std::string m = "From: \"A, B\" <a.b@Mail.Example.COM>\r\nFrom: other@evil.example\r\n\r\n";
-  hs.Write(m.data(), m.size());
-  EXPECT_EQ(FromDomain(hs.fields()), "mail.example.com");
+// Every From domain readers display has its say; the strictest wins, and a
+// From that cannot be parsed is a failure, never "no policy".
+TEST(Decision, EveryFromDomainAndTheStrictestPolicy) {
+  FixedPolicies src;
+  src.map["strict.example"] = {"strict.example", "strict.example", PolicyLevel::kRequired, false, ""};
+  auto decide = [&](const std::string& from, const VerifyReport& r) {
+    HeaderScanner hs;
+    std::string m = from + "\r\n\r\n";
+    hs.Write(m.data(), m.size());
+    hs.Finish();
+    return DecidePolicy(r, FromDomains(hs.fields()), src, {});
+  };
+  VerifyReport unsigned_msg;
+  VerifyReport lax_signed;
+  lax_signed.signatures = {Sig(1, "mx.lax.example", SigResult::kPass)};
+  using A = PolicyDecision::Action;
+  for (std::string from :
+       {"From: a@lax.example, b@strict.example", "From: \"a@lax.example\" <b@Strict.Example>",
+        "From: b@strict.example (a@lax.example)", "From: Team: a@lax.example, b @ strict.example;",
+        "From: a@lax.example\r\nFrom: b@strict.example", "From: \"x\" <@route.lax.example:b@strict.example>"}) {
+    SCOPED_TRACE(from);
+    EXPECT_EQ(decide(from, unsigned_msg).action, A::kReject);
+    EXPECT_EQ(decide(from, lax_signed).action, A::kReject);
+  }
+  EXPECT_EQ(decide("From: a@lax.example", lax_signed).action, A::kAccept);
+  for (std::string from : {"From: a@lax.example <b@strict.example", "From: nobody", "From: a@[192.0.2.1]",
+                           "From: \"unterminated <a@lax.example>", "X-No-From: here"}) {
+    SCOPED_TRACE(from);
+    PolicyDecision d = decide(from, lax_signed);
+    EXPECT_EQ(d.action, A::kReject);
+    EXPECT_NE(d.reason.find("From"), std::string::npos) << d.reason;
+  }
 }
 
 }  // namespace

@@ -16,6 +16,7 @@
 #include <optional>
 #include <set>
 
+#include "mtas/address.h"
 #include "mtas/key_records.h"
 #include "mtas/key_service.h"
 #include "mtas/keys.h"
@@ -330,7 +331,7 @@ int RunVerification(const std::string& cmd, const Args& a, const std::string& in
       dns = net->dns;
     }
     DnsPolicySource source(dns);
-    v->decision = DecidePolicy(*v->report, FromDomain(v->fields), source, local);
+    v->decision = DecidePolicy(*v->report, FromDomains(v->fields), source, local);
   }
   return 0;
 }

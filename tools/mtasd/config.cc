@@ -233,6 +233,16 @@ Result<Config> ParseConfig(std::string_view text, const std::string& name, const
     } else if (key == "policyfile") {
       c.policy_file = Resolve(base_dir, value);
       c.policy = true;
+    } else if (key == "trustedforwarders") {
+      for (size_t i = 0; i < value.size();) {
+        size_t end = value.find_first_of(", \t", i);
+        if (end == std::string::npos) end = value.size();
+        std::string d = Lower(value.substr(i, end - i));
+        if (!d.empty() && d.find_first_of("*@/") != std::string::npos)
+          return Status::InvalidArgument(where + ": TrustedForwarders is a list of domains");
+        if (!d.empty()) c.trusted_forwarders.push_back(d);
+        i = end + 1;
+      }
     } else if (key == "cafile") {
       c.ca_file = Resolve(base_dir, value);
     } else if (key == "resolver") {

@@ -39,6 +39,9 @@ struct Config {
   mtas::Carrier carrier = mtas::Carrier::kAuto;  // default for keys that do not say
   bool policy = false;                           // look up published policies
   std::string policy_file;
+  // TrustedForwarders: intermediaries whose passing signature may vouch for
+  // others' changes (added to the policy file's trusted-forwarder lines).
+  std::vector<std::string> trusted_forwarders;
   std::vector<std::pair<std::string, std::string>> pinned_keys;  // PinnedKey FQDN PATH
   std::string ca_file;
   std::string resolver;

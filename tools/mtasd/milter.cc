@@ -15,6 +15,7 @@
 #include <cstdio>
 #include <cstring>
 
+#include "mtas/address.h"
 #include "mtas/result_headers.h"
 #include "mtas/source.h"
 
@@ -324,7 +325,9 @@ class Session final : public ConnectionHandler {
     });
     hs.Finish();
     if (!st.ok()) return on_error(st.message());
-    std::string from_domain = mtas::FromDomain(hs.fields());
+    auto from_domains = mtas::FromDomains(hs.fields());
+    // The signing table is keyed by the first From domain.
+    std::string from_domain = from_domains.ok() ? from_domains->front() : "";
     mtas::Envelope envelope{mail_from_, rcpt_to_};
 
     // Verification and policy.
@@ -342,7 +345,7 @@ class Session final : public ConnectionHandler {
       std::optional<mtas::PolicyDecision> decision;
       if (cfg.policy) {
         mtas::DnsPolicySource source(rt->dns);
-        decision = mtas::DecidePolicy(*report, from_domain, source, rt->local_policy);
+        decision = mtas::DecidePolicy(*report, from_domains, source, rt->local_policy);
       }
       std::string policy = decision && decision->applied != mtas::PolicyLevel::kNone
                                ? std::string(mtas::PolicyName(decision->applied))

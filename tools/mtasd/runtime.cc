@@ -86,6 +86,7 @@ mtas::Result<std::shared_ptr<const Runtime>> BuildRuntime(const Config& config) 
     if (!lp.ok()) return lp.status();
     rt->local_policy = *lp;
   }
+  for (const auto& d : config.trusted_forwarders) rt->local_policy.trusted_forwarders.push_back(d);
   rt->verify_options.resolver = rt->resolver.get();
   return std::shared_ptr<const Runtime>(std::move(rt));
 }
