@@ -2,7 +2,8 @@
 # Builds the libFuzzer targets with ASan+UBSan, replays the saved
 # crash-regression inputs (fuzz/regressions/TARGET/), then fuzzes each target
 # for SECONDS (default 10), seeded from the example messages, signed copies of
-# them and the example configuration files.
+# them and the example configuration files; then runs the verdict
+# differential (tests/diff/verdict_diff.py) on a fresh seed.
 #   fuzz/run.sh [SECONDS]
 # New findings are written to BUILD/findings/TARGET/; copy each into
 # fuzz/regressions/TARGET/ with the fix so it is replayed from then on.
@@ -114,3 +115,14 @@ for t in "${targets[@]}"; do
   total=$((total + ${runs:-0}))
 done
 echo "total executions: $total"
+
+# The verdict differential as a fuzzer: a fresh seed each run, on the
+# sanitizer build of mtas, for about as long as one target (at least 50
+# cases). A `pass` that readers display differently is a finding.
+diff_seed="${MTAS_DIFF_SEED:-$RANDOM$RANDOM}"
+diff_count=$((seconds * 20 > 50 ? seconds * 20 : 50))
+mkdir -p "$build/findings/verdict_diff"
+MTAS_DIFF_SEED="$diff_seed" MTAS_DIFF_COUNT="$diff_count" MTAS_DIFF_KEEP="$build/findings/verdict_diff" \
+  ASAN_OPTIONS=detect_leaks=1 bash "$root/tests/diff/run.sh" "$mtas" "$root" >"$build/verdict_diff.log" 2>&1 ||
+  { echo "verdict_diff (seed $diff_seed) FOUND A PROBLEM:"; tail -30 "$build/verdict_diff.log"; exit 1; }
+echo "verdict_diff: seed $diff_seed, $(grep -o '^verdict_diff: [0-9]* cases, [0-9]* pass, [0-9]* verdict failures' "$build/verdict_diff.log")"

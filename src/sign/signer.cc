@@ -141,6 +141,8 @@ struct SignSession::Impl {
   Carrier planned = Carrier::kBody;
   std::string wrapped_type;
   char last_byte = '\n';
+  char last_header_byte = '\n';  // the header section's last byte
+  std::string header_end;        // what ends a header section that had no empty line
   bool body_seen = false;
   std::optional<Envelope> envelope;
   std::optional<std::string> verification_info;
@@ -150,6 +152,7 @@ struct SignSession::Impl {
   void Write(const char* p, size_t n) {
     if (!headers.done()) {
       size_t used = headers.Write(p, n);
+      if (used) last_header_byte = p[used - 1];
       p += used;
       n -= used;
       if (headers.done()) StartBody();
@@ -200,7 +203,7 @@ struct SignSession::Impl {
       // A header section without its empty line gets one: that line end
       // separates header and body for the verifier; it is not body content.
       std::string_view prefix = edits.body_prefix;
-      if (!headers.separator_seen()) prefix.remove_prefix(edits.eol.size());
+      if (!headers.separator_seen()) prefix.remove_prefix(header_end.size());
       body->Write(prefix);
     }
     if (!headers.body_start().empty()) FeedBody(headers.body_start().data(), headers.body_start().size());
@@ -241,7 +244,12 @@ struct SignSession::Impl {
     for (const auto& a : added) out_fields.push_back(MakeField(a));
     out_fields.insert(out_fields.end(), kept.begin(), kept.end());
     edits.prepend = added;  // the tracking fields go above these in Finish
-    edits.body_prefix = (headers.separator_seen() ? "" : eol) + "--" + boundary + eol + part_header + eol;
+    // A header section without its empty line gets one, after ending its
+    // last line (a final bare CR gets its LF): else readers could take the
+    // first delimiter for a header line, or the CR for a line of its own.
+    if (!headers.separator_seen())
+      header_end = (last_header_byte == '\n' ? "" : last_header_byte == '\r' ? "\n" : eol) + eol;
+    edits.body_prefix = header_end + "--" + boundary + eol + part_header + eol;
     edits.wrapped = true;
     opt.top = ContentType::Parse("multipart/mixed; boundary=\"" + boundary + "\"");
     opt.top_encoding = TransferEncoding::kIdentity;

@@ -27,7 +27,9 @@ write_mtasd A sign "inet:$A_MILTER@127.0.0.1" mail.example.com "KeyTable $work/a
 write_mtasd B both "inet:$B_MILTER@127.0.0.1" lists.example.org "KeyTable $work/b.keys" "SigningTable $work/b.signing" \
   "InternalHosts 192.0.2.1" "${pinned[@]}"
 printf 'example.com verify\nlists.example.org verify\n' >"$work/policy"
-write_mtasd C verify "$C_MILTER" mx.example.net "PolicyFile $work/policy" "${pinned[@]}"
+# The list may vouch for the changes it makes (subject tag, footer) to mail signed before it.
+write_mtasd C verify "$C_MILTER" mx.example.net "PolicyFile $work/policy" "TrustedForwarders lists.example.org" \
+  "${pinned[@]}"
 for h in A B C; do
   "$mtasd" -n -c "$work/$h.conf" >/dev/null || { echo "mtasd -n refused $h.conf"; exit 1; }
   start_mtasd "$h"
@@ -113,7 +115,7 @@ assert [p["path"] for p in h1["added_parts"]] == ["4"], h1["added_parts"]
 assert all(p["status"] == "same" for p in h1["parts"]), h1["parts"]
 head = re.sub(rb"\n[ \t]+", b" ", got.partition(b"\n\n")[0]).decode()
 infos = re.findall(r"(?m)^MTAS-VerificationInfo: (.*)$", head)
-# hop C: hop 1 partial but vouched by the list's passing signature -> accepted.
+# hop C: hop 1 partial but vouched by the list's passing signature (a trusted forwarder) -> accepted.
 assert any(i.startswith("mx.example.net;") and "signer=mail.example.com" in i and "result=partial" in i for i in infos), infos
 assert "verification_info" in h2 and "result=partial" in h2["verification_info"], h2.get("verification_info")
 print("scenario 2: list chain ok (hop 1 partial, vouched by the list)")

@@ -25,12 +25,16 @@ class ConfigTest : public ::testing::Test {
 };
 
 TEST_F(ConfigTest, FullConfiguration) {
-  Write("keys", "main " + key_ + " mail.example.com services=\"domain:key:email k._certs\" carrier=Header\n"
-                "list " + key_ + " lists.example.org\n");
+  Write("keys", "main " + key_ +
+                    " mail.example.com services=\"domain:key:email k._certs\" carrier=Header\n"
+                    "list " +
+                    key_ + " lists.example.org\n");
   Write("signing", "# sender domain -> key\nlists.example.org list\n*.example.com main\nexample.com main\n");
-  auto c = Parse("Mode both\nSocket inet:8894@127.0.0.1\nAuthservID mx.example.net\nKeyTable keys\n"
-                 "SigningTable signing\nInternalHosts 127.0.0.1, 10.0.0.0/8\nTimeout 1500\nMaxMessageSize 10M\n"
-                 "OnError accept\nPolicy yes\nPinnedKey a.example /etc/k.pem\nSyslog local3\n");
+  auto c = Parse(
+      "Mode both\nSocket inet:8894@127.0.0.1\nAuthservID mx.example.net\nKeyTable keys\n"
+      "SigningTable signing\nInternalHosts 127.0.0.1, 10.0.0.0/8\nTimeout 1500\nMaxMessageSize 10M\n"
+      "OnError accept\nPolicy yes\nPinnedKey a.example /etc/k.pem\nSyslog local3\n"
+      "TrustedForwarders Lists.Example.org, fwd.example.net\n");
   ASSERT_TRUE(c.ok()) << c.status().message();
   EXPECT_EQ(c->mode, Mode::kBoth);
   EXPECT_EQ(c->keys.size(), 2u);
@@ -39,6 +43,7 @@ TEST_F(ConfigTest, FullConfiguration) {
   EXPECT_EQ(c->max_message_size, 10u << 20);
   EXPECT_EQ(c->timeout_ms, 1500);
   EXPECT_FALSE(c->on_error_tempfail);
+  EXPECT_EQ(c->trusted_forwarders, (std::vector<std::string>{"lists.example.org", "fwd.example.net"}));
   EXPECT_EQ(KeyFor(*c, "lists.example.org")->id, "list");
   EXPECT_EQ(KeyFor(*c, "news.example.com")->id, "main");
   EXPECT_EQ(KeyFor(*c, "example.com")->id, "main");
@@ -54,6 +59,7 @@ TEST_F(ConfigTest, ErrorsNameTheLine) {
   EXPECT_FALSE(Parse("Mode verify\nTimeout 5s\n").ok());
   EXPECT_FALSE(Parse("Mode verify\nMaxMessageSize lots\n").ok());
   EXPECT_FALSE(Parse("Mode sideways\n").ok());
+  EXPECT_FALSE(Parse("Mode verify\nTrustedForwarders *.example.org\n").ok());
   EXPECT_FALSE(Parse("Mode verify\nSocket 8894\n").ok());
   EXPECT_FALSE(Parse("Mode sign\n").ok());  // signing without a key
   Write("dup", "k " + key_ + " a.example\nk " + key_ + " b.example\n");

@@ -186,18 +186,31 @@ Result<Config> ParseConfig(std::string_view text, const std::string& name, const
       c.pinned_keys.emplace_back(w[1], Resolve(base_dir, w[2]));
       continue;
     }
-    if (key == "internalhosts") {
-      if (w.size() < 2) return Status::InvalidArgument(where + ": InternalHosts needs addresses");
-      c.internal_hosts.clear();
-      for (size_t i = 1; i < w.size(); ++i) {
-        std::string list = w[i];
-        for (size_t start = 0; start < list.size();) {
-          size_t comma = list.find(',', start);
-          std::string item = list.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
-          if (!item.empty()) c.internal_hosts.push_back(item);
+    // Lists: the words after the name, each split at commas.
+    auto items = [&w]() {
+      std::vector<std::string> out;
+      for (size_t i = 1; i < w.size(); ++i)
+        for (size_t start = 0; start < w[i].size();) {
+          size_t comma = w[i].find(',', start);
+          std::string item = w[i].substr(start, comma == std::string::npos ? std::string::npos : comma - start);
+          if (!item.empty()) out.push_back(item);
           if (comma == std::string::npos) break;
           start = comma + 1;
         }
+      return out;
+    };
+    if (key == "internalhosts") {
+      if (w.size() < 2) return Status::InvalidArgument(where + ": InternalHosts needs addresses");
+      c.internal_hosts = items();
+      continue;
+    }
+    if (key == "trustedforwarders") {
+      if (w.size() < 2) return Status::InvalidArgument(where + ": TrustedForwarders needs domains");
+      for (std::string d : items()) {
+        d = Lower(d);
+        if (d.find_first_of("*@/") != std::string::npos)
+          return Status::InvalidArgument(where + ": TrustedForwarders is a list of domains");
+        c.trusted_forwarders.push_back(d);
       }
       continue;
     }
@@ -233,16 +246,6 @@ Result<Config> ParseConfig(std::string_view text, const std::string& name, const
     } else if (key == "policyfile") {
       c.policy_file = Resolve(base_dir, value);
       c.policy = true;
-    } else if (key == "trustedforwarders") {
-      for (size_t i = 0; i < value.size();) {
-        size_t end = value.find_first_of(", \t", i);
-        if (end == std::string::npos) end = value.size();
-        std::string d = Lower(value.substr(i, end - i));
-        if (!d.empty() && d.find_first_of("*@/") != std::string::npos)
-          return Status::InvalidArgument(where + ": TrustedForwarders is a list of domains");
-        if (!d.empty()) c.trusted_forwarders.push_back(d);
-        i = end + 1;
-      }
     } else if (key == "cafile") {
       c.ca_file = Resolve(base_dir, value);
     } else if (key == "resolver") {

@@ -385,11 +385,19 @@ class Session final : public ConnectionHandler {
       st = mtas::ForEachChunk(*spool_, [&](const char* p, size_t n) { session->Write(p, n); });
       if (!st.ok()) return on_error(st.message());
       auto signed_edits = session->Finish();
-      if (!signed_edits.ok()) return on_error(signed_edits.status().message());
-      log += " signed=" + signed_edits->msgid + "/" + std::string(mtas::CarrierName(signed_edits->carrier));
-      signed_edits->prepend.insert(signed_edits->prepend.end(), edits.prepend.begin(), edits.prepend.end());
-      signed_edits->removed.insert(signed_edits->removed.end(), edits.removed.begin(), edits.removed.end());
-      edits = std::move(*signed_edits);
+      if (!signed_edits.ok() && signed_edits.status().code() == mtas::Status::Code::kInvalidArgument) {
+        // The message itself cannot carry a signature a verifier would
+        // check (two From fields, a header readers split differently, …):
+        // retrying cannot change that, so it goes on unsigned, logged.
+        log += " unsigned=\"" + signed_edits.status().message() + "\"";
+      } else if (!signed_edits.ok()) {
+        return on_error(signed_edits.status().message());
+      } else {
+        log += " signed=" + signed_edits->msgid + "/" + std::string(mtas::CarrierName(signed_edits->carrier));
+        signed_edits->prepend.insert(signed_edits->prepend.end(), edits.prepend.begin(), edits.prepend.end());
+        signed_edits->removed.insert(signed_edits->removed.end(), edits.removed.begin(), edits.removed.end());
+        edits = std::move(*signed_edits);
+      }
     }
     Apply(edits);
     if (!quarantine_.empty()) stream_.Queue(SMFIR_QUARANTINE, quarantine_ + std::string(1, '\0'));
