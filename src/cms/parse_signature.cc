@@ -203,7 +203,12 @@ Status ReadSignedAttributes(std::string_view attrs, ParsedSignature* out) {
   if (!have_ct || !have_md) return Malformed("contentType or messageDigest attribute missing");
   if (out->attrs.msgid.empty()) return Malformed("msgid attribute missing");
   if (out->attrs.signer.empty()) return Malformed("signer attribute missing");
-  if (!out->attrs.profile.empty()) {
+  if (out->attrs.profile.empty()) {
+    for (MtasAttr a : {MtasAttr::kHeaderCounts, MtasAttr::kPartFields, MtasAttr::kPreviousHops})
+      if (seen[static_cast<size_t>(a)])
+        return Status::Malformed("attribute mtas." + std::to_string(static_cast<int>(a)) + " without the " +
+                                 kProfile11 + " profile attribute");
+  } else {
     if (out->attrs.profile != kProfile11) return Status::Malformed("unsupported profile " + out->attrs.profile);
     for (MtasAttr a : {MtasAttr::kHeaderCounts, MtasAttr::kPartFields, MtasAttr::kPreviousHops})
       if (!seen[static_cast<size_t>(a)])

@@ -16,7 +16,9 @@ namespace mtas {
 namespace {
 
 using test::Example;
+using test::HeaderOf;
 using test::Key;
+using test::Opts;
 using test::Replace;
 using test::SignWith;
 using test::VerifyWith;
@@ -25,24 +27,12 @@ const test::TestKey& Ed() { return Key("ed25519", "mx1.example.com"); }
 const test::TestKey& Ec() { return Key("ecdsa-p256", "relay.example.org"); }
 const test::TestKey& Rsa() { return Key("rsa2048", "mx.example.net"); }
 
-SignOptions Opts(Carrier c) {
-  SignOptions o;
-  o.carrier = c;
-  return o;
-}
-
 const SignatureReport& Hop(const VerifyReport& r, int hop) {
   for (const auto& s : r.signatures)
     if (s.hop == hop) return s;
   static SignatureReport none;
   ADD_FAILURE() << "no hop " << hop;
   return none;
-}
-
-const HeaderReport* HeaderOf(const SignatureReport& s, const std::string& name) {
-  for (const auto& h : s.headers)
-    if (EqualsIgnoreCase(h.name, name)) return &h;
-  return nullptr;
 }
 
 TEST(Msgid, FreshSixteenCharacterTokensAcrossBatchesAndThreads) {

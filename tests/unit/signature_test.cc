@@ -28,6 +28,12 @@ SignatureRequest FullRequest(DigestAlg d) {
   a.verification_info = "mx.example.net; msgid=X; result=pass";
   a.wrapped = "text/plain; charset=utf-8";
   a.carrier = "body";
+  a.profile = kProfile11;
+  a.header_counts = {{"From", 1}, {"Subject", 2}, {"Reply-To", 0}};
+  a.part_fields = {{"1", {"Content-Type: text/plain", "Content-Transfer-Encoding: 8bit"}},
+                   {"2", {"Content-Type: multipart/related;\r\n boundary=\"b  c\""}},
+                   {"2.1", {}}};
+  a.previous_hops = {"HOPONE", "HOPTWO"};
   return req;
 }
 
@@ -66,6 +72,14 @@ TEST(Signature, EveryAttributeRoundTrips) {
       EXPECT_EQ(a.verification_info, req.attrs.verification_info);
       EXPECT_EQ(a.wrapped, req.attrs.wrapped);
       EXPECT_EQ(a.carrier, "body");
+      EXPECT_EQ(a.profile, "MTAS/1.1");
+      ASSERT_EQ(a.header_counts.size(), 3u);
+      EXPECT_EQ(a.header_counts[2].name, "Reply-To");
+      EXPECT_EQ(a.header_counts[2].count, 0);
+      ASSERT_EQ(a.part_fields.size(), 3u);
+      EXPECT_EQ(a.part_fields[1].fields, req.attrs.part_fields[1].fields);
+      EXPECT_TRUE(a.part_fields[2].fields.empty());
+      EXPECT_EQ(a.previous_hops, req.attrs.previous_hops);
       EXPECT_EQ(sig->certificates.size(), cert ? 1u : 0u);
       EXPECT_EQ(cert ? sig->sid.key_id.empty() : !sig->sid.key_id.empty(), true);
       EXPECT_TRUE(CheckSignatureValue(*sig, key->public_key()).ok());
@@ -438,6 +452,17 @@ TEST(Signature, RequiredAttributesMustBePresent) {
   auto sig = ParseSignature(*der);
   ASSERT_FALSE(sig.ok());
   EXPECT_NE(sig.status().message().find("signer"), std::string::npos);
+}
+
+TEST(Signature, AnUnknownProfileIsMalformed) {
+  auto key = SigningKey::Load(test::Key("ed25519", "a.example").key_path);
+  SignatureRequest req = FullRequest(DigestAlg::kSha512);
+  req.attrs.profile = "MTAS/9.9";
+  auto der = BuildSignature(*key, req);
+  ASSERT_TRUE(der.ok());
+  auto sig = ParseSignature(*der);
+  ASSERT_FALSE(sig.ok());
+  EXPECT_NE(sig.status().message().find("unsupported profile"), std::string::npos);
 }
 
 TEST(Signature, OidArc) { EXPECT_EQ(MtasOid(4), "1.3.6.1.3.4204393046.4"); }

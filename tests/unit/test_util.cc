@@ -9,6 +9,8 @@
 #include <map>
 #include <sstream>
 
+#include "mtas/message.h"
+
 namespace mtas::test {
 
 std::string ReadFile(const std::string& path) {
@@ -89,6 +91,18 @@ std::string Replace(std::string s, const std::string& from, const std::string& t
   EXPECT_NE(pos, std::string::npos) << "'" << from << "' not in message";
   if (pos != std::string::npos) s.replace(pos, from.size(), to);
   return s;
+}
+
+SignOptions Opts(Carrier c) {
+  SignOptions o;
+  o.carrier = c;
+  return o;
+}
+
+const HeaderReport* HeaderOf(const SignatureReport& s, const std::string& name) {
+  for (const auto& h : s.headers)
+    if (EqualsIgnoreCase(h.name, name)) return &h;
+  return nullptr;
 }
 
 }  // namespace mtas::test

@@ -35,6 +35,12 @@ Signed SignWith(const TestKey& key, const std::string& message, SignOptions opti
 VerifyReport VerifyWith(const std::vector<const TestKey*>& keys, const std::string& message,
                         VerifyOptions options = {});
 
+// Sign options with the carrier `c`.
+SignOptions Opts(Carrier c);
+
+// The report of the signed field `name` (any case), nullptr when not reported.
+const HeaderReport* HeaderOf(const SignatureReport& s, const std::string& name);
+
 // Replaces the first occurrence of `from` (must exist).
 std::string Replace(std::string s, const std::string& from, const std::string& to);
 

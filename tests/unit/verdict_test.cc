@@ -13,19 +13,15 @@
 namespace mtas {
 namespace {
 
+using test::HeaderOf;
 using test::Key;
+using test::Opts;
 using test::Replace;
 using test::SignWith;
 using test::VerifyWith;
 
 const test::TestKey& Ed() { return Key("ed25519", "mx1.example.com"); }
 const test::TestKey& Ec() { return Key("ecdsa-p256", "relay.example.org"); }
-
-SignOptions Opts(Carrier c) {
-  SignOptions o;
-  o.carrier = c;
-  return o;
-}
 
 // A header with From, To, Subject, Date and Message-ID only: every other
 // default field is absent at signing.
@@ -69,12 +65,6 @@ VerifyReport Verify(const std::string& m) { return VerifyWith({&Ed(), &Ec()}, m)
 std::string AddField(const std::string& m, const std::string& line) {
   size_t end = m.find("\r\n\r\n");
   return m.substr(0, end + 2) + line + "\r\n" + m.substr(end + 2);
-}
-
-const HeaderReport* HeaderOf(const SignatureReport& s, const std::string& name) {
-  for (const auto& h : s.headers)
-    if (EqualsIgnoreCase(h.name, name)) return &h;
-  return nullptr;
 }
 
 const PartReport* PartAt(const SignatureReport& s, const std::string& path) {
