@@ -27,6 +27,7 @@
 #include "mtas/source.h"
 #include "mtas/trace.h"
 #include "mtas/verify.h"
+#include "mtas/view.h"
 
 namespace mtas::cli {
 namespace {
@@ -194,9 +195,9 @@ int Keygen(const std::vector<std::string>& argv) {
   std::error_code ec;
   std::filesystem::create_directories(a.Get("out"), ec);
   if (ec) return Error("keygen", a.Get("out") + ": " + ec.message());
-  for (auto [path, data, mode] : {std::tuple{base + ".key.pem", keys->key_pem, 0600},
-                                  std::tuple{base + ".crt.pem", keys->cert_pem, 0644},
-                                  std::tuple{base + ".crt.der", keys->cert_der, 0644}}) {
+  for (auto [path, data, mode] :
+       {std::tuple{base + ".key.pem", keys->key_pem, 0600}, std::tuple{base + ".crt.pem", keys->cert_pem, 0644},
+        std::tuple{base + ".crt.der", keys->cert_der, 0644}}) {
     Status st = WriteFile(path, data, static_cast<mode_t>(mode));
     if (!st.ok()) return Error("keygen", st.message());
     std::printf("wrote %s\n", path.c_str());
@@ -209,7 +210,6 @@ int Keygen(const std::vector<std::string>& argv) {
               ServicesFor(selector, PublicKey::Adopt(X509_get_pubkey(cert->get())).algorithm()).c_str());
   return 0;
 }
-
 
 namespace {
 
@@ -250,7 +250,8 @@ Status SetupVerify(const Args& a, VerifySetup* setup) {
   auto pinned = std::make_unique<PinnedKeyResolver>();
   for (const auto& kf : a.All("key-file")) {
     size_t eq = kf.find('=');
-    if (eq == std::string::npos || eq == 0) return Status::InvalidArgument("--key-file wants FQDN=PATH, got '" + kf + "'");
+    if (eq == std::string::npos || eq == 0)
+      return Status::InvalidArgument("--key-file wants FQDN=PATH, got '" + kf + "'");
     MTAS_RETURN_IF_ERROR(pinned->Add(kf.substr(0, eq), kf.substr(eq + 1)));
   }
   if (!pinned->empty()) setup->resolver->Add(std::move(pinned));
@@ -275,8 +276,8 @@ namespace {
 
 // What verify and trace share: options, key sources, the verification, the
 // header fields and the optional policy decision.
-const std::set<std::string> kVerifyOptions = {"key-file",      "ca-file",       "policy-file", "max-age",
-                                              "envelope-from", "envelope-to"};
+const std::set<std::string> kVerifyOptions = {"key-file", "ca-file",       "policy-file",
+                                              "max-age",  "envelope-from", "envelope-to"};
 const std::set<std::string> kVerifyFlags = {"allow-sha1", "no-network", "policy"};
 
 struct Verification {
@@ -352,9 +353,9 @@ int Verify(const std::vector<std::string>& argv) {
   const PolicyDecision* dp = v.policy();
   std::string rendered = a.Has("json") ? ReportJson(*v.report, dp) : ReportText(*v.report, dp);
   if (a.Has("add-header")) {
-    MessageEdits edits = ResultHeaderEdits(
-        v.fields, *v.report, a.Get("add-header"), v.eol,
-        dp && dp->applied != PolicyLevel::kNone ? std::string(PolicyName(dp->applied)) : "");
+    MessageEdits edits =
+        ResultHeaderEdits(v.fields, *v.report, a.Get("add-header"), v.eol,
+                          dp && dp->applied != PolicyLevel::kNone ? std::string(PolicyName(dp->applied)) : "");
     edits.body_offset = 0;
     Status st = WriteOutput("", [&](ByteSink& out) { return WriteSignedMessage(*v.in.source, edits, out); });
     if (!st.ok()) return Error("verify", st.message(), 4);
@@ -384,9 +385,10 @@ int Trace(const std::vector<std::string>& argv) {
 }
 
 int Sign(const std::vector<std::string>& argv) {
-  Args a(argv, Union(kVerifyFlags, {"embed-cert"}),
-         Union(Union(kVerifyOptions, kNetworkOptions), {"key", "cert", "signer", "services", "carrier", "canonicalization",
-                                                        "digest", "headers", "verification-info", "resign"}));
+  Args a(
+      argv, Union(kVerifyFlags, {"embed-cert"}),
+      Union(Union(kVerifyOptions, kNetworkOptions), {"key", "cert", "signer", "services", "carrier", "canonicalization",
+                                                     "digest", "headers", "verification-info", "resign"}));
   if (!a.ok()) return Usage("sign", a.error());
   if (!a.Has("key")) return Usage("sign", "--key is required");
   if (!a.Has("signer")) return Usage("sign", "--signer is required");
@@ -420,7 +422,8 @@ int Sign(const std::vector<std::string>& argv) {
   MessageEdits results;
   if (a.Has("resign")) {
     if (int st = RunVerification("sign", a, input, &v); st != 0) return st;
-    std::string policy = v.decision && v.decision->applied != PolicyLevel::kNone ? std::string(PolicyName(v.decision->applied)) : "";
+    std::string policy =
+        v.decision && v.decision->applied != PolicyLevel::kNone ? std::string(PolicyName(v.decision->applied)) : "";
     results = ResultHeaderEdits(v.fields, *v.report, a.Get("resign"), v.eol, policy);
     std::string info;
     for (const auto& sig : v.report->signatures)
@@ -448,11 +451,17 @@ int Sign(const std::vector<std::string>& argv) {
 }
 
 int Inspect(const std::vector<std::string>& argv) {
-  Args a(argv, {"json"}, {"cms", "content"});
+  Args a(argv, {"json", "view"}, {"cms", "content"});
   if (!a.ok()) return Usage("inspect", a.error());
   if (a.positional().size() != 1) return Usage("inspect", "exactly one INPUT");
   Input in;
   if (Status st = OpenInput(a.positional()[0], &in); !st.ok()) return Error("inspect", st.message(), kUsage);
+  if (a.Has("view")) {  // what mtas reads where readers display something
+    auto view = ReadView(*in.source);
+    if (!view.ok()) return Error("inspect", view.status().message());
+    std::fputs((ViewJson(*view) + "\n").c_str(), stdout);
+    return 0;
+  }
   VerifyOptions opt;
   opt.report_without_key = true;
   auto report = Verifier(opt).Verify(*in.source);

@@ -20,7 +20,7 @@ constexpr const char* kUsageText =
     "          [--add-header AUTHSERV-ID] [--policy] [--policy-file FILE] [--max-age DAYS]\n"
     "          [--envelope-from ADDR] [--envelope-to ADDR]... [--no-network] [NETWORK] [INPUT]\n"
     "  trace   [--format text|json|html] [--output FILE] [verify's key and policy options] INPUT\n"
-    "  inspect [--json] INPUT | --cms N INPUT | --content N INPUT\n"
+    "  inspect [--json] INPUT | --view INPUT | --cms N INPUT | --content N INPUT\n"
     "  dns-record --check --signer FQDN --services \"...\" --key-file KEY|CERT [NETWORK]\n"
     "  dns-record --signer FQDN --selector LABEL --cert CERT.pem    (print zone records)\n"
     "\n"
