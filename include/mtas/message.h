@@ -104,6 +104,13 @@ struct ContentType {
   std::string MimeType() const { return type + "/" + subtype; }
 };
 
+// Where readers would read the MIME fields of one header block (the
+// message's or a part's) differently: a second Content-Type,
+// Content-Transfer-Encoding or Content-Disposition (readers take the first
+// or the last), or a parameter named twice in one (a second boundary).
+// Empty if none.
+std::string MimeFieldAmbiguity(const std::vector<HeaderField>& fields);
+
 // Parses "name=value; name2=\"value\"" parameter lists (MIME parameters,
 // tag lists of the tracking header). Names are lowercased.
 std::vector<std::pair<std::string, std::string>> ParseParams(std::string_view text);
@@ -175,6 +182,7 @@ class BodyScanner {
   struct Options {
     ContentType top;  // the message's Content-Type
     TransferEncoding top_encoding = TransferEncoding::kIdentity;
+    std::string top_ambiguity;  // MimeFieldAmbiguity of the message's fields (BodyIndex::ambiguity)
     std::vector<ContentDigestSpec> content_specs;
     std::vector<DigestAlg> part_algs;
     // Past this many body bytes the canonical-body digests are computed on

@@ -117,6 +117,7 @@ class LeafPipeline {
 
 BodyScanner::Options BodyOptionsFor(const std::vector<HeaderField>& fields) {
   BodyScanner::Options o;
+  o.top_ambiguity = MimeFieldAmbiguity(fields);
   bool have_ct = false, have_cte = false;
   for (const auto& f : fields) {
     if (!have_ct && f.NameIs("Content-Type")) {
@@ -216,6 +217,7 @@ struct BodyScanner::Impl {
       run->spec_index.push_back(i);
     }
     const ContentType& top = opt.top;
+    index.ambiguity = opt.top_ambiguity;
     std::string boundary = top.Param("boundary");
     if (top.IsMultipart() && !boundary.empty() && boundary.size() <= 200) {
       index.multipart = true;
@@ -579,6 +581,7 @@ struct BodyScanner::Impl {
     hs.Finish();
     if (!hs.ambiguity().empty()) Ambiguous("part " + part_path + " header: " + hs.ambiguity());
     Options part = BodyOptionsFor(hs.fields());
+    if (!part.top_ambiguity.empty()) Ambiguous("part " + part_path + ": " + part.top_ambiguity);
     std::vector<std::string> rendering;
     for (const auto& f : hs.fields())
       if (f.NameIs("Content-Type") || f.NameIs("Content-Transfer-Encoding") || f.NameIs("Content-Disposition"))

@@ -1,6 +1,8 @@
 // MIME parameter and Content-Type parsing (RFC 2045 §5.1, RFC 2231 not needed
 // for the parameters MTAS reads: boundary, msgid, micalg).
+#include <algorithm>
 #include <cctype>
+#include <set>
 
 #include "mtas/message.h"
 
@@ -95,6 +97,23 @@ ContentType ContentType::Parse(std::string_view value) {
   ct.subtype = std::move(subtype);
   ct.params = ParseParams(value.substr(i));
   return ct;
+}
+
+std::string MimeFieldAmbiguity(const std::vector<HeaderField>& fields) {
+  for (std::string_view name : {"Content-Type", "Content-Transfer-Encoding", "Content-Disposition"}) {
+    const HeaderField* first = nullptr;
+    for (const auto& f : fields) {
+      if (!f.NameIs(name)) continue;
+      if (first) return "two " + std::string(name) + " fields";
+      first = &f;
+    }
+    if (!first || name == "Content-Transfer-Encoding") continue;
+    std::string_view v = first->value();
+    std::set<std::string> seen;
+    for (auto& [param, value] : ParseParams(v.substr(std::min(v.size(), v.find(';')))))
+      if (!seen.insert(param).second) return "parameter '" + param + "' twice in " + std::string(name);
+  }
+  return "";
 }
 
 std::string ContentType::Param(std::string_view name) const {

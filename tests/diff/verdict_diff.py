@@ -1195,10 +1195,35 @@ def compat_display(v):
     return str(email.header.make_header(email.header.decode_header(v))).strip(" \t")
 
 
+# Each message is parsed once per reader: the shown view and the comparison with
+# mtas's view (mtas_view_diff) share the parse. The readers do not change a parsed
+# message when they are asked about it.
+_PARSED = collections.OrderedDict()
+
+
+def parsed(raw, reader):
+    key = (reader, raw)
+    if key not in _PARSED:
+        while len(_PARSED) >= 12:
+            _PARSED.popitem(last=False)
+        try:
+            if reader == "gmime":
+                parser = GMime.Parser.new_with_stream(GMime.StreamMem.new_with_buffer(raw))
+                _PARSED[key] = (True, parser.construct_message(None))
+            else:
+                pol = email.policy.default if reader == "python-default" else email.policy.compat32
+                _PARSED[key] = (True, email.message_from_bytes(raw, policy=pol))
+        except Exception as e:
+            _PARSED[key] = (False, e)
+    ok, value = _PARSED[key]
+    if not ok:
+        raise value
+    return value
+
+
 def python_view(raw, default):
-    pol = email.policy.default if default else email.policy.compat32
     try:
-        msg = email.message_from_bytes(raw, policy=pol)
+        msg = parsed(raw, "python-default" if default else "python-compat32")
     except Exception as e:
         return {"parse": "PARSE-ERROR %s: %s" % (type(e).__name__, e)}
     v = {}
@@ -1287,8 +1312,7 @@ def gm_unfold(s):
 
 def gmime_view(raw):
     try:
-        parser = GMime.Parser.new_with_stream(GMime.StreamMem.new_with_buffer(raw))
-        msg = parser.construct_message(None)
+        msg = parsed(raw, "gmime")
     except Exception as e:
         return {"parse": "PARSE-ERROR %s: %s" % (type(e).__name__, e)}
     if msg is None:
@@ -1387,6 +1411,230 @@ def verify(mtas, cert, path):
 
 
 # --------------------------------------------------------------------------------
+# mtas's view against the readers' (`mtas inspect --view`)
+# --------------------------------------------------------------------------------
+
+# The header fields the verifier compares by default (the default signed list).
+COMPARED_FIELDS = ("From", "Sender", "Reply-To", "To", "Cc", "Subject", "Date", "Message-ID", "In-Reply-To",
+                   "References", "MIME-Version", "Content-Type", "Content-Transfer-Encoding", "Content-Disposition")
+VIEW_CLASSES = ("from", "parts", "counts")
+MESSAGE_LEAF = "(message)"   # a message/* leaf: its type is compared, not its content
+
+
+def normalized_sha(data):
+    """SHA-256 of content as mtas hashes a text or identity-encoded part: every CRLF,
+    bare LF and bare CR a CRLF, trailing empty lines dropped, a last line without a line
+    end given one; an empty result is one CRLF (RFC 6376 "simple", checked with mtas)."""
+    data = re.sub(rb"\r\n|\r|\n", b"\r\n", data or b"")
+    return hashlib.sha256(data.rstrip(b"\r\n") + b"\r\n").hexdigest()
+
+
+def content_sha(data, normalize):
+    return normalized_sha(data) if normalize else hashlib.sha256(data or b"").hexdigest()
+
+
+def mtas_inspect(mtas, path):
+    """(view dict, None) or (None, error text)."""
+    rc, out, err = run([mtas, "inspect", "--view", path])
+    if rc == "timeout":
+        return None, "inspect-timeout"
+    if rc != 0:
+        return None, ("inspect-crash(%s)" if rc < 0 or rc > 64 else "inspect-error(exit %s)") % rc + \
+            (": " + err.decode("utf-8", "replace").strip()[:200] if err else "")
+    try:
+        return json.loads(out.decode("utf-8", "replace")), None
+    except Exception as e:
+        return None, "inspect-bad-json: %s" % e
+
+
+def mtas_side(mv):
+    """The comparable parts of mtas's view: (from domains or None when mtas refuses
+    From, leaves, counts)."""
+    frm = None if mv.get("from_error") else sorted(set(d.lower() for d in mv.get("from_domains", [])))
+    leaves = []
+    for p in mv.get("parts", []):
+        if p.get("container"):
+            continue
+        ct = p.get("content_type", "").split(";")[0].strip().lower()
+        leaves.append((ct, MESSAGE_LEAF if ct.startswith("message/") else p.get("sha256", "").lower()))
+    counts = {}
+    for name in COMPARED_FIELDS:
+        counts[name] = sum(1 for f in mv.get("fields", []) if f.get("name", "").lower() == name.lower())
+    return frm, leaves, counts
+
+
+def py_cte(part):
+    return str(part.get("content-transfer-encoding", "")).strip().lower()
+
+
+def py_side(raw, reader):
+    msg = parsed(raw, reader)
+    default = reader == "python-default"
+
+    def from_domains():
+        out = set()
+        if default:
+            for h in msg.get_all("From", []):
+                for a in h.addresses:
+                    out.add(a.domain.lower() if a.addr_spec else "")
+        else:
+            hs = [re.sub(r"\r?\n(?=[ \t])", "", str(h)) for h in msg.get_all("From", [])]
+            for _, addr in email.utils.getaddresses(hs):
+                if addr:
+                    out.add(addr.rpartition("@")[2].lower() if "@" in addr else "(no domain: %s)" % addr)
+        return sorted(out)
+
+    def leaves():
+        out = []
+
+        def rec(part):
+            ct = part.get_content_type().lower()
+            if part.is_multipart() and part.get_content_maintype() == "multipart":
+                for k in part.get_payload():
+                    rec(k)
+                return
+            if ct.startswith("message/") or part.is_multipart():
+                out.append((ct, MESSAGE_LEAF))
+                return
+            cte = py_cte(part)
+            decoded = cte in ("base64", "quoted-printable", "x-uuencode", "uuencode", "uue", "x-uue", "binary")
+            out.append((ct, content_sha(part.get_payload(decode=True), ct.startswith("text/") or not decoded)))
+        rec(msg)
+        return out
+
+    counts = guard(lambda: {name: len(msg.get_all(name, [])) for name in COMPARED_FIELDS})
+    return guard(from_domains), guard(leaves), counts
+
+
+def gm_side(raw):
+    msg = parsed(raw, "gmime")
+    if msg is None:
+        raise ValueError("GMime built no message")
+
+    def from_domains():
+        out = set()
+
+        def rec(lst):
+            for i in range(lst.length() if lst is not None else 0):
+                a = lst.get_address(i)
+                if isinstance(a, GMime.InternetAddressGroup):
+                    rec(a.get_members())
+                else:
+                    addr = a.get_addr() or ""
+                    out.add(addr.rpartition("@")[2].lower() if "@" in addr else "(no domain: %s)" % addr)
+        rec(msg.get_from())
+        return sorted(out)
+
+    def leaves():
+        out = []
+        identity_encodings = tuple(getattr(GMime.ContentEncoding, n) for n in ("DEFAULT", "7BIT", "8BIT"))
+
+        def rec(obj):
+            if obj is None:
+                return
+            ctobj = obj.get_content_type()
+            ct = ctobj.get_mime_type().lower() if ctobj is not None else "(none)"
+            if isinstance(obj, GMime.Multipart):
+                for i in range(obj.get_count()):
+                    rec(obj.get_part(i))
+                return
+            if not isinstance(obj, GMime.Part):
+                out.append((ct, MESSAGE_LEAF))
+                return
+            enc = obj.get_content_encoding()
+            out.append((ct, content_sha(gm_decoded(obj), ct.startswith("text/") or enc in identity_encodings)))
+        rec(msg.get_mime_part())
+        return out
+
+    def counts():
+        # GMime keeps the Content-* fields of the top level with its MIME part.
+        names = []
+        for hl in (msg.get_header_list(), msg.get_mime_part().get_header_list() if msg.get_mime_part() else None):
+            if hl is not None:
+                names += [hl.get_header_at(i).get_name().lower() for i in range(hl.get_count())]
+        c = collections.Counter(names)
+        return {name: c[name.lower()] for name in COMPARED_FIELDS}
+    return guard(from_domains), guard(leaves), guard(counts)
+
+
+def reader_sides(raw):
+    out = {}
+    for reader, _ in READERS:
+        try:
+            out[reader] = gm_side(raw) if reader == "gmime" else py_side(raw, reader)
+        except Exception as e:
+            err = "PARSE-ERROR %s: %s" % (type(e).__name__, str(e)[:120])
+            out[reader] = (err, err, err)
+    return out
+
+
+def leaves_text(leaves):
+    if not isinstance(leaves, list):
+        return repr(leaves)
+    return "[" + ", ".join("%s %s" % (ct, h if h == MESSAGE_LEAF else h[:12]) for ct, h in leaves) + "]"
+
+
+def mtas_view_diff(mv, raw):
+    """[(class, reader, mtas shows, reader shows)] where mtas's view and a reader's differ.
+    From is not compared when mtas refuses it (from_error)."""
+    frm, leaves, counts = mtas_side(mv)
+    out = []
+    for reader, (rfrm, rleaves, rcounts) in reader_sides(raw).items():
+        if frm is not None and frm != rfrm:
+            out.append(("from", reader, frm, rfrm))
+        if leaves != rleaves:
+            out.append(("parts", reader, leaves_text(leaves), leaves_text(rleaves)))
+        if not isinstance(rcounts, dict):
+            out.append(("counts", reader, counts, rcounts))
+        else:
+            diff = {n: (counts[n], rcounts[n]) for n in COMPARED_FIELDS if counts[n] != rcounts[n]}
+            if diff:
+                out.append(("counts", reader, {n: a for n, (a, b) in diff.items()},
+                            {n: b for n, (a, b) in diff.items()}))
+    return out
+
+
+class ViewStats:
+    """Counts of the comparison of mtas's view with the readers'."""
+
+    def __init__(self):
+        self.compared = 0
+        self.skipped = collections.Counter()        # why mtas's view was not compared
+        self.from_refused = 0                       # mtas from_error: From not compared
+        self.structure_errors = 0
+        self.inspect_errors = collections.Counter()
+        self.by_class = collections.Counter()       # from/parts/counts -> messages
+        self.by_reader = collections.Counter()      # (class, reader) -> messages
+        self.nonpass = collections.OrderedDict()    # mutation class -> Counter of view classes
+        self.on_pass = 0
+        self.on_pass_by_class = collections.Counter()
+
+    def summary(self):
+        d = sum(self.by_class.values())
+        lines = ["view_diff: %d messages compared, %d disagreements (%s), %d on pass (view failures)" % (
+            self.compared, d, ", ".join("%s: %d" % (c, self.by_class[c]) for c in VIEW_CLASSES), self.on_pass)]
+        if d:
+            lines.append("view_diff: by reader: " + "; ".join(
+                "%s %s=%d" % (c, r, self.by_reader[(c, r)]) for c in VIEW_CLASSES for r, _ in READERS
+                if self.by_reader[(c, r)]))
+        if self.nonpass:
+            lines.append("view_diff: not pass, by mutation class: " + "; ".join(
+                "%s %s" % (k, ",".join("%s=%d" % (c, v[c]) for c in VIEW_CLASSES if v[c]))
+                for k, v in sorted(self.nonpass.items())))
+        if self.on_pass:
+            lines.append("view_diff: view failures by mutation class: " + ", ".join(
+                "%s=%d" % kv for kv in sorted(self.on_pass_by_class.items())))
+        notes = ["%d skipped (%s)" % (sum(self.skipped.values()), ", ".join(
+            "%s=%d" % kv for kv in sorted(self.skipped.items())) or "none"),
+            "%d with From refused by mtas (from_error; From not compared)" % self.from_refused,
+            "%d with structure_error" % self.structure_errors]
+        if self.inspect_errors:
+            notes.append("inspect errors: " + "; ".join("%d× %s" % (v, k) for k, v in self.inspect_errors.most_common(5)))
+        lines.append("view_diff: " + ", ".join(notes))
+        return lines
+
+
+# --------------------------------------------------------------------------------
 # Main
 # --------------------------------------------------------------------------------
 
@@ -1404,6 +1652,8 @@ def main():
     ap.add_argument("--case", type=int, help="run only this case number (reproduce one case)")
     ap.add_argument("--only", metavar="PREFIX", help="count only cases whose class starts with PREFIX")
     ap.add_argument("--show", type=int, default=25, help="print at most N failures in full (default 25)")
+    ap.add_argument("--show-view-disagreements", action="store_true",
+                    help="also print where mtas's view and a reader's differ on a message that does not pass")
     args = ap.parse_args()
 
     GMime.init()
@@ -1425,6 +1675,7 @@ def main():
         refusals = collections.Counter()
         n = passes = failures = refused = controls_bad = crashes = 0
         shown = 0
+        vstats = ViewStats()
         cases = [args.case] if args.case is not None else range(args.count)
         for i in cases:
             rng = random.Random("verdict_diff:%d:%d" % (args.seed, i))
@@ -1505,8 +1756,77 @@ def main():
                         for reader, k, a, b in diffs:
                             f.write("%s %s:\n  signed:  %r\n  mutated: %r\n" % (reader, k, a, b))
 
-        if shown < failures + controls_bad:
-            print("(%d more failures not printed; --show N prints more)" % (failures + controls_bad - shown))
+            # mtas's view of the mutated message (and of the signed one) against each reader's.
+            for label, msg_raw, msg_path in [("mutated", mutated, mut_path)] + (
+                    [("signed", signed, signed_path)] if mutated != signed else []):
+                mv, err = mtas_inspect(mtas, msg_path)
+                if err:
+                    vstats.inspect_errors[err.split(":")[0]] += 1
+                    if err.startswith(("inspect-crash", "inspect-timeout")):
+                        crashes += 1
+                        print("CRASH: case %d (%s): %s of the %s message" % (i, cls, err, label))
+                    continue
+                reason = [k for k in ("header_ambiguity", "body_ambiguity", "limit_hit") if mv.get(k)]
+                if reason:
+                    vstats.skipped[reason[0]] += 1   # these force a non-pass already
+                    continue
+                vstats.compared += 1
+                vstats.from_refused += bool(mv.get("from_error"))
+                vstats.structure_errors += bool(mv.get("structure_error"))
+                vdiffs = mtas_view_diff(mv, msg_raw)
+                if not vdiffs:
+                    continue
+                if label == "mutated":
+                    verdict, vsigs = result, sigs
+                else:   # the signed message is verified only when its view differs
+                    verdict, vsigs, _ = verify(mtas, cert, signed_path)
+                vclasses = sorted({c for c, _, _, _ in vdiffs}, key=VIEW_CLASSES.index)
+                for c in vclasses:
+                    vstats.by_class[c] += 1
+                for c, reader in {(c, r) for c, r, _, _ in vdiffs}:
+                    vstats.by_reader[(c, reader)] += 1
+                vcls = cls if label == "mutated" else "signed"
+                if verdict != "pass":
+                    counter = vstats.nonpass.setdefault(vcls, collections.Counter())
+                    for c in vclasses:
+                        counter[c] += 1
+                    if args.show_view_disagreements:
+                        print("view disagreement (verdict %s): case %d, %s message, class %s: %s" % (
+                            verdict, i, label, cls, "; ".join(details)))
+                        for c, reader, a, b in vdiffs:
+                            print("    %-6s %-15s mtas %s | reader %s" % (c, reader, short(a, 150), short(b, 150)))
+                    continue
+                vstats.on_pass += 1
+                vstats.on_pass_by_class[vcls] += 1
+                if shown < args.show:
+                    shown += 1
+                    print("VIEW FAILURE: case %d (seed %d), %s message, class %s, carrier %s, %s line ends, %s; "
+                          "verdict %s %s; mtas and a reader differ on %s" % (
+                              i, args.seed, label, cls, carrier or "default", "CRLF" if eol == "\r\n" else "LF",
+                              "multipart" if multipart else "single part", verdict, vsigs, "/".join(vclasses)))
+                    for d in details:
+                        print("    mutation: %s" % d)
+                    for c, reader, a, b in vdiffs:
+                        print("    %-6s %-15s mtas %s | reader %s" % (c, reader, short(a, 150), short(b, 150)))
+                if args.keep_failures:
+                    stem = os.path.join(args.keep_failures, "seed%d-case%04d-%s-viewfail-%s" % (
+                        args.seed, i, re.sub(r"[^A-Za-z0-9_.+-]", "_", cls), label))
+                    shutil.copyfile(signed_path, stem + ".signed.eml")
+                    if label == "mutated":
+                        shutil.copyfile(mut_path, stem + ".mutated.eml")
+                    with open(stem + ".txt", "w") as f:
+                        f.write("VIEW FAILURE (%s message)\nclass %s\ncarrier %s\nverdict %s %s\n" % (
+                            label, cls, carrier, verdict, vsigs))
+                        for d in details:
+                            f.write("mutation: %s\n" % d)
+                        for c, reader, a, b in vdiffs:
+                            f.write("%s %s:\n  mtas:   %r\n  reader: %r\n" % (c, reader, a, b))
+                        f.write("mtas inspect --view:\n%s\n" % json.dumps(mv, indent=1))
+            _PARSED.clear()
+
+        if shown < failures + controls_bad + vstats.on_pass:
+            print("(%d more failures not printed; --show N prints more)" % (
+                failures + controls_bad + vstats.on_pass - shown))
         results = ["pass", "partial", "fail", "permerror", "none"]
         extra = sorted({r for c in table.values() for r in c} - set(results))
         print()
@@ -1525,10 +1845,12 @@ def main():
         by_class = ", ".join("%s=%d" % (k, v) for k, v in sorted(failures_by_class.items())) or "none"
         print("verdict_diff: %d cases, %d pass, %d verdict failures (by class: %s), %d refused, %d control-not-pass"
               % (n, passes, failures, by_class, refused, controls_bad))
+        for line in vstats.summary():
+            print(line)
         if crashes:
             print("verdict_diff: %d crashes or timeouts of mtas" % crashes)
         print("verdict_diff: seed %d, %.1f s" % (args.seed, time.time() - started))
-        return 1 if failures or controls_bad or crashes else 0
+        return 1 if failures or controls_bad or crashes or vstats.on_pass else 0
     finally:
         shutil.rmtree(work, ignore_errors=True)
 

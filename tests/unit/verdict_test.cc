@@ -222,6 +222,31 @@ TEST(Verdict, BareCrInTheMimeTreeIsPermerror) {
   }
 }
 
+// Class: MIME fields readers resolve differently (the first or the last
+// instance, the first or the last of a repeated parameter).
+TEST(Verdict, RepeatedMimeFieldsAndParametersArePermerror) {
+  std::string multi = Sign(kMultipart);
+  const std::vector<std::pair<std::string, std::string>> edits = {
+      {"MIME-Version: 1.0\r\n", "MIME-Version: 1.0\r\nContent-Type: text/plain\r\n"},
+      {"boundary=\"b one\"", "boundary=\"b one\"; boundary=\"in ner\""},
+      {"Content-Transfer-Encoding: base64\r\n",
+       "Content-Transfer-Encoding: base64\r\nContent-Transfer-Encoding: 7bit\r\n"},
+      {"Content-Disposition: attachment; filename=\"data.bin\"",
+       "Content-Disposition: attachment; filename=\"data.bin\"; filename=\"run.exe\""},
+      {"Content-Type: text/html; charset=us-ascii\r\n",
+       "Content-Type: text/html; charset=us-ascii\r\nContent-Type: text/plain\r\n"},
+  };
+  auto signer = test::SignerFor(Ed());
+  for (const auto& [from, to] : edits) {
+    SCOPED_TRACE(to);
+    VerifyReport r = Verify(Replace(multi, from, to));
+    ASSERT_EQ(r.signatures.size(), 1u);
+    EXPECT_EQ(r.signatures[0].result, SigResult::kPermError) << r.signatures[0].reason;
+    MemorySource src(Replace(kMultipart, from, to));
+    EXPECT_FALSE(SignMessage(*signer, src).ok());
+  }
+}
+
 // Class: limits that would leave what readers show unchecked.
 TEST(Verdict, AHeaderOverTheIndexLimitIsPermerror) {
   std::string signed_msg = Sign(kPlain);
