@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Verdict differential test: generated messages are signed, mutated and verified; a
 # `pass` whose message Python's email package (policy.default, compat32) or GMime 3
-# shows differently from the signed one is a verdict failure (verdict_diff.py says how).
+# shows differently from the signed one is a verdict failure, and a `pass` of a message
+# that mtas itself reads differently (`mtas inspect --view`: From domains, leaf parts,
+# header field counts) from one of those readers is a view failure (verdict_diff.py says how).
 # The key is made by verdict_diff.py in a throw-away directory under this script's
 # temporary directory.
 # Usage: run.sh MTAS_BINARY SOURCE_DIR

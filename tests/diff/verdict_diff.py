@@ -4,6 +4,7 @@ exactly what they showed when the message was signed".
 
 Usage: verdict_diff.py MTAS_BINARY [--count N] [--seed S] [--keep-failures DIR]
                        [--case I] [--only CLASS-PREFIX] [--show N]
+                       [--show-view-disagreements]
 Run it with Debian's python3 (/usr/bin/python3), which has python3-gi and GMime 3.
 
 Per case (each case has its own random generator, seeded from SEED and the case
@@ -17,8 +18,18 @@ number, so a case is reproduced by `--seed S --case I`):
      show of the signed and of the mutated message. A `pass` with any view that
      differs is a VERDICT FAILURE. A control (unmutated) that does not pass is
      counted as control-not-pass.
-Exit status 1 when there is a verdict failure, a control that does not pass, or the
-verifier crashed or timed out; 0 otherwise.
+  6. compare mtas's own view (`mtas inspect --view`) of the mutated and of the signed
+     message with each reader's: the From mailbox domains (as a set), the leaf parts
+     in tree order (content type and SHA-256 of the decoded content, normalized as mtas
+     normalizes text and identity-encoded parts; a message/* leaf by its type only), and
+     how many instances of each header field the verifier compares by default there
+     are. A difference on a message that passes is a VIEW FAILURE; on any other message
+     it is counted by mutation class. A message for which mtas reports a header or body
+     ambiguity or a limit is not compared (those never pass), and From is not compared
+     when mtas refuses it (from_error). The signed message is verified only when its
+     view differs.
+Exit status 1 when there is a verdict failure, a view failure, a control that does not
+pass, or mtas crashed or timed out; 0 otherwise.
 
 A view holds what a reader shows: From, To, Cc, Reply-To, Subject and Date as decoded
 for display (every instance), the From mailboxes, and every MIME node in tree order
