@@ -39,6 +39,8 @@ class BodyCanonicalizer {
   Canon canon() const { return canon_; }
   // Whether output has gone to the sink yet (it is held until 32 KiB, or Finish).
   bool flushed() const { return flushed_; }
+  // After Finish: how many trailing empty lines it dropped.
+  size_t dropped_empty_lines() const { return dropped_empty_lines_; }
 
  private:
   void EndLine();
@@ -52,6 +54,7 @@ class BodyCanonicalizer {
   bool any_output_ = false;
   bool flushed_ = false;
   size_t empty_lines_ = 0;
+  size_t dropped_empty_lines_ = 0;
   std::string buf_;
 };
 
@@ -70,6 +73,11 @@ class Decoder {
   virtual ~Decoder() = default;
   virtual void Update(const char* data, size_t len, ByteSink& out) = 0;
   virtual void Finish(ByteSink& out) = 0;
+  // After Finish: whether decoding had to guess (characters outside the
+  // alphabet, bad padding, an invalid or lowercase '=' escape, white space
+  // dropped at a line end). Readers guess differently, so only strictly
+  // decoded content may stand for its encoded form.
+  virtual bool lenient() const { return false; }
 };
 
 enum class TransferEncoding : unsigned char { kIdentity, kBase64, kQuotedPrintable, kBinary };

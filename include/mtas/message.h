@@ -9,6 +9,7 @@
 #include <array>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -111,6 +112,17 @@ struct ContentType {
 // Empty if none.
 std::string MimeFieldAmbiguity(const std::vector<HeaderField>& fields);
 
+// What a Content-Type (`content_type`) or Content-Disposition value states,
+// read strictly (RFC 2045 §5.1 tokens and quoted strings, RFC 2231
+// continuations and charsets merged): the type lowercase, then each
+// parameter by lowercase name, sorted, with its decoded value. Two values
+// with the same result say the same to every reader: quoting, name case,
+// parameter order and continuations aside. nullopt for anything a reader
+// would have to guess at: comments, folding inside a quoted string, bytes
+// outside printable ASCII, a parameter given twice or both plain and in
+// RFC 2231 form, a gap in continuations, trailing text.
+std::optional<std::string> CanonicalMimeValue(std::string_view value, bool content_type);
+
 // Parses "name=value; name2=\"value\"" parameter lists (MIME parameters,
 // tag lists of the tracking header). Names are lowercased.
 std::vector<std::pair<std::string, std::string>> ParseParams(std::string_view text);
@@ -131,13 +143,18 @@ struct PartInfo {
   std::string path;          // "1", "2.1"
   std::string content_type;  // "text/plain"
   bool container = false;    // a multipart: not hashed itself
-  // The part's own Content-Type, Content-Transfer-Encoding and
-  // Content-Disposition fields, raw with CRLF line ends, in order: what
-  // decides how readers render it (MTAS/1.1 signs them, mtas.14).
-  std::vector<std::string> rendering_fields;
+  // The part's own header fields, raw with CRLF line ends, in order:
+  // Content-Type, -Transfer-Encoding and -Disposition decide how readers
+  // render it, Content-ID and -Location what refers to it, -Description
+  // what some show (MTAS/1.1 signs them all, mtas.14).
+  std::vector<std::string> header_fields;
   // Digests of the decoded, normalized content, indexed by DigestAlg, for
   // the algorithms the scan was asked for (leaf parts only).
   std::array<std::string, kDigestAlgCount> digests;
+  // Leaf parts: the empty lines the normalization dropped at the end (a
+  // reader shows them), and whether decoding had to guess (Decoder::lenient).
+  size_t trailing_empty_lines = 0;
+  bool lenient_decode = false;
 };
 
 // A multipart/x-postal-data entity found in the top-level epilogue.

@@ -60,13 +60,13 @@ struct HeaderCount {
   int64_t count = 0;
 };
 
-// mtas.14 [MTAS/1.1]: one MIME part (leaf or container) with the header
-// fields that decide how readers render it (Content-Type with every
-// parameter, Content-Transfer-Encoding, Content-Disposition), raw, CRLF
-// line ends. The list of paths is the signed part tree.
+// mtas.14 [MTAS/1.1]: one MIME part (leaf or container) with its own header
+// fields, raw, CRLF line ends, and for a leaf the empty lines its part
+// digest leaves out at the end. The list of paths is the signed part tree.
 struct PartFields {
   std::string path;
   std::vector<std::string> fields;
+  int64_t trailing_empty_lines = 0;
 };
 
 // The profile version a signature carrying the MTAS/1.1 attributes names

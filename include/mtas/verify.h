@@ -41,12 +41,15 @@ struct FieldChange {
 struct PartReport {
   std::string path;
   std::string content_type;
-  std::string status;  // same | moved | changed | removed
+  // same | re-encoded (MTAS/1.1: the same decoded content under another
+  // transfer encoding, see `reencoded`) | moved | changed | removed
+  std::string status;
   std::string now_at;  // for moved: the path where the same content is now
   // MTAS/1.1: the part's rendering fields that changed (status changed,
   // also when its content is the same); a multipart container whose fields
   // changed is reported here too.
   std::vector<FieldChange> changed_fields;
+  std::string reencoded;  // "8bit->quoted-printable" for status re-encoded
 };
 
 struct AddedPart {

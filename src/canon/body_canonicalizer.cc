@@ -175,6 +175,7 @@ void BodyCanonicalizer::Finish(ByteSink& out) {
   if (line_has_content_) EndLine();  // unterminated last line gets its CRLF
   // RFC 6376: an empty simple body is one CRLF; an empty relaxed body is empty.
   if (!any_output_ && canon_ == Canon::kSimple) buf_.append("\r\n", 2);
+  dropped_empty_lines_ = empty_lines_;
   empty_lines_ = 0;
   if (!buf_.empty()) out.Write(buf_.data(), buf_.size());
   buf_.clear();

@@ -84,7 +84,7 @@ const bool kHaveSsse3 = __builtin_cpu_supports("ssse3");
 class Base64Decoder final : public Decoder {
  public:
   void Update(const char* p, size_t n, ByteSink& out) override {
-    if (done_) return;
+    if (done_) return Padding(p, n);
     const auto* s = reinterpret_cast<const unsigned char*>(p);
     const auto* end = s + n;
     while (s < end) {
@@ -110,12 +110,19 @@ class Base64Decoder final : public Decoder {
       }
       unsigned char ch = *s++;
       if (ch == '=') {
+        pad_want_ = have_ == 2 ? 2 : have_ == 3 ? 1 : 0;
+        if (pad_want_ == 0) lenient_ = true;
+        pad_ = 1;
         EmitPartial(out);
         done_ = true;
+        Padding(reinterpret_cast<const char*>(s), static_cast<size_t>(end - s));
         break;
       }
       int v = kB64[ch];
-      if (v < 0) continue;
+      if (v < 0) {
+        if (ch != '\r' && ch != '\n') lenient_ = true;
+        continue;
+      }
       quad_ = (quad_ << 6) | uint32_t(v);
       if (++have_ == 4) {
         Put(quad_, out);
@@ -126,11 +133,23 @@ class Base64Decoder final : public Decoder {
     Flush(out);
   }
   void Finish(ByteSink& out) override {
+    if (!done_ && have_ != 0) lenient_ = true;  // a group without its padding
+    if (done_ && pad_ != pad_want_) lenient_ = true;
     if (!done_) EmitPartial(out);
     Flush(out);
   }
+  bool lenient() const override { return lenient_; }
 
  private:
+  // After the first '=': only the rest of the padding and line ends.
+  void Padding(const char* p, size_t n) {
+    for (size_t i = 0; i < n; ++i) {
+      if (p[i] == '=')
+        ++pad_;
+      else if (p[i] != '\r' && p[i] != '\n')
+        lenient_ = true;
+    }
+  }
   // Output goes to a fixed block (flushed when full): no string bookkeeping
   // per group, which made decoding slower than the hashing it feeds.
   // Appends the first n (1 to 3) bytes of the 24-bit group v. Room is made
@@ -155,6 +174,8 @@ class Base64Decoder final : public Decoder {
   uint32_t quad_ = 0;
   int have_ = 0;
   bool done_ = false;
+  bool lenient_ = false;
+  int pad_ = 0, pad_want_ = 0;
   std::array<char, kOutBlock> block_;
   size_t len_ = 0;
 };
@@ -169,11 +190,13 @@ class QuotedPrintableDecoder final : public Decoder {
   }
   void Finish(ByteSink& out) override {
     if (state_ == State::kCr) HardBreak();
+    if (state_ == State::kEq1 || state_ == State::kEq2) lenient_ = true;
     if (state_ == State::kEq1) buf_.push_back('=');  // lone '=' at the very end
     if (state_ == State::kEq2) {
       buf_.push_back('=');
       buf_.push_back(hex1_);
     }
+    if (!wsp_.empty()) lenient_ = true;
     state_ = State::kText;
     wsp_.clear();
     Flush(out);
@@ -189,7 +212,10 @@ class QuotedPrintableDecoder final : public Decoder {
       case State::kCr:
         state_ = State::kText;
         HardBreak();
-        if (c != '\n') Text(c);
+        if (c != '\n') {
+          lenient_ = true;  // a bare CR
+          Text(c);
+        }
         return;
       case State::kEq1:
         if (HexValue(c) >= 0) {
@@ -203,6 +229,7 @@ class QuotedPrintableDecoder final : public Decoder {
           state_ = State::kSoftBreak;  // "=  " then the line end
         } else {
           state_ = State::kText;
+          lenient_ = true;
           Literal('=');
           Text(c);
         }
@@ -210,8 +237,10 @@ class QuotedPrintableDecoder final : public Decoder {
       case State::kEq2:
         state_ = State::kText;
         if (HexValue(c) >= 0) {
+          if ((hex1_ >= 'a' && hex1_ <= 'f') || (c >= 'a' && c <= 'f')) lenient_ = true;
           Literal(static_cast<char>(HexValue(hex1_) * 16 + HexValue(c)));
         } else {
+          lenient_ = true;
           Literal('=');
           Literal(hex1_);
           Text(c);
@@ -224,6 +253,7 @@ class QuotedPrintableDecoder final : public Decoder {
           state_ = State::kText;
         else if (c != ' ' && c != '\t') {  // not a soft break after all
           state_ = State::kText;
+          lenient_ = true;
           Literal('=');
           Text(c);
         }
@@ -255,6 +285,7 @@ class QuotedPrintableDecoder final : public Decoder {
     buf_.push_back(c);
   }
   void HardBreak() {
+    if (!wsp_.empty()) lenient_ = true;  // white space an encoder must not leave at a line end
     wsp_.clear();
     buf_.append("\r\n", 2);
   }
@@ -263,6 +294,12 @@ class QuotedPrintableDecoder final : public Decoder {
     buf_.clear();
   }
 
+
+ public:
+  bool lenient() const override { return lenient_; }
+
+ private:
+  bool lenient_ = false;
   State state_ = State::kText;
   char hex1_ = 0;
   std::string wsp_;

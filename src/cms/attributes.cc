@@ -108,7 +108,9 @@ std::vector<std::string> EncodeMtasAttributes(const MtasAttributes& attrs) {
     for (const auto& p : attrs.part_fields) {
       std::string fields;
       for (const auto& f : p.fields) der::AppendTlv(&fields, der::kOctetString, f);
-      der::AppendTlv(&parts, der::kSequence, der::Tlv(der::kUtf8String, p.path) + der::Tlv(der::kSequence, fields));
+      der::AppendTlv(&parts, der::kSequence,
+                     der::Tlv(der::kUtf8String, p.path) + der::Tlv(der::kSequence, fields) +
+                         der::Integer(p.trailing_empty_lines));
     }
     for (const auto& h : attrs.previous_hops) der::AppendTlv(&hops, der::kUtf8String, h);
     add(MtasAttr::kHeaderCounts, der::Tlv(der::kSequence, counts));
@@ -234,8 +236,10 @@ Status DecodeMtasAttribute(MtasAttr which, const der::TlvView& value, MtasAttrib
         PartFields p;
         std::string_view e;
         if (!der::ReadTlv(&in, der::kSequence, &entry) || (e = entry.content, false) ||
-            !der::ReadTlv(&e, der::kUtf8String, &f[0]) || !der::ReadTlv(&e, der::kSequence, &f[1]) || !e.empty())
-          return Status::Malformed("partFields entry is not SEQUENCE { UTF8String, SEQUENCE OF OCTET STRING }");
+            !der::ReadTlv(&e, der::kUtf8String, &f[0]) || !der::ReadTlv(&e, der::kSequence, &f[1]) ||
+            !der::ReadInteger(&e, &p.trailing_empty_lines) || !e.empty() || p.trailing_empty_lines < 0)
+          return Status::Malformed(
+              "partFields entry is not SEQUENCE { UTF8String, SEQUENCE OF OCTET STRING, INTEGER }");
         p.path.assign(f[0].content);
         std::string_view fields = f[1].content;
         while (!fields.empty()) {

@@ -90,6 +90,11 @@ class LeafPipeline {
     if (normalizer_) normalizer_->Finish(sink_);
     for (auto& h : hashers_) parts[part_index_].digests[static_cast<size_t>(h.alg())] = h.Finish();
   }
+  // After Finish or FinishUnhashed: what the part's report needs besides digests.
+  void Describe(std::vector<PartInfo>& parts) const {
+    parts[part_index_].trailing_empty_lines = normalizer_ ? normalizer_->dropped_empty_lines() : 0;
+    parts[part_index_].lenient_decode = decoder_->lenient();
+  }
   // When nothing has been hashed yet (content passed through as it is, and
   // all of its normalized form still held): ends the part without hashing
   // into `*content`, leaving its digests to the caller. False otherwise.
@@ -225,7 +230,7 @@ struct BodyScanner::Impl {
       state = State::kPreamble;
     } else {
       if (top.IsMultipart()) index.structure_error = "top-level multipart has no usable boundary";
-      index.parts.push_back(PartInfo{"1", top.MimeType(), false, {}, {}});
+      index.parts.push_back(PartInfo{"1", top.MimeType(), false, {}, {}, 0, false});
       leaf.emplace(0, top, opt.top_encoding, opt.part_algs);
     }
   }
@@ -298,6 +303,7 @@ struct BodyScanner::Impl {
     pending_eol.clear();
     bool held = unhashed && leaf->FinishUnhashed(unhashed);
     if (!held) leaf->Finish(index.parts);
+    leaf->Describe(index.parts);
     leaf.reset();
     return held;
   }
@@ -583,9 +589,7 @@ struct BodyScanner::Impl {
     Options part = BodyOptionsFor(hs.fields());
     if (!part.top_ambiguity.empty()) Ambiguous("part " + part_path + ": " + part.top_ambiguity);
     std::vector<std::string> rendering;
-    for (const auto& f : hs.fields())
-      if (f.NameIs("Content-Type") || f.NameIs("Content-Transfer-Encoding") || f.NameIs("Content-Disposition"))
-        rendering.push_back(NormalizeLineEnds(f.raw));
+    for (const auto& f : hs.fields()) rendering.push_back(NormalizeLineEnds(f.raw));
     bool has_ct = false;
     for (const auto& f : hs.fields()) has_ct |= f.NameIs("Content-Type");
     if (!has_ct && frames.back().digest) part.top = ContentType::Parse("message/rfc822");
@@ -603,13 +607,13 @@ struct BodyScanner::Impl {
       } else if (boundary.empty()) {
         Error("multipart part " + part_path + " has no usable boundary");
       } else {
-        index.parts.push_back(PartInfo{part_path, part.top.MimeType(), true, std::move(rendering), {}});
+        index.parts.push_back(PartInfo{part_path, part.top.MimeType(), true, std::move(rendering), {}, 0, false});
         frames.push_back(Frame{boundary, part_path, 0, part.top.subtype == "digest"});
         state = State::kPreamble;
         return;
       }
     }
-    index.parts.push_back(PartInfo{part_path, part.top.MimeType(), false, std::move(rendering), {}});
+    index.parts.push_back(PartInfo{part_path, part.top.MimeType(), false, std::move(rendering), {}, 0, false});
     leaf.emplace(index.parts.size() - 1, part.top, part.top_encoding, opt.part_algs);
   }
 

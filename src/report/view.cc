@@ -67,7 +67,7 @@ std::string ViewJson(const MessageView& v) {
            ", \"content_type\": " + JsonEscape(p.content_type) +
            ", \"container\": " + (p.container ? "true" : "false") +
            ", \"sha256\": " + JsonEscape(ToHex(p.digests[static_cast<size_t>(DigestAlg::kSha256)])) +
-           ", \"fields\": " + list(p.rendering_fields) + "}";
+           ", \"fields\": " + list(p.header_fields) + "}";
   }
   out += "], \"body_ambiguity\": " + JsonEscape(v.body_ambiguity) + ", \"limit_hit\": " + JsonEscape(v.limit_hit) +
          ", \"structure_error\": " + JsonEscape(v.structure_error) + "}";

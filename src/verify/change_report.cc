@@ -64,8 +64,15 @@ std::string StructuralForm(std::string_view field) {
 // The comparison key of a signed or current field: its canonical form, and
 // for rendering fields also their exact MIME structure.
 std::string Key(Canon canon, std::string_view field) {
+  std::string name = LowerName(field);
+  if (name == "content-type" || name == "content-disposition") {
+    // Strictly well-formed: what it states, quoting, name case, parameter
+    // order and RFC 2231 continuations aside.
+    std::string_view value = field.substr(std::min(field.size(), field.find(':') + 1));
+    if (auto v = CanonicalMimeValue(value, name == "content-type")) return "strict " + name + ":" + *v;
+  }
   std::string key = canon == Canon::kRelaxed ? CanonicalHeaderRelaxed(field) : NormalizeLineEnds(field);
-  if (IsRenderingName(LowerName(field))) key += "\n" + StructuralForm(field);
+  if (IsRenderingName(name)) key += "\n" + StructuralForm(field);
   return key;
 }
 
@@ -152,22 +159,32 @@ std::vector<HeaderReport> CompareHeaders(const std::vector<std::string>& signed_
 
 namespace {
 
-// The rendering fields of one part as signed against now, per field name.
+// One part's header fields as signed against now, per field name in order
+// of first appearance: rendering fields by their MIME structure, the others
+// under `canon`.
 std::vector<FieldChange> CompareFields(const std::vector<std::string>& was, const std::vector<std::string>& now,
                                        Canon canon) {
+  std::vector<std::string> names;
+  for (const auto* list : {&was, &now})
+    for (const auto& f : *list)
+      if (std::string n = LowerName(f); std::find(names.begin(), names.end(), n) == names.end()) names.push_back(n);
   std::vector<FieldChange> out;
-  for (const char* name : {"Content-Type", "Content-Transfer-Encoding", "Content-Disposition"}) {
+  for (const std::string& name : names) {
     std::vector<const std::string*> a, b;
     for (const auto& f : was)
-      if (EqualsIgnoreCase(LowerName(f), name)) a.push_back(&f);
+      if (LowerName(f) == name) a.push_back(&f);
     for (const auto& f : now)
-      if (EqualsIgnoreCase(LowerName(f), name)) b.push_back(&f);
+      if (LowerName(f) == name) b.push_back(&f);
+    auto equal = [&](const std::string& x, const std::string& y) {
+      return IsRenderingName(name) ? RenderingFieldsEqual(canon, x, y) : HeaderFieldsEqual(canon, x, y);
+    };
     bool same = a.size() == b.size();
-    for (size_t k = 0; same && k < a.size(); ++k) same = RenderingFieldsEqual(canon, *a[k], *b[k]);
+    for (size_t k = 0; same && k < a.size(); ++k) same = equal(*a[k], *b[k]);
     if (same) continue;
-    FieldChange c{name, "", ""};
+    const std::string& any = a.empty() ? *b.front() : *a.front();
+    FieldChange c{any.substr(0, any.find(':')), "", ""};
     size_t k = 0;  // the first instance that differs
-    while (k < a.size() && k < b.size() && RenderingFieldsEqual(canon, *a[k], *b[k])) ++k;
+    while (k < a.size() && k < b.size() && equal(*a[k], *b[k])) ++k;
     if (k < a.size()) c.signed_value = *a[k];
     if (k < b.size()) c.current_value = *b[k];
     out.push_back(std::move(c));
@@ -176,6 +193,15 @@ std::vector<FieldChange> CompareFields(const std::vector<std::string>& was, cons
 }
 
 }  // namespace
+
+std::string TransferEncodingName(const std::string& field) {
+  if (field.empty()) return "7bit";
+  size_t colon = field.find(':');
+  std::string v = Lower(Trim(std::string_view(field).substr(colon == std::string::npos ? field.size() : colon + 1)));
+  for (const char* known : {"7bit", "8bit", "binary", "quoted-printable", "base64"})
+    if (v == known) return v;
+  return "";
+}
 
 void CompareParts(const std::vector<PartHash>& signed_parts, const std::vector<PartFields>* signed_fields,
                   const std::vector<PartInfo>& current, DigestAlg alg, Canon canon, std::vector<PartReport>* parts,
@@ -202,16 +228,16 @@ void CompareParts(const std::vector<PartHash>& signed_parts, const std::vector<P
       }
   }
   // The signed rendering fields by path (MTAS/1.1).
-  std::map<std::string, const std::vector<std::string>*> fields_at;
+  std::map<std::string, const PartFields*> fields_at;
   if (signed_fields)
-    for (const auto& p : *signed_fields) fields_at.emplace(p.path, &p.fields);
+    for (const auto& p : *signed_fields) fields_at.emplace(p.path, &p);
   auto current_at = [&](const std::string& path) -> const PartInfo* {
     for (const auto& p : current)
       if (p.path == path) return &p;
     return nullptr;
   };
   for (size_t i = 0; i < signed_parts.size(); ++i) {
-    PartReport r{signed_parts[i].path, signed_parts[i].content_type, "", "", {}};
+    PartReport r{signed_parts[i].path, signed_parts[i].content_type, "", "", {}, ""};
     const PartInfo* now = nullptr;
     if (match[i] >= 0) {
       now = &current[static_cast<size_t>(match[i])];
@@ -227,8 +253,24 @@ void CompareParts(const std::vector<PartHash>& signed_parts, const std::vector<P
       }
     }
     if (auto it = fields_at.find(r.path); now && it != fields_at.end()) {
-      r.changed_fields = CompareFields(*it->second, now->rendering_fields, canon);
-      if (!r.changed_fields.empty()) r.status = "changed";
+      r.changed_fields = CompareFields(it->second->fields, now->header_fields, canon);
+      // The same decoded content under another transfer encoding, decoded
+      // without guessing and ending as it did: re-encoded in transit, which
+      // no reader shows.
+      bool only_cte = r.changed_fields.size() == 1 &&
+                      EqualsIgnoreCase(r.changed_fields[0].name, "Content-Transfer-Encoding") &&
+                      !TransferEncodingName(r.changed_fields[0].signed_value).empty() &&
+                      !TransferEncodingName(r.changed_fields[0].current_value).empty();
+      if (only_cte && r.status == "same" && !now->lenient_decode &&
+          static_cast<int64_t>(now->trailing_empty_lines) == it->second->trailing_empty_lines) {
+        r.status = "re-encoded";
+        r.reencoded = TransferEncodingName(r.changed_fields[0].signed_value) + "->" +
+                      TransferEncodingName(r.changed_fields[0].current_value);
+        r.changed_fields.clear();
+      } else if (!r.changed_fields.empty() ||
+                 (r.status == "same" && static_cast<int64_t>(now->trailing_empty_lines) != it->second->trailing_empty_lines)) {
+        r.status = "changed";
+      }
     }
     parts->push_back(std::move(r));
   }
@@ -250,7 +292,7 @@ void CompareParts(const std::vector<PartHash>& signed_parts, const std::vector<P
       continue;
     }
     if (!was_container) continue;  // leaves are reported above
-    PartReport r{p.path, now->content_type, "same", "", CompareFields(p.fields, now->rendering_fields, canon)};
+    PartReport r{p.path, now->content_type, "same", "", CompareFields(p.fields, now->header_fields, canon), ""};
     if (!r.changed_fields.empty()) {
       r.status = "changed";
       parts->push_back(std::move(r));

@@ -20,6 +20,11 @@ std::vector<HeaderReport> CompareHeaders(const std::vector<std::string>& signed_
                                          const std::vector<HeaderCount>& counts,
                                          const std::vector<HeaderField>& current, Canon canon);
 
+// The encoding a Content-Transfer-Encoding field names, lowercase: "7bit"
+// for none (""), one of 7bit, 8bit, binary, quoted-printable, base64, or ""
+// for anything else (readers treat unknown encodings differently).
+std::string TransferEncodingName(const std::string& field);
+
 // Whether two Content-Type / -Transfer-Encoding / -Disposition fields render
 // alike: equal under `canon` and in their exact MIME structure (parameter
 // values compared byte for byte).

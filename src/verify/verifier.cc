@@ -250,6 +250,7 @@ std::string Summarize(const SignatureReport& r) {
       add(h.name + " " + h.status + (h.added_above ? " (a new instance was put above the signed one)" : ""));
   for (const auto& p : r.parts) {
     if (p.status == "moved") add("part " + p.path + " moved to " + p.now_at);
+    if (p.status == "re-encoded") add("part " + p.path + " re-encoded " + p.reencoded);
     if (p.status != "changed" && p.status != "removed") continue;
     std::string fields;
     for (const auto& c : p.changed_fields) fields += (fields.empty() ? "" : ", ") + c.name;
@@ -258,6 +259,15 @@ std::string Summarize(const SignatureReport& r) {
   for (const auto& p : r.added_parts) add("part " + p.path + " (" + p.content_type + ") added");
   if (!r.part_tree_intact) add("MIME structure changed");
   return s;
+}
+
+// The note of a pass whose bytes changed where no reader looks.
+std::string Reencodings(const SignatureReport& r) {
+  std::string s;
+  for (const auto& p : r.parts)
+    if (p.status == "re-encoded") s += (s.empty() ? "" : ", ") + ("part " + p.path + " " + p.reencoded);
+  return s.empty() ? "bytes outside the parts changed (preamble, epilogue, delimiter padding); every part reads as signed"
+                   : "re-encoded: " + s;
 }
 
 // The MTAS/1.0 default field list: a 1.0 signature signed these whenever
@@ -376,19 +386,30 @@ class SignatureCheck {
       return Outcome(r, SigResult::kPermError,
                      "the message has " + std::to_string(froms) +
                          " From fields (RFC 5322 allows one); readers differ on which they show");
-    bool headers_same = std::all_of(r.headers.begin(), r.headers.end(), [](auto& h) { return h.status == "same"; });
-    // Never a pass while any part, any part's rendering fields, the part
-    // tree or the hops below differ from what was signed.
+    auto as_signed = [](const std::string& status) { return status == "same" || status == "re-encoded"; };
+    bool headers_same = std::all_of(r.headers.begin(), r.headers.end(), [&](auto& h) { return as_signed(h.status); });
+    // Never a pass while any part, any part's fields, the part tree or the
+    // hops below differ from what was signed.
     bool parts_same = r.added_parts.empty() && r.part_tree_intact &&
-                      std::all_of(r.parts.begin(), r.parts.end(), [](auto& p) { return p.status == "same"; });
-    if (r.content_intact && headers_same && parts_same && r.hop_chain_intact) {
+                      std::all_of(r.parts.begin(), r.parts.end(), [&](auto& p) { return as_signed(p.status); });
+    // MTAS/1.1 signs everything readers show part by part: when all of it
+    // reads as signed, bytes no reader shows (a transfer encoding, the
+    // preamble and epilogue) may differ, provided no part was decoded by
+    // guessing and the structure is sound.
+    bool lenient = std::any_of(scan_.body.parts.begin(), scan_.body.parts.end(),
+                               [](const PartInfo& p) { return p.lenient_decode; });
+    bool reads_as_signed = !r.profile.empty() && r.profile != "MTAS/1.0" && scan_.body.structure_error.empty() &&
+                           !lenient;
+    if ((r.content_intact || reads_as_signed) && headers_same && parts_same && r.hop_chain_intact) {
       bool weak_rsa = key.key.algorithm() == KeyAlgorithm::kRsa && key.key.bits() < 2048;
+      if (!r.content_intact) r.notes.push_back(Reencodings(r));
       return Outcome(r, SigResult::kPass, weak_rsa ? "RSA key under 2048 bits" : "");
     }
     if (!r.content_intact && !scan_.body.structure_error.empty())
       return Outcome(r, SigResult::kPermError, "content changed and " + scan_.body.structure_error);
-    bool any_part_intact =
-        std::any_of(r.parts.begin(), r.parts.end(), [](auto& p) { return p.status == "same" || p.status == "moved"; });
+    bool any_part_intact = std::any_of(r.parts.begin(), r.parts.end(), [](auto& p) {
+      return p.status == "same" || p.status == "moved" || p.status == "re-encoded";
+    });
     if (!r.content_intact && !r.parts.empty() && !any_part_intact)
       return Outcome(r, SigResult::kFail, "no signed part is intact: " + Summarize(r));
     return Outcome(r, SigResult::kPartial, Summarize(r));
@@ -449,6 +470,7 @@ class SignatureCheck {
                                scan_.fields, r.canon);
     CompareParts(sig.attrs.parts, v11 ? &sig.attrs.part_fields : nullptr, scan_.body.parts, sig.digest, r.canon,
                  &r.parts, &r.added_parts, &r.part_tree_intact);
+    if (v11 && !scan_.body.multipart) TopLevelReencoding(r);
     if (v11) {
       r.signed_previous_hops = sig.attrs.previous_hops;
       std::vector<std::string> below;
@@ -463,6 +485,28 @@ class SignatureCheck {
       auto now = ComputeReceivedHash(scan_.fields, sig.attrs.received->alg, sig.attrs.received->count);
       r.received_intact = now && now->digest == sig.attrs.received->digest;
     }
+  }
+
+  // A single-part body's transfer encoding is a field of the message
+  // header: when only it changed and the part decodes, strictly, to what
+  // was signed, the body was re-encoded in transit.
+  void TopLevelReencoding(SignatureReport& r) const {
+    HeaderReport* cte = nullptr;
+    for (auto& h : r.headers) {
+      if (h.status == "same") continue;
+      if (!EqualsIgnoreCase(h.name, "Content-Transfer-Encoding") || cte) return;
+      cte = &h;
+    }
+    if (!cte || r.parts.size() != 1 || r.parts[0].path != "1" || r.parts[0].status != "same") return;
+    if (scan_.body.parts.size() != 1 || scan_.body.parts[0].lenient_decode) return;
+    std::string was = TransferEncodingName(cte->status == "added" ? "" : cte->signed_value);
+    std::string now = TransferEncodingName(cte->status == "removed" ? "" : cte->current_value);
+    // Only one instance then and now: two would be ambiguous anyway.
+    size_t instances = std::count_if(scan_.fields.begin(), scan_.fields.end(),
+                                     [](const HeaderField& f) { return f.NameIs("Content-Transfer-Encoding"); });
+    if (was.empty() || now.empty() || instances > 1) return;
+    r.parts[0].reencoded = was + "->" + now;
+    r.parts[0].status = cte->status = "re-encoded";
   }
 
   static SignatureReport Outcome(SignatureReport& r, SigResult result, std::string reason) {

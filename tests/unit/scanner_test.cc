@@ -406,3 +406,45 @@ TEST(BodyScanner, RandomGarbageNeverBreaksIt) {
 
 }  // namespace
 }  // namespace mtas
+
+namespace mtas {
+namespace {
+
+// What a Content-Type or Content-Disposition value states, read strictly:
+// spellings readers take alike compare equal, anything a reader would have
+// to guess at is refused.
+TEST(CanonicalMimeValue, SameStatementAndRefusals) {
+  auto ct = [](std::string_view v) { return CanonicalMimeValue(v, true); };
+  auto cd = [](std::string_view v) { return CanonicalMimeValue(v, false); };
+  const std::vector<std::vector<std::string>> alike = {
+      {" text/plain; charset=us-ascii", "TEXT/Plain; CHARSET=\"us-ascii\"", "text/plain;charset=us-ascii;",
+       " text/plain;\r\n charset=\"us-ascii\""},
+      {"multipart/mixed; boundary=\"a b\"; x=1", "multipart/mixed; X=1; boundary=\"a b\""},
+      {"attachment; filename=\"long name.pdf\"", "attachment; filename*0=\"long \"; filename*1=name.pdf",
+       "Attachment; FILENAME=\"long\\ name.pdf\""},
+      {"attachment; filename*=utf-8''%E2%82%AC.txt", "attachment; filename*0*=utf-8''%E2%82; filename*1*=%AC.txt"},
+  };
+  for (const auto& group : alike) {
+    bool disposition = group[0].find('/') == std::string::npos;
+    auto first = disposition ? cd(group[0]) : ct(group[0]);
+    ASSERT_TRUE(first.has_value()) << group[0];
+    for (const auto& v : group) {
+      auto got = disposition ? cd(v) : ct(v);
+      ASSERT_TRUE(got.has_value()) << v;
+      EXPECT_EQ(*got, *first) << v;
+    }
+  }
+  // Different statements.
+  EXPECT_NE(*ct("multipart/mixed; boundary=\"a b\""), *ct("multipart/mixed; boundary=\"a  b\""));
+  EXPECT_NE(*ct("text/plain; charset=us-ascii"), *ct("text/plain; charset=utf-8"));
+  EXPECT_NE(*cd("attachment; filename=a"), *cd("inline; filename=a"));
+  // Refused: a reader would have to guess.
+  for (std::string v : {"text/plain; charset=us-ascii (comment)", "text/plain; charset=\"us-\r\n ascii\"",
+                        "text/plain; charset=a; charset=b", "text/plain; charset", "text/plain garbage",
+                        "text/plain; name=\"x\"; name*=utf-8''y", "text/plain; name*0=a; name*2=c",
+                        "text/plain; name*=utf-8''%G1", "text/plain; name=\"caf\xc3\xa9\"", "text", "/plain"})
+    EXPECT_FALSE(ct(v).has_value()) << v;
+}
+
+}  // namespace
+}  // namespace mtas

@@ -131,9 +131,17 @@ TEST(Verdict, RenderingFieldsAreSignedAtTheTopAndInEveryPart) {
       {"Content-Type: text/plain; charset=us-ascii\r\n",
        "Content-Type: text/plain; charset=us-ascii\r\nContent-Disposition: attachment\r\n", "1.1",
        "Content-Disposition"},
+      // An encoding under which the same bytes decode to others.
       {"Content-Type: text/html; charset=us-ascii\r\n",
-       "Content-Type: text/html; charset=us-ascii\r\nContent-Transfer-Encoding: quoted-printable\r\n", "1.2",
+       "Content-Type: text/html; charset=us-ascii\r\nContent-Transfer-Encoding: base64\r\n", "1.2",
        "Content-Transfer-Encoding"},
+      // An encoding readers do not know.
+      {"Content-Type: text/html; charset=us-ascii\r\n",
+       "Content-Type: text/html; charset=us-ascii\r\nContent-Transfer-Encoding: x-uuencode\r\n", "1.2",
+       "Content-Transfer-Encoding"},
+      // Another field of the part header (what refers to it, what some show).
+      {"Content-Type: text/html; charset=us-ascii\r\n",
+       "Content-Type: text/html; charset=us-ascii\r\nContent-ID: <logo@attacker.example>\r\n", "1.2", "Content-ID"},
       {"filename=\"data.bin\"", "filename=\"invoice.pdf.exe\"", "2", "Content-Disposition"},
       {"Content-Disposition: attachment;", "Content-Disposition: inline;", "2", "Content-Disposition"},
       {"Content-Transfer-Encoding: base64\r\n", "", "2", "Content-Transfer-Encoding"},
@@ -175,6 +183,101 @@ TEST(Verdict, BoundariesAreComparedExactly) {
     r = Verify(m);
     EXPECT_NE(r.result, SigResult::kPass) << r.signatures[0].reason;
   }
+}
+
+// Quoted-printable as an MTA writes it when it downgrades 8bit: escapes for
+// 8-bit bytes and '=', hard line breaks kept, soft breaks past 72 columns.
+std::string QuotedPrintable(const std::string& text) {
+  std::string out;
+  size_t col = 0;
+  for (size_t i = 0; i < text.size(); ++i) {
+    unsigned char c = static_cast<unsigned char>(text[i]);
+    if (c == '\r' && i + 1 < text.size() && text[i + 1] == '\n') {
+      out += "\r\n";
+      col = 0;
+      ++i;
+      continue;
+    }
+    char buf[4];
+    std::snprintf(buf, sizeof buf, "=%02X", c);
+    std::string tok = (c >= 33 && c <= 126 && c != '=') || c == ' ' ? std::string(1, static_cast<char>(c)) : buf;
+    if (col + tok.size() > 72) {
+      out += "=\r\n";
+      col = 0;
+    }
+    out += tok;
+    col += tok.size();
+  }
+  return out;
+}
+
+// A transfer encoding changed in transit is no change a reader sees: the
+// verdict stays pass and names the re-encoding. A guess while decoding, or
+// content that decodes differently, is never passed.
+TEST(Verdict, TransportReencodingStillPasses) {
+  const std::string body = "Gr\xc3\xbc\xc3\x9f aus M\xc3\xbcnchen = gut.\r\nZweite Zeile.\r\n";
+  const std::string eight = kSparseHeader +
+                            "MIME-Version: 1.0\r\nContent-Type: text/plain; charset=utf-8\r\n"
+                            "Content-Transfer-Encoding: 8bit\r\n\r\n" +
+                            body;
+  std::string signed_msg = Sign(eight);
+  std::string qp = Replace(signed_msg, "Content-Transfer-Encoding: 8bit", "Content-Transfer-Encoding: quoted-printable");
+  qp = Replace(qp, body, QuotedPrintable(body));
+  VerifyReport r = Verify(qp);
+  ASSERT_EQ(r.signatures.size(), 1u);
+  const SignatureReport& s = r.signatures[0];
+  EXPECT_EQ(s.result, SigResult::kPass) << s.reason;
+  EXPECT_FALSE(s.content_intact);
+  ASSERT_EQ(s.parts.size(), 1u);
+  EXPECT_EQ(s.parts[0].status, "re-encoded");
+  EXPECT_EQ(s.parts[0].reencoded, "8bit->quoted-printable");
+  bool noted = false;
+  for (const auto& n : s.notes) noted |= n == "re-encoded: part 1 8bit->quoted-printable";
+  EXPECT_TRUE(noted);
+
+  // Base64 in a multipart: re-wrapped at another line length, and as
+  // quoted-printable.
+  std::string multi = Sign(kMultipart);
+  for (const std::string& to : {std::string("Content-Transfer-Encoding: base64\r\n"
+                                            "Content-Disposition: attachment; filename=\"data.bin\"\r\n\r\n"
+                                            "AAECAwQF\r\nBgcICQ==\r\n"),
+                                std::string("Content-Transfer-Encoding: quoted-printable\r\n"
+                                            "Content-Disposition: attachment; filename=\"data.bin\"\r\n\r\n"
+                                            "=00=01=02=03=04=05=06=07=08=09\r\n")}) {
+    SCOPED_TRACE(to);
+    std::string m = Replace(multi,
+                            "Content-Transfer-Encoding: base64\r\n"
+                            "Content-Disposition: attachment; filename=\"data.bin\"\r\n\r\n"
+                            "AAECAwQFBgcICQ==\r\n",
+                            to);
+    VerifyReport v = Verify(m);
+    EXPECT_EQ(v.result, SigResult::kPass) << v.signatures[0].reason;
+  }
+  // Not passed: a decode that had to guess, content that reads otherwise,
+  // empty lines added at the end of a text part.
+  for (const auto& [from, to] : std::vector<std::pair<std::string, std::string>>{
+           {"AAECAwQFBgcICQ==", "AAECAwQF!BgcICQ=="},
+           {"AAECAwQFBgcICQ==", "AAECAwQFBgcICQ"},
+           {"AAECAwQFBgcICQ==", "AAECAwQFBgcICQ==AAAA"},
+           {"Hello in text.\r\n", "Hello in text.\r\n\r\n\r\n"},
+           {"Hello in text.", "Hello in text!"}}) {
+    SCOPED_TRACE(to);
+    VerifyReport v = Verify(Replace(multi, from, to));
+    EXPECT_NE(v.result, SigResult::kPass);
+  }
+  // Parameters re-quoted, their names in other case, reordered, or split
+  // into RFC 2231 continuations: the same statement to every reader.
+  std::string requoted = Replace(multi, "Content-Type: text/plain; charset=us-ascii",
+                                 "Content-Type: text/plain; CHARSET=\"us-ascii\"");
+  requoted = Replace(requoted, "Content-Disposition: attachment; filename=\"data.bin\"",
+                     "Content-Disposition: attachment; filename*0=\"da\"; filename*1=ta.bin");
+  requoted = Replace(requoted, "Content-Type: multipart/mixed; boundary=\"b one\"",
+                     "Content-Type: Multipart/Mixed;\r\n Boundary=\"b one\"");
+  VerifyReport same = Verify(requoted);
+  EXPECT_EQ(same.result, SigResult::kPass) << same.signatures[0].reason;
+  // QP that decodes to the same bytes only by guessing (a lowercase escape).
+  std::string lower = Replace(qp, "=C3=BC", "=c3=bc");
+  EXPECT_NE(Verify(lower).result, SigResult::kPass);
 }
 
 // Class: header lines readers split where this scanner would not.
