@@ -48,6 +48,14 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (a.final_digests != b.final_digests || a.parts.size() != b.parts.size() || a.entities.size() != b.entities.size())
     std::abort();
   for (size_t i = 0; i < a.parts.size(); ++i)
-    if (a.parts[i].digests != b.parts[i].digests || a.parts[i].path != b.parts[i].path) std::abort();
+    if (a.parts[i].digests != b.parts[i].digests || a.parts[i].path != b.parts[i].path ||
+        a.parts[i].header_fields != b.parts[i].header_fields ||
+        a.parts[i].trailing_empty_lines != b.parts[i].trailing_empty_lines ||
+        a.parts[i].lenient_decode != b.parts[i].lenient_decode)
+      std::abort();
+  if (a.ambiguity != b.ambiguity || a.limit_hit != b.limit_hit) std::abort();
+  // The strict MIME value reader on the same bytes, both forms.
+  (void)mtas::CanonicalMimeValue(msg, true);
+  (void)mtas::CanonicalMimeValue(msg, false);
   return 0;
 }

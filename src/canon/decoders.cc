@@ -294,7 +294,6 @@ class QuotedPrintableDecoder final : public Decoder {
     buf_.clear();
   }
 
-
  public:
   bool lenient() const override { return lenient_; }
 

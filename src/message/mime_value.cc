@@ -15,7 +15,8 @@ namespace {
 // RFC 2045 token characters: printable ASCII but SPACE and tspecials.
 bool IsTokenChar(char c) {
   if (c <= 32 || c >= 127) return false;
-  for (char t : std::string_view("()<>@,;:\\\"/[]?=")) if (c == t) return false;
+  for (char t : std::string_view("()<>@,;:\\\"/[]?="))
+    if (c == t) return false;
   return true;
 }
 

@@ -267,8 +267,8 @@ void CompareParts(const std::vector<PartHash>& signed_parts, const std::vector<P
         r.reencoded = TransferEncodingName(r.changed_fields[0].signed_value) + "->" +
                       TransferEncodingName(r.changed_fields[0].current_value);
         r.changed_fields.clear();
-      } else if (!r.changed_fields.empty() ||
-                 (r.status == "same" && static_cast<int64_t>(now->trailing_empty_lines) != it->second->trailing_empty_lines)) {
+      } else if (!r.changed_fields.empty() || (r.status == "same" && static_cast<int64_t>(now->trailing_empty_lines) !=
+                                                                         it->second->trailing_empty_lines)) {
         r.status = "changed";
       }
     }

@@ -266,8 +266,9 @@ std::string Reencodings(const SignatureReport& r) {
   std::string s;
   for (const auto& p : r.parts)
     if (p.status == "re-encoded") s += (s.empty() ? "" : ", ") + ("part " + p.path + " " + p.reencoded);
-  return s.empty() ? "bytes outside the parts changed (preamble, epilogue, delimiter padding); every part reads as signed"
-                   : "re-encoded: " + s;
+  return s.empty()
+             ? "bytes outside the parts changed (preamble, epilogue, delimiter padding); every part reads as signed"
+             : "re-encoded: " + s;
 }
 
 // The MTAS/1.0 default field list: a 1.0 signature signed these whenever
@@ -398,8 +399,8 @@ class SignatureCheck {
     // guessing and the structure is sound.
     bool lenient = std::any_of(scan_.body.parts.begin(), scan_.body.parts.end(),
                                [](const PartInfo& p) { return p.lenient_decode; });
-    bool reads_as_signed = !r.profile.empty() && r.profile != "MTAS/1.0" && scan_.body.structure_error.empty() &&
-                           !lenient;
+    bool reads_as_signed =
+        !r.profile.empty() && r.profile != "MTAS/1.0" && scan_.body.structure_error.empty() && !lenient;
     if ((r.content_intact || reads_as_signed) && headers_same && parts_same && r.hop_chain_intact) {
       bool weak_rsa = key.key.algorithm() == KeyAlgorithm::kRsa && key.key.bits() < 2048;
       if (!r.content_intact) r.notes.push_back(Reencodings(r));

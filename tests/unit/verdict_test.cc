@@ -221,7 +221,8 @@ TEST(Verdict, TransportReencodingStillPasses) {
                             "Content-Transfer-Encoding: 8bit\r\n\r\n" +
                             body;
   std::string signed_msg = Sign(eight);
-  std::string qp = Replace(signed_msg, "Content-Transfer-Encoding: 8bit", "Content-Transfer-Encoding: quoted-printable");
+  std::string qp =
+      Replace(signed_msg, "Content-Transfer-Encoding: 8bit", "Content-Transfer-Encoding: quoted-printable");
   qp = Replace(qp, body, QuotedPrintable(body));
   VerifyReport r = Verify(qp);
   ASSERT_EQ(r.signatures.size(), 1u);
@@ -255,20 +256,20 @@ TEST(Verdict, TransportReencodingStillPasses) {
   }
   // Not passed: a decode that had to guess, content that reads otherwise,
   // empty lines added at the end of a text part.
-  for (const auto& [from, to] : std::vector<std::pair<std::string, std::string>>{
-           {"AAECAwQFBgcICQ==", "AAECAwQF!BgcICQ=="},
-           {"AAECAwQFBgcICQ==", "AAECAwQFBgcICQ"},
-           {"AAECAwQFBgcICQ==", "AAECAwQFBgcICQ==AAAA"},
-           {"Hello in text.\r\n", "Hello in text.\r\n\r\n\r\n"},
-           {"Hello in text.", "Hello in text!"}}) {
+  for (const auto& [from, to] :
+       std::vector<std::pair<std::string, std::string>>{{"AAECAwQFBgcICQ==", "AAECAwQF!BgcICQ=="},
+                                                        {"AAECAwQFBgcICQ==", "AAECAwQFBgcICQ"},
+                                                        {"AAECAwQFBgcICQ==", "AAECAwQFBgcICQ==AAAA"},
+                                                        {"Hello in text.\r\n", "Hello in text.\r\n\r\n\r\n"},
+                                                        {"Hello in text.", "Hello in text!"}}) {
     SCOPED_TRACE(to);
     VerifyReport v = Verify(Replace(multi, from, to));
     EXPECT_NE(v.result, SigResult::kPass);
   }
   // Parameters re-quoted, their names in other case, reordered, or split
   // into RFC 2231 continuations: the same statement to every reader.
-  std::string requoted = Replace(multi, "Content-Type: text/plain; charset=us-ascii",
-                                 "Content-Type: text/plain; CHARSET=\"us-ascii\"");
+  std::string requoted =
+      Replace(multi, "Content-Type: text/plain; charset=us-ascii", "Content-Type: text/plain; CHARSET=\"us-ascii\"");
   requoted = Replace(requoted, "Content-Disposition: attachment; filename=\"data.bin\"",
                      "Content-Disposition: attachment; filename*0=\"da\"; filename*1=ta.bin");
   requoted = Replace(requoted, "Content-Type: multipart/mixed; boundary=\"b one\"",
