@@ -199,6 +199,12 @@ struct BodyScanner::Impl {
   size_t leaf_held = 0;     // line end at the end of the leaf run, held back
   std::string pending_eol;  // held line end of a flushed leaf run
 
+  // Bare CR tracking (TrackBareCr).
+  bool cr_active = false;
+  bool cr_overflow = false;
+  std::string cr_line;
+  uint64_t cr_line_at = 0;  // body offset where the line began
+
   // MIME state.
   State state = State::kSingle;
   std::vector<Frame> frames;
@@ -411,6 +417,41 @@ struct BodyScanner::Impl {
     FlushRuns();
   }
 
+  // ---- bare CRs ----
+  // Readers that split lines at a bare CR (Python's email) read the bytes
+  // between it and the next CR or the line end as a line of their own: one
+  // that is a delimiter to them is not to this scanner. Tracked byte by
+  // byte across segments, so that the finding does not depend on chunking.
+  void TrackBareCr(std::string_view bytes, bool starts, bool ends, uint64_t at) {
+    if (starts) {
+      cr_active = false;
+      cr_line_at = at;
+    }
+    if (cr_active || bytes.find('\r') != std::string_view::npos) {
+      for (char c : bytes) {
+        if (c == '\r') {
+          CheckCrLine();
+          cr_active = true;
+          cr_line.clear();
+          cr_overflow = false;
+        } else if (cr_active && cr_line.size() < limits::kMaxBoundaryLine) {
+          cr_line.push_back(c);
+        } else if (cr_active) {
+          cr_overflow = true;
+        }
+      }
+    }
+    if (ends) {
+      CheckCrLine();
+      cr_active = false;
+    }
+  }
+  void CheckCrLine() {
+    bool closing = false;
+    if (cr_active && !cr_overflow && index.ambiguity.empty() && MatchBoundary(cr_line, &closing) >= 0)
+      Ambiguous("a delimiter line after a bare CR in the line at body byte " + std::to_string(cr_line_at));
+  }
+
   // ---- line classification ----
   int MatchBoundary(std::string_view line, bool* closing) const {
     if (line.size() < 3 || line[0] != '-' || line[1] != '-' || line.size() > limits::kMaxBoundaryLine) return -1;
@@ -491,16 +532,7 @@ struct BodyScanner::Impl {
         return;
       }
     }
-    // Readers that split lines at a bare CR (Python's email) would see a
-    // delimiter after it that this scanner does not.
-    if (in_tree && index.ambiguity.empty())
-      for (size_t cr = line.find('\r'); cr != std::string_view::npos; cr = line.find('\r', cr + 1)) {
-        bool closing = false;
-        std::string_view after = line.substr(cr + 1);
-        if (!after.empty() && after[0] == '\n') after.remove_prefix(1);
-        if (MatchBoundary(StripEol(after), &closing) >= 0)
-          Ambiguous("a delimiter line after a bare CR at body byte " + std::to_string(seg_offset));
-      }
+    if (in_tree) TrackBareCr(ends ? StripEol(seg) : seg, starts, ends, seg_offset);
     if (starts && (state == State::kTopEpilogue || state == State::kAfterEntity) && IsEntityStart(line) &&
         index.entities.size() >= kMaxEntities) {
       LimitHit("more than " + std::to_string(kMaxEntities) + " postal-data entities; later ones are not indexed");
