@@ -13,7 +13,7 @@ struct FetchOptions {
   int timeout_ms = 5000;         // whole transfer
   size_t max_bytes = 64 * 1024;  // larger bodies are refused
   int max_redirects = 3;
-  std::string tls_ca_file;       // "" = the system trust store
+  std::string tls_ca_file;  // "" = the system trust store
   // curl's --connect-to entries "HOST:PORT:CONNECT-HOST:CONNECT-PORT", to
   // reach a signer's name at another address (tests, split horizons).
   std::vector<std::string> connect_to;

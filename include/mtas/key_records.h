@@ -28,9 +28,9 @@ Result<std::string> TxtRecordText(std::string_view rdata);
 Result<PublicKey> ParseDkimKey(std::string_view text);
 
 // Presentation formats (zone file RDATA) for a key.
-Result<std::string> KeyRecordPresentation(const PublicKey& key);   // "512 2 15 <base64>"
-std::string CertRecordPresentation(const Certificate& cert);        // "1 0 0 <base64>"
-Result<std::string> DkimKeyText(const PublicKey& key);              // "v=DKIM1; k=…; p=…"
+Result<std::string> KeyRecordPresentation(const PublicKey& key);  // "512 2 15 <base64>"
+std::string CertRecordPresentation(const Certificate& cert);      // "1 0 0 <base64>"
+Result<std::string> DkimKeyText(const PublicKey& key);            // "v=DKIM1; k=…; p=…"
 
 }  // namespace mtas
 

@@ -155,6 +155,29 @@ struct PartInfo {
   // reader shows them), and whether decoding had to guess (Decoder::lenient).
   size_t trailing_empty_lines = 0;
   bool lenient_decode = false;
+  uint64_t length = 0;  // leaf parts: the bytes the part digests cover
+  // Leaf parts, one per PrefixRequest for this path: the digest of the
+  // first `length` bytes the part digest covers and what follows them.
+  struct Prefix {
+    uint64_t length = 0;
+    DigestAlg alg = DigestAlg::kSha256;
+    std::string digest;    // empty when the part is shorter
+    std::string appended;  // the bytes after the prefix, at most kMaxAppendedShown
+    uint64_t appended_length = 0;
+  };
+  std::vector<Prefix> prefixes;
+};
+
+// How much of the text after a signed prefix a scan keeps to show.
+inline constexpr size_t kMaxAppendedShown = 1024;
+
+// Asks a body scan for the digest of the first `length` bytes of a leaf
+// part's digested content (to recognise text appended after signing).
+struct PrefixRequest {
+  std::string path;
+  uint64_t length = 0;
+  DigestAlg alg = DigestAlg::kSha256;
+  bool operator==(const PrefixRequest&) const = default;
 };
 
 // A multipart/x-postal-data entity found in the top-level epilogue.
@@ -202,6 +225,7 @@ class BodyScanner {
     std::string top_ambiguity;  // MimeFieldAmbiguity of the message's fields (BodyIndex::ambiguity)
     std::vector<ContentDigestSpec> content_specs;
     std::vector<DigestAlg> part_algs;
+    std::vector<PrefixRequest> prefixes;
     // Past this many body bytes the canonical-body digests are computed on
     // a second thread, beside the part digests (0: never). Small messages
     // stay on one thread: a thread costs more than it saves on them.

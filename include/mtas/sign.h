@@ -61,7 +61,7 @@ struct MessageEdits {
   std::string body_prefix;            // before the original body (wrapping)
   std::string body_suffix;            // after the original body (closing + postal-data entity)
   std::string msgid;
-  Carrier carrier = Carrier::kBody;   // the carrier used
+  Carrier carrier = Carrier::kBody;  // the carrier used
   bool wrapped = false;
 };
 

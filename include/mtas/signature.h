@@ -67,6 +67,9 @@ struct PartFields {
   std::string path;
   std::vector<std::string> fields;
   int64_t trailing_empty_lines = 0;
+  // A leaf's digested length: a verifier that finds the part longer checks
+  // whether its first `length` bytes are the signed ones (text appended).
+  int64_t length = 0;
 };
 
 // The profile version a signature carrying the MTAS/1.1 attributes names

@@ -27,7 +27,9 @@ class MessageSource {
 
 class MemorySource final : public MessageSource {
  public:
+  // Reads `data` where it is: it must outlive the source.
   explicit MemorySource(std::string_view data) : data_(data) {}
+  explicit MemorySource(std::string&&) = delete;  // a temporary would dangle
   Result<size_t> Read(char* buf, size_t len) override;
   Status Rewind() override {
     pos_ = 0;

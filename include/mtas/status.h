@@ -49,7 +49,7 @@ class Status {
 template <typename T>
 class Result {
  public:
-  Result(T value) : value_(std::move(value)) {}  // NOLINT: implicit by design
+  Result(T value) : value_(std::move(value)) {}                                  // NOLINT: implicit by design
   Result(Status status) : status_(std::move(status)) { assert(!status_.ok()); }  // NOLINT
 
   bool ok() const { return value_.has_value(); }
@@ -69,8 +69,8 @@ class Result {
 
 }  // namespace mtas
 
-#define MTAS_RETURN_IF_ERROR(expr)      \
-  do {                                  \
-    ::mtas::Status _st = (expr);        \
-    if (!_st.ok()) return _st;          \
+#define MTAS_RETURN_IF_ERROR(expr) \
+  do {                             \
+    ::mtas::Status _st = (expr);   \
+    if (!_st.ok()) return _st;     \
   } while (0)

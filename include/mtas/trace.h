@@ -16,7 +16,7 @@ namespace mtas {
 struct TraceReceived {
   int position = 0;  // 1 = the oldest (bottom-most) Received field
   std::string from, by, date;
-  std::string raw;   // unfolded
+  std::string raw;  // unfolded
 };
 
 struct TraceHop {

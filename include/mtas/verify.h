@@ -42,7 +42,8 @@ struct PartReport {
   std::string path;
   std::string content_type;
   // same | re-encoded (MTAS/1.1: the same decoded content under another
-  // transfer encoding, see `reencoded`) | moved | changed | removed
+  // transfer encoding, see `reencoded`) | appended (MTAS/1.1: the signed
+  // content intact, text added after it) | moved | changed | removed
   std::string status;
   std::string now_at;  // for moved: the path where the same content is now
   // MTAS/1.1: the part's rendering fields that changed (status changed,
@@ -50,6 +51,11 @@ struct PartReport {
   // changed is reported here too.
   std::vector<FieldChange> changed_fields;
   std::string reencoded;  // "8bit->quoted-printable" for status re-encoded
+  // MTAS/1.1, status appended (or changed when its fields changed too): the
+  // signed content is intact at the start of the part and this text follows
+  // it (the first kMaxAppendedShown bytes of appended_length).
+  std::string appended;
+  uint64_t appended_length = 0;
 };
 
 struct AddedPart {
@@ -83,7 +89,7 @@ struct SignatureReport {
   // MTAS/1.1: the hops below this one, by msgid and in order, as signed.
   bool hop_chain_intact = true;
   std::vector<std::string> signed_previous_hops;
-  std::string profile;  // "MTAS/1.1", or "MTAS/1.0" for a signature without the 1.1 attributes
+  std::string profile;                  // "MTAS/1.1", or "MTAS/1.0" for a signature without the 1.1 attributes
   std::optional<bool> received_intact;  // receivedHash check, when signed
   int64_t received_count = 0;
   uint64_t unsigned_trailing_bytes = 0;  // non-blank bytes after every entity
@@ -110,7 +116,7 @@ struct VerifyOptions {
   // the result stays neutral).
   bool report_without_key = false;
   int max_lookups_per_message = 8;  // network key lookups, all signatures together
-  int64_t max_age_seconds = 0;       // signatures older than this are flagged (0: no limit)
+  int64_t max_age_seconds = 0;      // signatures older than this are flagged (0: no limit)
   // The envelope this message arrived with: checked against the newest
   // signature's envelope binding (mtas.11), the one made for this transmission.
   std::optional<Envelope> envelope;

@@ -110,7 +110,7 @@ std::vector<std::string> EncodeMtasAttributes(const MtasAttributes& attrs) {
       for (const auto& f : p.fields) der::AppendTlv(&fields, der::kOctetString, f);
       der::AppendTlv(&parts, der::kSequence,
                      der::Tlv(der::kUtf8String, p.path) + der::Tlv(der::kSequence, fields) +
-                         der::Integer(p.trailing_empty_lines));
+                         der::Integer(p.trailing_empty_lines) + der::Integer(p.length));
     }
     for (const auto& h : attrs.previous_hops) der::AppendTlv(&hops, der::kUtf8String, h);
     add(MtasAttr::kHeaderCounts, der::Tlv(der::kSequence, counts));
@@ -237,9 +237,10 @@ Status DecodeMtasAttribute(MtasAttr which, const der::TlvView& value, MtasAttrib
         std::string_view e;
         if (!der::ReadTlv(&in, der::kSequence, &entry) || (e = entry.content, false) ||
             !der::ReadTlv(&e, der::kUtf8String, &f[0]) || !der::ReadTlv(&e, der::kSequence, &f[1]) ||
-            !der::ReadInteger(&e, &p.trailing_empty_lines) || !e.empty() || p.trailing_empty_lines < 0)
+            !der::ReadInteger(&e, &p.trailing_empty_lines) || !der::ReadInteger(&e, &p.length) || !e.empty() ||
+            p.trailing_empty_lines < 0 || p.length < 0)
           return Status::Malformed(
-              "partFields entry is not SEQUENCE { UTF8String, SEQUENCE OF OCTET STRING, INTEGER }");
+              "partFields entry is not SEQUENCE { UTF8String, SEQUENCE OF OCTET STRING, INTEGER, INTEGER }");
         p.path.assign(f[0].content);
         std::string_view fields = f[1].content;
         while (!fields.empty()) {

@@ -72,11 +72,55 @@ bool IsEntityStart(std::string_view line) {
   return StartsWithIgnoreCase(line, "multipart/x-postal-data");
 }
 
+// Where a leaf's digested bytes go: its hashers, a count, and the prefix
+// digests and appended text a verifier asked for.
+class PartSink final : public ByteSink {
+ public:
+  explicit PartSink(std::vector<Hasher>* hashers) : hashers_(hashers) {}
+  void AddPrefix(const PrefixRequest& r) { prefixes_.push_back({r, Hasher(r.alg), {}}); }
+  void Write(const char* p, size_t n) override {
+    for (auto& h : *hashers_) h.Update(p, n);
+    for (auto& x : prefixes_) {
+      uint64_t in_prefix = count_ < x.request.length ? std::min<uint64_t>(n, x.request.length - count_) : 0;
+      if (in_prefix) x.hasher.Update(p, static_cast<size_t>(in_prefix));
+      size_t rest = n - static_cast<size_t>(in_prefix);
+      size_t take = std::min(rest, kMaxAppendedShown - x.appended.size());
+      x.appended.append(p + in_prefix, take);
+    }
+    count_ += n;
+  }
+  uint64_t count() const { return count_; }
+  void Describe(PartInfo& part) {
+    for (auto& x : prefixes_) {
+      PartInfo::Prefix out{x.request.length, x.request.alg, "", std::move(x.appended), 0};
+      if (count_ >= x.request.length) {
+        out.digest = x.hasher.Finish();
+        out.appended_length = count_ - x.request.length;
+      }
+      part.prefixes.push_back(std::move(out));
+    }
+    prefixes_.clear();
+  }
+
+ private:
+  struct Pending {
+    PrefixRequest request;
+    Hasher hasher;
+    std::string appended;
+  };
+  std::vector<Hasher>* hashers_;
+  std::vector<Pending> prefixes_;
+  uint64_t count_ = 0;
+};
+
 // Decoding and hashing of one leaf part (spec §3.1 "part digests").
 class LeafPipeline {
  public:
-  LeafPipeline(size_t part_index, const ContentType& ct, TransferEncoding enc, const std::vector<DigestAlg>& algs)
+  LeafPipeline(size_t part_index, const ContentType& ct, TransferEncoding enc, const std::vector<DigestAlg>& algs,
+               const std::vector<PrefixRequest>& prefixes, const std::string& path)
       : part_index_(part_index), decoder_(MakeDecoder(enc)), sink_(&hashers_) {
+    for (const auto& r : prefixes)
+      if (r.path == path) sink_.AddPrefix(r);
     // text/* and line-oriented 7bit/8bit content: line ends become CRLF and
     // trailing empty lines go, so relays' LF/CRLF changes are not changes.
     if (ct.type == "text" || enc == TransferEncoding::kIdentity) normalizer_.emplace(Canon::kSimple);
@@ -91,9 +135,11 @@ class LeafPipeline {
     for (auto& h : hashers_) parts[part_index_].digests[static_cast<size_t>(h.alg())] = h.Finish();
   }
   // After Finish or FinishUnhashed: what the part's report needs besides digests.
-  void Describe(std::vector<PartInfo>& parts) const {
+  void Describe(std::vector<PartInfo>& parts) {
     parts[part_index_].trailing_empty_lines = normalizer_ ? normalizer_->dropped_empty_lines() : 0;
     parts[part_index_].lenient_decode = decoder_->lenient();
+    parts[part_index_].length = sink_.count();
+    sink_.Describe(parts[part_index_]);
   }
   // When nothing has been hashed yet (content passed through as it is, and
   // all of its normalized form still held): ends the part without hashing
@@ -113,7 +159,7 @@ class LeafPipeline {
   std::unique_ptr<Decoder> decoder_;
   std::optional<BodyCanonicalizer> normalizer_;
   std::vector<Hasher> hashers_;
-  FanoutSink sink_;
+  PartSink sink_;
   std::optional<CanonStage> stage_;
   bool identity_ = false;  // the decoder passes bytes through
 };
@@ -237,7 +283,7 @@ struct BodyScanner::Impl {
     } else {
       if (top.IsMultipart()) index.structure_error = "top-level multipart has no usable boundary";
       index.parts.push_back(PartInfo{"1", top.MimeType(), false, {}, {}, 0, false});
-      leaf.emplace(0, top, opt.top_encoding, opt.part_algs);
+      leaf.emplace(0, top, opt.top_encoding, opt.part_algs, opt.prefixes, "1");
     }
   }
 
@@ -646,7 +692,7 @@ struct BodyScanner::Impl {
       }
     }
     index.parts.push_back(PartInfo{part_path, part.top.MimeType(), false, std::move(rendering), {}, 0, false});
-    leaf.emplace(index.parts.size() - 1, part.top, part.top_encoding, opt.part_algs);
+    leaf.emplace(index.parts.size() - 1, part.top, part.top_encoding, opt.part_algs, opt.prefixes, part_path);
   }
 
   // ---- postal-data entities ----
@@ -749,6 +795,23 @@ struct BodyScanner::Impl {
     }
     if (index.multipart && !index.top_closed) Error("top-level multipart has no closing delimiter");
     index.final_digests = FinalDigests(single_unhashed ? &single : nullptr);
+    if (single_unhashed) {  // part 1 was held whole, not streamed through its sink
+      PartInfo& p = index.parts[0];
+      p.length = single.size();
+      p.prefixes.clear();
+      for (const auto& r : opt.prefixes) {
+        if (r.path != "1") continue;
+        PartInfo::Prefix x{r.length, r.alg, "", "", 0};
+        if (single.size() >= r.length) {
+          x.digest = HashBytes(r.alg, std::string_view(single).substr(0, static_cast<size_t>(r.length)));
+          x.appended = single.substr(static_cast<size_t>(r.length), kMaxAppendedShown);
+          x.appended_length = single.size() - r.length;
+        } else {
+          x.appended = "";
+        }
+        p.prefixes.push_back(std::move(x));
+      }
+    }
     index.body_length = offset;
     index.ends_with_eol = offset == 0 || last_byte == '\n' || last_byte == '\r';
     return std::move(index);

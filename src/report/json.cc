@@ -119,6 +119,9 @@ std::string SignatureJson(const SignatureReport& s) {
           JsonObject j;
           j.Str("path", p.path).Str("content_type", p.content_type).Str("status", p.status);
           if (!p.now_at.empty()) j.Str("now_at", p.now_at);
+          if (!p.reencoded.empty()) j.Str("reencoded", p.reencoded);
+          if (p.appended_length)
+            j.Str("appended", p.appended).Num("appended_length", static_cast<long long>(p.appended_length));
           if (!p.changed_fields.empty()) {
             j.Raw("changed_fields", Array(p.changed_fields, [](const FieldChange& c) { return JsonEscape(c.name); }));
             j.Raw("field_changes", Array(p.changed_fields, [](const FieldChange& c) {

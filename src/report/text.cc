@@ -33,6 +33,14 @@ std::string ReportText(const VerifyReport& report, const PolicyDecision* decisio
       if (p.status != "same")
         out += "  part " + p.path + " (" + p.content_type + "): " + p.status +
                (p.now_at.empty() ? "" : " to " + p.now_at) + "\n";
+      if (p.appended_length) {
+        std::string shown;  // escaped, one line
+        for (char c : p.appended.substr(0, 200))
+          shown += c == '\r' ? "" : c == '\n' ? "\\n" : (static_cast<unsigned char>(c) < 32 ? "?" : std::string(1, c));
+        out += "    appended " + std::to_string(p.appended_length) + " bytes: \"" + shown +
+               (p.appended_length > 200 ? "…" : "") + "\"\n";
+      }
+      if (!p.reencoded.empty()) out += "    re-encoded " + p.reencoded + "\n";
       for (const auto& c : p.changed_fields)
         out += "    " + c.name + " signed: " + (c.signed_value.empty() ? "(none)" : c.signed_value) + "\n    " +
                c.name + " now:    " + (c.current_value.empty() ? "(none)" : c.current_value) + "\n";

@@ -70,7 +70,8 @@ Trace BuildTrace(const VerifyReport& report, const std::vector<HeaderField>& fie
     if (f.NameIs("Message-ID") && t.message_id.empty()) t.message_id = Unfold(f.value());
   }
   int n = static_cast<int>(received.size());
-  for (int i = n - 1; i >= 0; --i) t.received.push_back(ParseReceived(received[static_cast<size_t>(i)]->value(), n - i));
+  for (int i = n - 1; i >= 0; --i)
+    t.received.push_back(ParseReceived(received[static_cast<size_t>(i)]->value(), n - i));
   for (const auto& s : report.signatures) {
     TraceHop h;
     h.sig = s;
@@ -81,7 +82,8 @@ Trace BuildTrace(const VerifyReport& report, const std::vector<HeaderField>& fie
   std::vector<size_t> order(t.hops.size());
   for (size_t i = 0; i < order.size(); ++i) order[i] = i;
   std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) {
-    int ha = t.hops[a].sig.hop == 0 ? 1 << 30 : t.hops[a].sig.hop, hb = t.hops[b].sig.hop == 0 ? 1 << 30 : t.hops[b].sig.hop;
+    int ha = t.hops[a].sig.hop == 0 ? 1 << 30 : t.hops[a].sig.hop,
+        hb = t.hops[b].sig.hop == 0 ? 1 << 30 : t.hops[b].sig.hop;
     return ha < hb;
   });
   size_t next_received = 0;
@@ -93,7 +95,8 @@ Trace BuildTrace(const VerifyReport& report, const std::vector<HeaderField>& fie
     t.path.push_back({Trace::Step::Kind::kHop, i});
     floor = upto;
   }
-  for (; static_cast<int>(next_received) < n; ++next_received) t.path.push_back({Trace::Step::Kind::kReceived, next_received});
+  for (; static_cast<int>(next_received) < n; ++next_received)
+    t.path.push_back({Trace::Step::Kind::kReceived, next_received});
   return t;
 }
 
@@ -123,11 +126,13 @@ std::string TraceText(const Trace& t) {
       }
     for (const auto& p : s.parts)
       if (p.status != "same")
-        out += indent + "part " + p.path + " (" + p.content_type + ") " + p.status + (p.now_at.empty() ? "" : " to " + p.now_at) + "\n";
+        out += indent + "part " + p.path + " (" + p.content_type + ") " + p.status +
+               (p.now_at.empty() ? "" : " to " + p.now_at) + "\n";
     for (const auto& p : s.added_parts) out += indent + "part " + p.path + " (" + p.content_type + ") added\n";
   }
   out += "\nresult: " + std::string(ResultName(t.result));
-  if (t.decision) out += "   decision: " + std::string(ActionName(t.decision->action)) + " (" + t.decision->reason + ")";
+  if (t.decision)
+    out += "   decision: " + std::string(ActionName(t.decision->action)) + " (" + t.decision->reason + ")";
   out += "\n";
   for (const auto& n : t.notes) out += "note: " + n + "\n";
   return out;
@@ -139,8 +144,9 @@ std::string TraceJson(const Trace& t) {
     if (!path.empty()) path += ", ";
     if (step.kind == Trace::Step::Kind::kReceived) {
       const TraceReceived& r = t.received[step.index];
-      path += "{\"type\": \"received\", \"position\": " + std::to_string(r.position) + ", \"from\": " + JsonEscape(r.from) +
-              ", \"by\": " + JsonEscape(r.by) + ", \"date\": " + JsonEscape(r.date) + "}";
+      path += "{\"type\": \"received\", \"position\": " + std::to_string(r.position) +
+              ", \"from\": " + JsonEscape(r.from) + ", \"by\": " + JsonEscape(r.by) +
+              ", \"date\": " + JsonEscape(r.date) + "}";
     } else {
       const TraceHop& h = t.hops[step.index];
       path += "{\"type\": \"hop\", \"received_before\": " + std::to_string(h.received_before) +

@@ -353,7 +353,8 @@ struct SignSession::Impl {
         a.previous_hops.push_back(t.ok() ? t->msgid : "");
       }
     for (const auto& p : index.parts)
-      a.part_fields.push_back({p.path, p.header_fields, static_cast<int64_t>(p.trailing_empty_lines)});
+      a.part_fields.push_back(
+          {p.path, p.header_fields, static_cast<int64_t>(p.trailing_empty_lines), static_cast<int64_t>(p.length)});
     a.received = ComputeReceivedHash(out_fields, signer.digest());
     for (const auto& p : index.parts)
       if (!p.container) a.parts.push_back({p.path, p.content_type, p.digests[static_cast<size_t>(signer.digest())]});

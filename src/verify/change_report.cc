@@ -237,7 +237,7 @@ void CompareParts(const std::vector<PartHash>& signed_parts, const std::vector<P
     return nullptr;
   };
   for (size_t i = 0; i < signed_parts.size(); ++i) {
-    PartReport r{signed_parts[i].path, signed_parts[i].content_type, "", "", {}, ""};
+    PartReport r{signed_parts[i].path, signed_parts[i].content_type, "", "", {}, "", "", 0};
     const PartInfo* now = nullptr;
     if (match[i] >= 0) {
       now = &current[static_cast<size_t>(match[i])];
@@ -271,6 +271,16 @@ void CompareParts(const std::vector<PartHash>& signed_parts, const std::vector<P
                                                                          it->second->trailing_empty_lines)) {
         r.status = "changed";
       }
+      // Longer now, and its first signed-length bytes are the signed ones:
+      // the original is intact and text was appended (a list footer).
+      if (r.status == "changed" && it->second->length > 0)
+        for (const auto& x : now->prefixes)
+          if (x.alg == alg && x.length == static_cast<uint64_t>(it->second->length) && !x.digest.empty() &&
+              x.digest == signed_parts[i].digest) {
+            if (r.changed_fields.empty()) r.status = "appended";
+            r.appended = x.appended;
+            r.appended_length = x.appended_length;
+          }
     }
     parts->push_back(std::move(r));
   }
@@ -292,7 +302,7 @@ void CompareParts(const std::vector<PartHash>& signed_parts, const std::vector<P
       continue;
     }
     if (!was_container) continue;  // leaves are reported above
-    PartReport r{p.path, now->content_type, "same", "", CompareFields(p.fields, now->header_fields, canon), ""};
+    PartReport r{p.path, now->content_type, "same", "", CompareFields(p.fields, now->header_fields, canon), "", "", 0};
     if (!r.changed_fields.empty()) {
       r.status = "changed";
       parts->push_back(std::move(r));

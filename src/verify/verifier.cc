@@ -42,6 +42,8 @@ struct Scan {
 };
 
 constexpr ContentDigestSpec kDefaultSpec{Canon::kRelaxed, DigestAlg::kSha256};
+// Prefix digests one verification computes at most (each costs a hasher).
+constexpr size_t kMaxPrefixRequests = 64;
 
 template <typename T>
 void AddUnique(std::vector<T>& v, const T& x) {
@@ -83,7 +85,8 @@ std::vector<ContentDigestSpec> InitialSpecs(const std::vector<HeaderField>& fiel
   return specs;
 }
 
-Result<Scan> ScanMessage(MessageSource& source, const std::vector<ContentDigestSpec>* forced_specs) {
+Result<Scan> ScanMessage(MessageSource& source, const std::vector<ContentDigestSpec>* forced_specs,
+                         const std::vector<PrefixRequest>* prefixes = nullptr) {
   Scan scan;
   HeaderScanner headers;
   std::optional<BodyScanner> body;
@@ -97,6 +100,7 @@ Result<Scan> ScanMessage(MessageSource& source, const std::vector<ContentDigestS
     scan.specs = forced_specs ? *forced_specs : InitialSpecs(scan.fields);
     opt.content_specs = scan.specs;
     for (const auto& s : scan.specs) AddUnique(opt.part_algs, s.alg);
+    if (prefixes) opt.prefixes = *prefixes;
     body.emplace(std::move(opt));
     body->Write(headers.body_start());
   };
@@ -251,6 +255,9 @@ std::string Summarize(const SignatureReport& r) {
   for (const auto& p : r.parts) {
     if (p.status == "moved") add("part " + p.path + " moved to " + p.now_at);
     if (p.status == "re-encoded") add("part " + p.path + " re-encoded " + p.reencoded);
+    if (!p.appended.empty() || p.appended_length)
+      add("part " + p.path + " (" + p.content_type + ") appended " + std::to_string(p.appended_length) +
+          " bytes after the signed text");
     if (p.status != "changed" && p.status != "removed") continue;
     std::string fields;
     for (const auto& c : p.changed_fields) fields += (fields.empty() ? "" : ", ") + c.name;
@@ -409,7 +416,7 @@ class SignatureCheck {
     if (!r.content_intact && !scan_.body.structure_error.empty())
       return Outcome(r, SigResult::kPermError, "content changed and " + scan_.body.structure_error);
     bool any_part_intact = std::any_of(r.parts.begin(), r.parts.end(), [](auto& p) {
-      return p.status == "same" || p.status == "moved" || p.status == "re-encoded";
+      return p.status == "same" || p.status == "moved" || p.status == "re-encoded" || p.status == "appended";
     });
     if (!r.content_intact && !r.parts.empty() && !any_part_intact)
       return Outcome(r, SigResult::kFail, "no signed part is intact: " + Summarize(r));
@@ -630,8 +637,21 @@ Result<VerifyReport> Verifier::Verify(MessageSource& source) const {
       }
     }
   }
-  if (second_pass) {  // a digest pass 1 did not guess: read the message again
-    auto again = ScanMessage(source, &needed);
+  // A signed text part that is longer now: was text appended to it? The
+  // digest of its signed length, computed on a second reading, tells.
+  std::vector<PrefixRequest> prefixes;
+  for (const auto& sig : parsed) {
+    if (!sig.ok() || sig->attrs.profile.empty()) continue;
+    for (const auto& signed_part : sig->attrs.part_fields) {
+      if (signed_part.length <= 0 || prefixes.size() >= kMaxPrefixRequests) continue;
+      for (const auto& now : scan->body.parts)
+        if (now.path == signed_part.path && !now.container && now.content_type.rfind("text/", 0) == 0 &&
+            now.length > static_cast<uint64_t>(signed_part.length))
+          AddUnique(prefixes, PrefixRequest{now.path, static_cast<uint64_t>(signed_part.length), sig->digest});
+    }
+  }
+  if (second_pass || !prefixes.empty()) {  // what pass 1 did not compute: read the message again
+    auto again = ScanMessage(source, &needed, &prefixes);
     if (!again.ok()) return again.status();
     scan = std::move(again);
   }

@@ -281,6 +281,44 @@ TEST(Verdict, TransportReencodingStillPasses) {
   EXPECT_NE(Verify(lower).result, SigResult::kPass);
 }
 
+// A list footer appended to a text part: the original is intact, so the
+// report says "appended" with the added text, not "changed" or "fail".
+TEST(Verdict, AppendedTextIsShownExactly) {
+  const std::string footer = "-- \r\nops-list mailing list\r\nhttps://lists.example.org/ops\r\n";
+  for (Carrier c : {Carrier::kHeader, Carrier::kBody}) {
+    SCOPED_TRACE(std::string(CarrierName(c)));
+    // A single-part body: all of it was part 1.
+    std::string plain = Sign(kPlain, c);
+    std::string m = Replace(plain, "The numbers are fine.\r\n", "The numbers are fine.\r\n" + footer);
+    VerifyReport r = Verify(m);
+    ASSERT_EQ(r.signatures.size(), 1u);
+    const SignatureReport& s = r.signatures[0];
+    EXPECT_EQ(s.result, SigResult::kPartial) << s.reason;
+    ASSERT_EQ(s.parts.size(), 1u);
+    EXPECT_EQ(s.parts[0].status, "appended");
+    EXPECT_EQ(s.parts[0].appended, footer);
+    EXPECT_EQ(s.parts[0].appended_length, footer.size());
+    EXPECT_NE(s.reason.find("appended"), std::string::npos) << s.reason;
+    EXPECT_NE(ReportText(r).find("appended " + std::to_string(footer.size()) + " bytes: \"-- \\nops-list"),
+              std::string::npos)
+        << ReportText(r);
+  }
+  // A text part of a multipart; the other parts stay same.
+  std::string multi = Sign(kMultipart);
+  VerifyReport r = Verify(Replace(multi, "Hello in text.\r\n", "Hello in text.\r\n" + footer));
+  const SignatureReport& s = r.signatures[0];
+  EXPECT_EQ(s.result, SigResult::kPartial);
+  const PartReport* p = PartAt(s, "1.1");
+  ASSERT_NE(p, nullptr);
+  EXPECT_EQ(p->status, "appended");
+  EXPECT_EQ(p->appended, footer);
+  EXPECT_EQ(PartAt(s, "1.2")->status, "same");
+  // Text changed before the end is no append.
+  VerifyReport changed = Verify(Replace(multi, "Hello in text.\r\n", "Hello in TEXT.\r\n" + footer));
+  EXPECT_EQ(PartAt(changed.signatures[0], "1.1")->status, "changed");
+  EXPECT_TRUE(PartAt(changed.signatures[0], "1.1")->appended.empty());
+}
+
 // Class: header lines readers split where this scanner would not.
 TEST(Verdict, HeaderLinesReadersSplitDifferentlyArePermerror) {
   std::string signed_msg = Sign(kPlain);
@@ -305,7 +343,8 @@ TEST(Verdict, HeaderLinesReadersSplitDifferentlyArePermerror) {
   // Nor is such a header signed.
   auto signer = test::SignerFor(Ed());
   for (const auto& inj : injections) {
-    MemorySource src(AddField(kPlain, inj));
+    std::string m = AddField(kPlain, inj);
+    MemorySource src(m);  // holds a view: the message must outlive it
     EXPECT_FALSE(SignMessage(*signer, src).ok()) << inj;
   }
 }
@@ -346,7 +385,8 @@ TEST(Verdict, RepeatedMimeFieldsAndParametersArePermerror) {
     VerifyReport r = Verify(Replace(multi, from, to));
     ASSERT_EQ(r.signatures.size(), 1u);
     EXPECT_EQ(r.signatures[0].result, SigResult::kPermError) << r.signatures[0].reason;
-    MemorySource src(Replace(kMultipart, from, to));
+    std::string m = Replace(kMultipart, from, to);
+    MemorySource src(m);  // holds a view: the message must outlive it
     EXPECT_FALSE(SignMessage(*signer, src).ok());
   }
 }
