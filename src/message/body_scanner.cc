@@ -72,6 +72,15 @@ bool IsEntityStart(std::string_view line) {
   return StartsWithIgnoreCase(line, "multipart/x-postal-data");
 }
 
+PartInfo NewPart(std::string path, std::string content_type, bool container, std::vector<std::string> fields) {
+  PartInfo p;
+  p.path = std::move(path);
+  p.content_type = std::move(content_type);
+  p.container = container;
+  p.header_fields = std::move(fields);
+  return p;
+}
+
 // Where a leaf's digested bytes go: its hashers, a count, and the prefix
 // digests and appended text a verifier asked for.
 class PartSink final : public ByteSink {
@@ -282,7 +291,7 @@ struct BodyScanner::Impl {
       state = State::kPreamble;
     } else {
       if (top.IsMultipart()) index.structure_error = "top-level multipart has no usable boundary";
-      index.parts.push_back(PartInfo{"1", top.MimeType(), false, {}, {}, 0, false});
+      index.parts.push_back(NewPart("1", top.MimeType(), false, {}));
       leaf.emplace(0, top, opt.top_encoding, opt.part_algs, opt.prefixes, "1");
     }
   }
@@ -685,13 +694,13 @@ struct BodyScanner::Impl {
       } else if (boundary.empty()) {
         Error("multipart part " + part_path + " has no usable boundary");
       } else {
-        index.parts.push_back(PartInfo{part_path, part.top.MimeType(), true, std::move(rendering), {}, 0, false});
+        index.parts.push_back(NewPart(part_path, part.top.MimeType(), true, std::move(rendering)));
         frames.push_back(Frame{boundary, part_path, 0, part.top.subtype == "digest"});
         state = State::kPreamble;
         return;
       }
     }
-    index.parts.push_back(PartInfo{part_path, part.top.MimeType(), false, std::move(rendering), {}, 0, false});
+    index.parts.push_back(NewPart(part_path, part.top.MimeType(), false, std::move(rendering)));
     leaf.emplace(index.parts.size() - 1, part.top, part.top_encoding, opt.part_algs, opt.prefixes, part_path);
   }
 
