@@ -273,9 +273,9 @@ std::string Reencodings(const SignatureReport& r) {
   std::string s;
   for (const auto& p : r.parts)
     if (p.status == "re-encoded") s += (s.empty() ? "" : ", ") + ("part " + p.path + " " + p.reencoded);
-  return s.empty()
-             ? "bytes outside the parts changed (preamble, epilogue, delimiter padding); every part reads as signed"
-             : "re-encoded: " + s;
+  return s.empty() ? "the signed bytes changed only where no reader looks (encoded line breaks, preamble, epilogue, "
+                     "delimiter padding); every part reads as signed"
+                   : "re-encoded: " + s;
 }
 
 // The MTAS/1.0 default field list: a 1.0 signature signed these whenever
