@@ -4,6 +4,7 @@
 #include <cctype>
 #include <cstring>
 #include <ctime>
+#include <limits>
 #include <map>
 #include <set>
 
@@ -29,6 +30,7 @@ struct Located {
   std::string link_error;  // permerror found while locating
   int entity = -1;         // index into BodyIndex::entities (body carrier)
   std::optional<TrackingInfo> tracking;
+  bool untracked = false;  // found by its carrier alone (no tracking header names it)
 };
 
 struct Scan {
@@ -204,22 +206,39 @@ std::vector<Located> LocateSignatures(const Scan& scan, std::vector<std::string>
     }
     out.push_back(std::move(loc));
   }
-  // Carriers that no tracking header names.
+  // Carriers that no tracking header names (a list may strip X- fields):
+  // read as signatures all the same; PlaceUntracked orders them by their
+  // signed chain, or reports them when it cannot.
   for (size_t i = 0; i < sig_fields.size(); ++i)
     if (!field_used[i] && parsed_fields[i] && out.size() < limits::kMaxSignatures) {
       Located loc;
+      loc.untracked = true;
       loc.msgid = parsed_fields[i]->msgid;
       loc.carrier = "header";
-      loc.link_error = "MTAS-Signature for msgid " + loc.msgid + " has no tracking header";
+      loc.services = parsed_fields[i]->services;
+      loc.base64 = parsed_fields[i]->signature_base64;
+      if (field_count[loc.msgid] + entity_count[loc.msgid] > 1)
+        loc.link_error = "more than one carrier holds msgid " + loc.msgid;
+      else if (parsed_fields[i]->version != "MTAS/1.0")
+        loc.link_error = "unsupported version " + parsed_fields[i]->version;
       out.push_back(std::move(loc));
     }
   for (size_t i = 0; i < scan.body.entities.size(); ++i)
     if (!entity_used[i] && out.size() < limits::kMaxSignatures) {
+      const PostalEntity& e = scan.body.entities[i];
       Located loc;
-      loc.msgid = scan.body.entities[i].msgid;
+      loc.untracked = true;
+      loc.msgid = e.msgid;
       loc.carrier = "body";
       loc.entity = static_cast<int>(i);
-      loc.link_error = "postal-data entity for msgid " + loc.msgid + " has no tracking header";
+      loc.services = e.services;
+      loc.base64 = e.signature_base64;
+      if (field_count[loc.msgid] + entity_count[loc.msgid] > 1)
+        loc.link_error = "more than one carrier holds msgid " + loc.msgid;
+      else if (!e.error.empty())
+        loc.link_error = e.error;
+      else if (e.label != kSignatureLabel && e.label != kSeedSignatureLabel)
+        loc.link_error = "postal-data entity holds '" + e.label + "', not an MTAS signature";
       out.push_back(std::move(loc));
     }
   return out;
@@ -306,6 +325,10 @@ class SignatureCheck {
     r.services = loc.services;
     r.unsigned_trailing_bytes = scan_.body.unsigned_after_entities;
     if (!loc.link_error.empty()) return Outcome(r, SigResult::kPermError, loc.link_error);
+    if (loc.untracked)
+      r.notes.push_back(
+          "no tracking header names this signature (stripped in transit?); found by its carrier and "
+          "placed by its signed chain");
     if (!parsed.ok()) return Outcome(r, SigResult::kPermError, parsed.status().message());
     const ParsedSignature& sig = *parsed;
     r.cms_der = loc.der;
@@ -614,6 +637,56 @@ void CollapseRepeats(std::vector<std::string>* notes) {
 
 }  // namespace
 
+namespace {
+
+// Carriers found without a tracking header get their hop number from their
+// signed chain: an MTAS/1.1 signature after k hops is hop k + 1, and so do
+// the readable tracked ones then. That needs every readable signature to
+// carry the chain; otherwise, and for a signature that cannot be read, an
+// untracked carrier stays unplaced (hop 0, a permerror), as an MTAS/1.0
+// message requires. A tracked hop that cannot be read keeps its place.
+void PlaceUntracked(std::vector<Located>* located, std::vector<Result<ParsedSignature>>* parsed) {
+  auto& loc = *located;
+  if (std::none_of(loc.begin(), loc.end(), [](const Located& l) { return l.untracked; })) return;
+  bool chained = true;
+  for (size_t i = 0; i < loc.size(); ++i)
+    if (loc[i].link_error.empty() && (*parsed)[i].ok() && (*parsed)[i]->attrs.profile.empty()) chained = false;
+  for (size_t i = 0; i < loc.size(); ++i) {
+    Located& l = loc[i];
+    bool readable = l.link_error.empty() && (*parsed)[i].ok();
+    if (chained && readable) {
+      l.hop = static_cast<int>((*parsed)[i]->attrs.previous_hops.size()) + 1;
+      continue;
+    }
+    if (!l.untracked) continue;  // a tracked hop that cannot be read keeps its place
+    l.hop = 0;
+    if (l.link_error.empty()) {
+      l.link_error = (l.carrier == "header" ? "MTAS-Signature for msgid " : "postal-data entity for msgid ") + l.msgid +
+                     " has no tracking header";
+      (*parsed)[i] = Status::Malformed(l.link_error);
+    }
+  }
+  if (!chained) return;
+  // Report order: by hop, the unplaced last.
+  std::vector<size_t> order(loc.size());
+  for (size_t i = 0; i < order.size(); ++i) order[i] = i;
+  std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) {
+    int ha = loc[a].hop > 0 ? loc[a].hop : std::numeric_limits<int>::max();
+    int hb = loc[b].hop > 0 ? loc[b].hop : std::numeric_limits<int>::max();
+    return ha < hb;
+  });
+  std::vector<Located> l2;
+  std::vector<Result<ParsedSignature>> p2;
+  for (size_t i : order) {
+    l2.push_back(std::move(loc[i]));
+    p2.push_back(std::move((*parsed)[i]));
+  }
+  loc = std::move(l2);
+  *parsed = std::move(p2);
+}
+
+}  // namespace
+
 Result<VerifyReport> Verifier::Verify(MessageSource& source) const {
   auto scan = ScanMessage(source, nullptr);
   if (!scan.ok()) return scan.status();
@@ -655,6 +728,8 @@ Result<VerifyReport> Verifier::Verify(MessageSource& source) const {
     if (!again.ok()) return again.status();
     scan = std::move(again);
   }
+
+  PlaceUntracked(&located, &parsed);
 
   int budget = options_.max_lookups_per_message;
   SignatureCheck check(options_, *scan, located, &budget);
