@@ -156,6 +156,10 @@ struct PartInfo {
   size_t trailing_empty_lines = 0;
   bool lenient_decode = false;
   uint64_t length = 0;  // leaf parts: the bytes the part digests cover
+  // Leaf parts of a multipart: where the content lies in the body (body
+  // offsets, the line end before the next delimiter excluded), so that a
+  // message/rfc822 part can be read again as a message of its own.
+  uint64_t content_begin = 0, content_end = 0;
   // Leaf parts, one per PrefixRequest for this path: the digest of the
   // first `length` bytes the part digest covers and what follows them.
   struct Prefix {

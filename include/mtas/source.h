@@ -1,6 +1,7 @@
 // MessageSource: where the signer and verifier read a message from.
 #pragma once
 
+#include <cstdint>
 #include <cstdio>
 #include <memory>
 #include <optional>
@@ -44,6 +45,20 @@ class MemorySource final : public MessageSource {
  private:
   std::string_view data_;
   size_t pos_ = 0;
+};
+
+// The bytes [begin, end) of another source, read through it (a message
+// wrapped in a message/rfc822 part). Rewind rewinds the base and skips to
+// `begin`. The base must outlive it and not be read meanwhile.
+class RangeSource final : public MessageSource {
+ public:
+  RangeSource(MessageSource& base, uint64_t begin, uint64_t end) : base_(base), begin_(begin), end_(end) {}
+  Result<size_t> Read(char* buf, size_t len) override;
+  Status Rewind() override;
+
+ private:
+  MessageSource& base_;
+  uint64_t begin_, end_, pos_ = 0;
 };
 
 // Reads a file descriptor. When it cannot seek (a pipe, a socket) the bytes

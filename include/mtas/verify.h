@@ -102,11 +102,22 @@ struct SignatureReport {
   Canon canon = Canon::kRelaxed;
 };
 
+struct WrappedReport;
+
 struct VerifyReport {
   SigResult result = SigResult::kNone;  // the worst of the signatures
   std::vector<SignatureReport> signatures;
   std::vector<std::string> notes;  // message-level observations (limits hit, structure)
   uint64_t body_offset = 0;
+  // Signed messages found inside message/rfc822 parts (a list that wraps
+  // the original, Mailman's DMARC "wrap message"), each verified as a
+  // message of its own. They do not change `result`.
+  std::vector<WrappedReport> wrapped;
+};
+
+struct WrappedReport {
+  std::string path;  // the message/rfc822 part
+  VerifyReport report;
 };
 
 struct VerifyOptions {
@@ -120,7 +131,12 @@ struct VerifyOptions {
   // The envelope this message arrived with: checked against the newest
   // signature's envelope binding (mtas.11), the one made for this transmission.
   std::optional<Envelope> envelope;
+  // Verify signed messages inside message/rfc822 parts too (at most
+  // kMaxWrappedMessages, one level deep).
+  bool look_inside_wrapped = true;
 };
+
+inline constexpr size_t kMaxWrappedMessages = 2;
 
 class Verifier {
  public:

@@ -138,6 +138,7 @@ class LeafPipeline {
     if (normalizer_) stage_.emplace(&*normalizer_, &sink_);
   }
   void Update(const char* p, size_t n) { decoder_->Update(p, n, Out()); }
+  size_t part_index() const { return part_index_; }
   void Finish(std::vector<PartInfo>& parts) {
     decoder_->Finish(Out());
     if (normalizer_) normalizer_->Finish(sink_);
@@ -583,7 +584,7 @@ struct BodyScanner::Impl {
       int k = MatchBoundary(line, &closing);
       if (k >= 0) {
         FeedCanon(p, n);
-        OnDelimiter(static_cast<size_t>(k), closing);
+        OnDelimiter(static_cast<size_t>(k), closing, seg_offset);
         return;
       }
     }
@@ -644,7 +645,12 @@ struct BodyScanner::Impl {
     }
   }
 
-  void OnDelimiter(size_t k, bool closing) {
+  void OnDelimiter(size_t k, bool closing, uint64_t line_at) {
+    if (leaf) {  // its content ends before the line end that belongs to the delimiter
+      PartInfo& p = index.parts[leaf->part_index()];
+      uint64_t held = leaf_len ? leaf_held : pending_eol.size();  // the line end not yet given to the leaf
+      p.content_end = std::max(p.content_begin, line_at - std::min<uint64_t>(line_at, held));
+    }
     EndLeaf(false);  // the line end before a delimiter belongs to it (RFC 2046 §5.1.1)
     if (state == State::kPartHeader) Error("part " + part_path + " ends inside its header");
     if (k + 1 < frames.size()) {
@@ -701,6 +707,7 @@ struct BodyScanner::Impl {
       }
     }
     index.parts.push_back(NewPart(part_path, part.top.MimeType(), false, std::move(rendering)));
+    index.parts.back().content_begin = index.parts.back().content_end = offset;
     leaf.emplace(index.parts.size() - 1, part.top, part.top_encoding, opt.part_algs, opt.prefixes, part_path);
   }
 
@@ -791,6 +798,7 @@ struct BodyScanner::Impl {
     FlushRuns();
     std::string single;  // part 1's content, unhashed (see FinalDigests)
     bool single_unhashed = state == State::kSingle && !background && EndLeaf(true, &single);
+    if (leaf) index.parts[leaf->part_index()].content_end = offset;
     EndLeaf(state == State::kSingle);  // a leaf still open (the line above ends a single part)
     switch (state) {
       case State::kEntityHeader:

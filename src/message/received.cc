@@ -2,8 +2,7 @@
 
 namespace mtas {
 
-std::optional<ReceivedHash> ComputeReceivedHash(const std::vector<HeaderField>& fields, DigestAlg alg,
-                                                int64_t count) {
+std::optional<ReceivedHash> ComputeReceivedHash(const std::vector<HeaderField>& fields, DigestAlg alg, int64_t count) {
   std::vector<const HeaderField*> received;
   for (const auto& f : fields)
     if (f.NameIs("Received")) received.push_back(&f);

@@ -2,6 +2,7 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 
@@ -12,6 +13,28 @@ Result<size_t> MemorySource::Read(char* buf, size_t len) {
   std::memcpy(buf, data_.data() + pos_, n);
   pos_ += n;
   return n;
+}
+
+Status RangeSource::Rewind() {
+  MTAS_RETURN_IF_ERROR(base_.Rewind());
+  char skip[16 * 1024];
+  for (pos_ = 0; pos_ < begin_;) {
+    auto n = base_.Read(skip, static_cast<size_t>(std::min<uint64_t>(sizeof skip, begin_ - pos_)));
+    if (!n.ok()) return n.status();
+    if (*n == 0) break;  // the base is shorter: nothing to read
+    pos_ += *n;
+  }
+  if (pos_ < begin_) pos_ = end_;
+  return Status::Ok();
+}
+
+Result<size_t> RangeSource::Read(char* buf, size_t len) {
+  if (pos_ >= end_) return size_t{0};
+  auto n = base_.Read(buf, static_cast<size_t>(std::min<uint64_t>(len, end_ - pos_)));
+  if (!n.ok()) return n.status();
+  pos_ += *n;
+  if (*n == 0) pos_ = end_;
+  return *n;
 }
 
 FdSource::FdSource(int fd, std::string name) : fd_(fd), name_(std::move(name)) {

@@ -169,6 +169,12 @@ std::string ReportJson(const VerifyReport& report, const PolicyDecision* decisio
   o.Str("result", ResultName(report.result));
   o.Raw("signatures", Array(report.signatures, SignatureJson));
   o.Raw("notes", Array(report.notes, [](const std::string& n) { return JsonEscape(n); }));
+  if (!report.wrapped.empty())
+    o.Raw("wrapped", Array(report.wrapped, [](const WrappedReport& w) {
+            std::string inner = ReportJson(w.report);
+            inner.pop_back();  // its final line end
+            return JsonObject().Str("path", w.path).Raw("report", inner).Done();
+          }));
   if (decision) o.Raw("policy", PolicyJson(*decision));
   return o.Done() + "\n";
 }

@@ -56,6 +56,21 @@ std::string ReportText(const VerifyReport& report, const PolicyDecision* decisio
       out += "  " + std::to_string(s.unsigned_trailing_bytes) + " bytes after the signatures are unsigned\n";
   }
   for (const auto& n : report.notes) out += "note: " + n + "\n";
+  for (const auto& w : report.wrapped) {
+    std::string signers;
+    for (const auto& s : report.signatures)
+      if (!s.signer.empty() && signers.find(s.signer) == std::string::npos)
+        signers += (signers.empty() ? "" : ", ") + s.signer;
+    out += "message wrapped in part " + w.path + (signers.empty() ? "" : " (wrapped by " + signers + ")") +
+           ", inner message: " + std::string(ResultName(w.report.result)) + "\n";
+    std::string inner = ReportText(w.report);
+    for (size_t at = 0; at < inner.size();) {
+      size_t nl = inner.find('\n', at);
+      if (nl == std::string::npos) nl = inner.size() - 1;
+      out += "  | " + inner.substr(at, nl - at + 1);
+      at = nl + 1;
+    }
+  }
   out += "result: " + std::string(ResultName(report.result)) + "\n";
   if (decision) {
     for (const auto& p : decision->policies)

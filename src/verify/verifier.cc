@@ -737,6 +737,20 @@ Result<VerifyReport> Verifier::Verify(MessageSource& source) const {
   for (const auto& s : report.signatures)
     if (Rank(s.result) > Rank(report.result)) report.result = s.result;
   report.body_offset = scan->body_offset;
+  // A signed original wrapped in a message/rfc822 part, verified on its own
+  // (one level deep: the inner verifier does not look further).
+  if (options_.look_inside_wrapped)
+    for (const PartInfo& p : scan->body.parts) {
+      if (p.container || p.content_type != "message/rfc822" || p.content_end <= p.content_begin) continue;
+      if (report.wrapped.size() >= kMaxWrappedMessages) break;
+      RangeSource inner(source, scan->body_offset + p.content_begin, scan->body_offset + p.content_end);
+      VerifyOptions inner_options = options_;
+      inner_options.look_inside_wrapped = false;
+      inner_options.envelope.reset();  // the envelope was the outer message's
+      auto r = Verifier(inner_options).Verify(inner);
+      if (!r.ok()) return r.status();
+      if (!r->signatures.empty()) report.wrapped.push_back({p.path, std::move(*r)});
+    }
   CollapseRepeats(&report.notes);
   for (auto& s : report.signatures) CollapseRepeats(&s.notes);
   return report;

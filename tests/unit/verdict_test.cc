@@ -319,6 +319,40 @@ TEST(Verdict, AppendedTextIsShownExactly) {
   EXPECT_TRUE(PartAt(changed.signatures[0], "1.1")->appended.empty());
 }
 
+// A list that wraps the signed original in a message/rfc822 part (Mailman's
+// DMARC "wrap message"): the original is verified as a message of its own.
+TEST(Verdict, AWrappedOriginalIsVerifiedInside) {
+  std::string original = Sign(kMultipart);
+  auto wrap = [](const std::string& inner) {
+    return "From: ops-list via lists <list@lists.example.org>\r\nTo: bob@example.net\r\n"
+           "Subject: Quarterly numbers\r\nMIME-Version: 1.0\r\n"
+           "Content-Type: multipart/mixed; boundary=\"wrap\"\r\n\r\n"
+           "--wrap\r\nContent-Type: text/plain\r\n\r\nA message from alice@example.com.\r\n"
+           "--wrap\r\nContent-Type: message/rfc822\r\n\r\n" +
+           inner + "\r\n--wrap--\r\n";
+  };
+  const test::TestKey& list = Key("ed25519", "lists.example.org");
+  std::string wrapped = SignWith(list, wrap(original), Opts(Carrier::kHeader)).message;
+  VerifyReport r = VerifyWith({&Ed(), &list}, wrapped);
+  ASSERT_EQ(r.signatures.size(), 1u);
+  EXPECT_EQ(r.signatures[0].signer, "lists.example.org");
+  EXPECT_EQ(r.result, SigResult::kPass);
+  ASSERT_EQ(r.wrapped.size(), 1u);
+  EXPECT_EQ(r.wrapped[0].path, "2");
+  ASSERT_EQ(r.wrapped[0].report.signatures.size(), 1u);
+  EXPECT_EQ(r.wrapped[0].report.signatures[0].signer, "mx1.example.com");
+  EXPECT_EQ(r.wrapped[0].report.result, SigResult::kPass) << r.wrapped[0].report.signatures[0].reason;
+  EXPECT_NE(ReportText(r).find("message wrapped in part 2 (wrapped by lists.example.org), inner message: pass"),
+            std::string::npos)
+      << ReportText(r);
+  EXPECT_NE(ReportJson(r).find("\"wrapped\": [{\"path\": \"2\""), std::string::npos);
+  // Unsigned wrapper, inner message changed: found, and not a pass.
+  VerifyReport changed = Verify(wrap(Replace(original, "Hello in text.", "Hello in TEXT.")));
+  EXPECT_EQ(changed.result, SigResult::kNone);
+  ASSERT_EQ(changed.wrapped.size(), 1u);
+  EXPECT_EQ(changed.wrapped[0].report.result, SigResult::kPartial);
+}
+
 // Class: header lines readers split where this scanner would not.
 TEST(Verdict, HeaderLinesReadersSplitDifferentlyArePermerror) {
   std::string signed_msg = Sign(kPlain);
