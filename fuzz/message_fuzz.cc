@@ -57,5 +57,6 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   // The strict MIME value reader on the same bytes, both forms.
   (void)mtas::CanonicalMimeValue(msg, true);
   (void)mtas::CanonicalMimeValue(msg, false);
+  (void)mtas::DecodeUnstructured(msg);
   return 0;
 }

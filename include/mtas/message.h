@@ -112,6 +112,13 @@ struct ContentType {
 // Empty if none.
 std::string MimeFieldAmbiguity(const std::vector<HeaderField>& fields);
 
+// An unstructured header value (a Subject, a display name) as readers show
+// it: unfolded, RFC 2047 encoded-words decoded to UTF-8 with the white space
+// between two of them dropped. nullopt when a reader would have to guess: a
+// token that looks like an encoded-word but is not a strict one, an unknown
+// charset, bytes that are not text in their charset, a control byte.
+std::optional<std::string> DecodeUnstructured(std::string_view value);
+
 // What a Content-Type (`content_type`) or Content-Disposition value states,
 // read strictly (RFC 2045 §5.1 tokens and quoted strings, RFC 2231
 // continuations and charsets merged): the type lowercase, then each

@@ -3,8 +3,10 @@
 #include <algorithm>
 #include <cctype>
 #include <map>
+#include <optional>
 
 #include "common/ascii.h"
+#include "mtas/address.h"
 
 namespace mtas {
 namespace {
@@ -63,8 +65,49 @@ std::string StructuralForm(std::string_view field) {
 
 // The comparison key of a signed or current field: its canonical form, and
 // for rendering fields also their exact MIME structure.
+// Runs of white space as one space, none at the ends: relaxed
+// canonicalization's rule, which these fields are compared under.
+std::string Fold(const std::string& text) {
+  std::string out;
+  for (char c : text) {
+    bool space = c == ' ' || c == '\t';
+    if (space && (out.empty() || out.back() == ' ')) continue;
+    out.push_back(space ? ' ' : c);
+  }
+  if (!out.empty() && out.back() == ' ') out.pop_back();
+  return out;
+}
+
+// What a reader shows of a Subject or an address field, RFC 2047 words
+// decoded, white space folded (relaxed canonicalization only); nullopt when a reader could show it otherwise (a
+// comment, which some show and some do not; anything the strict decoders refuse).
+std::optional<std::string> ShownText(const std::string& name, std::string_view value) {
+  if (value.find('(') != std::string_view::npos) return std::nullopt;
+  auto text = [&](std::string_view v) -> std::optional<std::string> {
+    auto decoded = DecodeUnstructured(v);
+    if (!decoded) return std::nullopt;
+    return Fold(*decoded);
+  };
+  if (name == "subject") return text(value);
+  auto list = ParseAddressList(value);
+  if (!list.ok()) return std::nullopt;
+  std::string out;
+  for (const Mailbox& m : *list) {
+    auto display = text(m.display_name);
+    if (!display) return std::nullopt;
+    out += std::to_string(display->size()) + ":" + *display + "<" + m.local_part + "@" + m.domain + ">";
+  }
+  return out;
+}
+
 std::string Key(Canon canon, std::string_view field) {
   std::string name = LowerName(field);
+  if (canon == Canon::kRelaxed &&
+      (name == "subject" || name == "from" || name == "sender" || name == "reply-to" || name == "to" || name == "cc")) {
+    // Another, equivalent RFC 2047 encoding is what readers show alike.
+    std::string_view value = field.substr(std::min(field.size(), field.find(':') + 1));
+    if (auto shown = ShownText(name, value)) return "shown " + name + ":" + *shown;
+  }
   if (name == "content-type" || name == "content-disposition") {
     // Strictly well-formed: what it states, quoting, name case, parameter
     // order and RFC 2231 continuations aside.

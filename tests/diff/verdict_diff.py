@@ -38,8 +38,10 @@ file name and SHA-256 of the decoded payload, and for policy.default of get_cont
 plus for policy.default the parts get_body() picks (plain and html preferred) and
 iter_attachments(). Preambles and epilogues are not in a view (no reader shows them).
 A reader that raises gives the value "PARSE-ERROR ...", which is compared like any
-other. Header values are unfolded (a line end before white space removed) and white
-space at their ends is dropped: readers show one line and nothing at its ends.
+other. Header values are unfolded (a line end before white space removed), white
+space at their ends is dropped and a run of spaces and tabs inside counts as one space:
+readers show one line, nothing at its ends, and a tab is no different text (the rule of
+relaxed canonicalization, which signs header fields by it).
 
 Classes marked (benign) keep every view (checked against the generator without mtas);
 whatever the verdict, they never count as failures unless mtas says pass and a view
@@ -1200,10 +1202,15 @@ def py_params(part):
     return "; ".join(sorted(out))
 
 
+def shown(text):
+    # One line as a reader shows it: no white space at the ends, a run of it as one space.
+    return re.sub(r"[ \t]+", " ", text).strip(" ") if isinstance(text, str) else text
+
+
 def compat_display(v):
     v = re.sub(r"\r?\n(?=[ \t])", "", v)
     # A reader does not show white space at the ends of a value (policy.default strips it too).
-    return str(email.header.make_header(email.header.decode_header(v))).strip(" \t")
+    return shown(str(email.header.make_header(email.header.decode_header(v))))
 
 
 # Each message is parsed once per reader: the shown view and the comparison with
@@ -1240,7 +1247,7 @@ def python_view(raw, default):
     v = {}
     for name in SHOWN:
         if default:
-            v["header:" + name] = guard(lambda: [str(h).strip(" \t") for h in msg.get_all(name, [])])
+            v["header:" + name] = guard(lambda: [shown(str(h)) for h in msg.get_all(name, [])])
         else:
             v["header:" + name] = guard(lambda: [compat_display(h) for h in msg.get_all(name, [])])
     if default:
@@ -1318,7 +1325,7 @@ def gm_addresses(lst):
 
 def gm_unfold(s):
     # GMime keeps a folding line end inside a display name; a reader shows one line.
-    return re.sub(r"\r?\n(?=[ \t])", "", s) if isinstance(s, str) else s
+    return shown(re.sub(r"\r?\n(?=[ \t])", "", s)) if isinstance(s, str) else s
 
 
 def gmime_view(raw):

@@ -353,6 +353,60 @@ TEST(Verdict, AWrappedOriginalIsVerifiedInside) {
   EXPECT_EQ(changed.wrapped[0].report.result, SigResult::kPartial);
 }
 
+// A Subject or a From display name re-encoded as another, equivalent RFC
+// 2047 encoding shows the same text: no change. Different text is.
+TEST(Verdict, EquivalentEncodedWordsAreTheSame) {
+  const std::string header =
+      "From: =?utf-8?q?J=C3=B6rg_M=C3=BCller?= <joerg@example.com>\r\n"
+      "To: bob@example.net\r\n"
+      "Subject: =?utf-8?q?Gr=C3=BC=C3=9Fe?= aus =?iso-8859-1?q?M=FCnchen?=\r\n"
+      "Date: Wed, 11 Mar 2026 16:00:00 +0100\r\n"
+      "Message-ID: <e1@example.com>\r\n\r\nHallo.\r\n";
+  std::string signed_msg = Sign(header);
+  ASSERT_EQ(Verify(signed_msg).result, SigResult::kPass);
+  const std::vector<std::pair<std::string, std::string>> same = {
+      // Q as B, as Python's email package writes it.
+      {"From: =?utf-8?q?J=C3=B6rg_M=C3=BCller?= <joerg@example.com>",
+       "From: =?utf-8?b?SsO2cmcgTcO8bGxlcg==?= <joerg@example.com>"},
+      // One word for all, another charset for the same text.
+      {"Subject: =?utf-8?q?Gr=C3=BC=C3=9Fe?= aus =?iso-8859-1?q?M=FCnchen?=",
+       "Subject: =?iso-8859-1?q?Gr=FC=DFe_aus_M=FCnchen?="},
+      // Split in two words (the space between them is not shown) and refolded.
+      {"Subject: =?utf-8?q?Gr=C3=BC=C3=9Fe?= aus =?iso-8859-1?q?M=FCnchen?=",
+       "Subject: =?utf-8?q?Gr=C3=BC?=\r\n =?utf-8?q?=C3=9Fe_aus_M=C3=BCnchen?="},
+  };
+  for (const auto& [from, to] : same) {
+    SCOPED_TRACE(to);
+    VerifyReport r = Verify(Replace(signed_msg, from, to));
+    EXPECT_EQ(r.result, SigResult::kPass) << r.signatures[0].reason;
+  }
+  const std::vector<std::pair<std::string, std::string>> changed = {
+      {"From: =?utf-8?q?J=C3=B6rg_M=C3=BCller?= <joerg@example.com>",
+       "From: =?utf-8?q?J=C3=B6rg_M=C3=BCller_(CEO)?= <joerg@example.com>"},
+      {"Subject: =?utf-8?q?Gr=C3=BC=C3=9Fe?= aus =?iso-8859-1?q?M=FCnchen?=",
+       "Subject: =?iso-8859-1?q?Gr=FC=DFe_aus_Berlin?="},
+      // Looks like a word, is not a strict one (lowercase hex): readers differ.
+      {"Subject: =?utf-8?q?Gr=C3=BC=C3=9Fe?= aus =?iso-8859-1?q?M=FCnchen?=",
+       "Subject: =?utf-8?q?Gr=c3=bc=c3=9fe?= aus =?iso-8859-1?q?M=FCnchen?="},
+      // An unknown charset.
+      {"Subject: =?utf-8?q?Gr=C3=BC=C3=9Fe?= aus =?iso-8859-1?q?M=FCnchen?=",
+       "Subject: =?x-unknown?q?Gr=C3=BC=C3=9Fe_aus_M=C3=BCnchen?="},
+  };
+  for (const auto& [from, to] : changed) {
+    SCOPED_TRACE(to);
+    VerifyReport r = Verify(Replace(signed_msg, from, to));
+    EXPECT_NE(r.result, SigResult::kPass);
+  }
+  // The decoder itself.
+  EXPECT_EQ(*DecodeUnstructured(" =?utf-8?B?w7w=?= =?utf-8?Q?_x?= y "), " \xc3\xbc x y ");
+  EXPECT_FALSE(DecodeUnstructured("=?utf-8?q?a b?=").has_value());
+  EXPECT_FALSE(DecodeUnstructured("x=?utf-8?q?a?=").has_value());
+  EXPECT_FALSE(DecodeUnstructured("=?utf-8?b?w7w?=").has_value());     // bad padding
+  EXPECT_FALSE(DecodeUnstructured("=?utf-8?q?=FF?=").has_value());     // not UTF-8
+  EXPECT_FALSE(DecodeUnstructured("=?us-ascii?q?=E9?=").has_value());  // not ASCII
+  EXPECT_EQ(*DecodeUnstructured("plain\r\n text"), "plain text");
+}
+
 // Class: header lines readers split where this scanner would not.
 TEST(Verdict, HeaderLinesReadersSplitDifferentlyArePermerror) {
   std::string signed_msg = Sign(kPlain);
