@@ -284,6 +284,38 @@ struct SignSession::Impl {
     return Status::Ok();
   }
 
+  // The hops this signature signs after (mtas.15) are the tracking headers
+  // below it. A verifier places a carrier no tracking header names by its
+  // own chain, which this signer cannot see without reading every
+  // signature; and it cannot place a tracking header it cannot read. Either
+  // would leave the new signature's chain unlike what verifiers find, so
+  // such a message is not signed.
+  Status CheckHopsLinked(const BodyIndex& index) const {
+    std::vector<std::string> tracked;
+    for (const auto& f : out_fields) {
+      if (!f.NameIs(kTrackingName)) continue;
+      auto t = ParseTracking(f.value());
+      if (!t.ok())
+        return Status::InvalidArgument("a tracking header cannot be read (" + t.status().message() +
+                                       "), so the hops before this one cannot be signed in order");
+      tracked.push_back(t->msgid);
+    }
+    auto named = [&](const std::string& msgid) {
+      return std::find(tracked.begin(), tracked.end(), msgid) != tracked.end();
+    };
+    for (const auto& f : out_fields)
+      if (f.NameIs(kSignatureFieldName) && !named(SignatureFieldMsgid(f.value())))
+        return Status::InvalidArgument(
+            "an MTAS-Signature field that no tracking header names (stripped in "
+            "transit?): the hops before this one cannot be signed in order");
+    for (const auto& e : index.entities)
+      if (!named(e.msgid))
+        return Status::InvalidArgument(
+            "a postal-data entity that no tracking header names (stripped in transit?): "
+            "the hops before this one cannot be signed in order");
+    return Status::Ok();
+  }
+
   // What verifiers refuse to vouch for in the body (limits, ambiguity).
   static Status CheckBodySignable(const BodyIndex& index) {
     if (!index.limit_hit.empty())
@@ -326,6 +358,7 @@ struct SignSession::Impl {
     edits.carrier = carrier;
     if (Status st = CheckSignable(); !st.ok()) return st;
     if (Status st = CheckBodySignable(index); !st.ok()) return st;
+    if (Status st = CheckHopsLinked(index); !st.ok()) return st;
 
     SignatureRequest req;
     req.digest = signer.digest();

@@ -407,6 +407,27 @@ TEST(Verdict, EquivalentEncodedWordsAreTheSame) {
   EXPECT_EQ(*DecodeUnstructured("plain\r\n text"), "plain text");
 }
 
+// A signer signs the hops below it in order, so it refuses a message whose
+// hops it cannot place: an unreadable tracking header, or a carrier that no
+// tracking header names.
+TEST(Verdict, HopsThatCannotBePlacedAreNotSignedAfter) {
+  std::string signed_msg = Sign(kPlain);
+  size_t tracking = signed_msg.find("X-PostalTracking:");
+  size_t end = signed_msg.find("\r\n", tracking) + 2;
+  auto signer = test::SignerFor(Ec());
+  for (const std::string& m :
+       {signed_msg.substr(0, tracking) + signed_msg.substr(end),  // the tracking header stripped
+        Replace(signed_msg, "X-PostalTracking: MTAS/1.0 msgid=", "X-PostalTracking: MTAS/1.0 msgid=#")}) {
+    MemorySource src(m);
+    auto edits = SignMessage(*signer, src);
+    ASSERT_FALSE(edits.ok());
+    EXPECT_NE(edits.status().message().find("cannot be signed in order"), std::string::npos);
+  }
+  // The stripped message still verifies: its carrier is found and placed.
+  VerifyReport r = Verify(signed_msg.substr(0, tracking) + signed_msg.substr(end));
+  EXPECT_EQ(r.result, SigResult::kPass);
+}
+
 // Class: header lines readers split where this scanner would not.
 TEST(Verdict, HeaderLinesReadersSplitDifferentlyArePermerror) {
   std::string signed_msg = Sign(kPlain);
