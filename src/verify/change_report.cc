@@ -82,7 +82,9 @@ std::string Fold(const std::string& text) {
 // decoded, white space folded (relaxed canonicalization only); nullopt when a reader could show it otherwise (a
 // comment, which some show and some do not; anything the strict decoders refuse).
 std::optional<std::string> ShownText(const std::string& name, std::string_view value) {
-  if (value.find('(') != std::string_view::npos) return std::nullopt;
+  // A comment (some readers show it) or a group or route (':'; the parsed
+  // list keeps neither the group's name nor the route): compare the bytes.
+  if (value.find_first_of("(:") != std::string_view::npos) return std::nullopt;
   auto text = [&](std::string_view v) -> std::optional<std::string> {
     auto decoded = DecodeUnstructured(v);
     if (!decoded) return std::nullopt;

@@ -397,6 +397,10 @@ TEST(Verdict, EquivalentEncodedWordsAreTheSame) {
     VerifyReport r = Verify(Replace(signed_msg, from, to));
     EXPECT_NE(r.result, SigResult::kPass);
   }
+  // A group's name is shown too: a renamed group is a change.
+  std::string grouped = Sign(Replace(header, "To: bob@example.net", "To: Auditors: bob@example.net;"));
+  EXPECT_EQ(Verify(grouped).result, SigResult::kPass);
+  EXPECT_NE(Verify(Replace(grouped, "To: Auditors:", "To: Your bank:")).result, SigResult::kPass);
   // The decoder itself.
   EXPECT_EQ(*DecodeUnstructured(" =?utf-8?B?w7w=?= =?utf-8?Q?_x?= y "), " \xc3\xbc x y ");
   EXPECT_FALSE(DecodeUnstructured("=?utf-8?q?a b?=").has_value());
