@@ -88,5 +88,9 @@ std::unique_ptr<Decoder> MakeDecoder(TransferEncoding enc);
 std::string Base64Decode(std::string_view text);  // lenient, skips non-alphabet
 std::string Base64Encode(std::string_view bytes, size_t line_len = 0, std::string_view eol = "\r\n");
 std::string QuotedPrintableDecode(std::string_view text);
+// Quoted-printable (RFC 2045 §6.7) of `text`, whose CRLFs are its line ends:
+// they become hard line breaks written as `eol`; lines are soft-broken at
+// 76 characters and white space before a line end is escaped.
+std::string QuotedPrintableEncode(std::string_view text, std::string_view eol = "\r\n");
 
 }  // namespace mtas

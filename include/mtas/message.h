@@ -167,6 +167,10 @@ struct PartInfo {
   // offsets, the line end before the next delimiter excluded), so that a
   // message/rfc822 part can be read again as a message of its own.
   uint64_t content_begin = 0, content_end = 0;
+  // Leaf parts of a multipart: where the part begins, from the line end
+  // before its opening delimiter (RFC 2046 gives that line end to the
+  // delimiter), and where its header fields begin.
+  uint64_t delimiter_begin = 0, header_begin = 0;
   // Leaf parts, one per PrefixRequest for this path: the digest of the
   // first `length` bytes the part digest covers and what follows them.
   struct Prefix {

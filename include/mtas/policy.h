@@ -5,6 +5,7 @@
 
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -64,25 +65,35 @@ enum class PartialAction { kQuarantine, kReject, kAccept };
 //   example.com required        (a domain; *.domain: the domain and its subdomains)
 //   partial quarantine|reject|accept
 //   trusted-forwarder lists.example.org   (that domain and its subdomains)
+//   additions [DOMAIN] accept|quarantine|reject
+//        (an unvouched partial hop recovered with additions only: appended
+//        or inserted text, added parts, a Subject tag; see DecidePolicy)
 struct LocalPolicy {
   std::map<std::string, PolicyLevel> overrides;  // lowercase domain or "*.domain"
   PartialAction partial = PartialAction::kQuarantine;
-  std::vector<std::string> trusted_forwarders;  // lowercase domains
+  std::map<std::string, PartialAction> additions;  // lowercase domain, or "*" for every domain
+  std::vector<std::string> trusted_forwarders;     // lowercase domains
   static Result<LocalPolicy> Load(const std::string& path);
   static Result<LocalPolicy> Parse(std::string_view text);
   // The override for `domain`, kNone when there is none.
   PolicyLevel For(const std::string& domain) const;
+  // The `additions` setting for `domain` (its own line, or a parent's, or
+  // the one for every domain); nullopt when none is set.
+  std::optional<PartialAction> AdditionsFor(const std::string& domain) const;
 };
 
 struct PolicyDecision {
-  enum class Action { kAccept, kReject, kTempFail, kQuarantine };
+  // By severity: accept < accept-with-edits < quarantine < tempfail < reject.
+  // accept-with-edits: accepted, and what was added after signing is named
+  // (an unvouched hop recovered with additions only).
+  enum class Action { kAccept, kAcceptWithEdits, kQuarantine, kTempFail, kReject };
   Action action = Action::kAccept;
   std::string reason;                        // one line
   std::string smtp_reply;                    // "550 5.7.1 …", "451 4.7.1 …" or empty
   PolicyLevel applied = PolicyLevel::kNone;  // the strictest policy that applied
   std::vector<DomainPolicy> policies;
 };
-std::string_view ActionName(PolicyDecision::Action a);  // accept, reject, tempfail, quarantine
+std::string_view ActionName(PolicyDecision::Action a);  // accept, accept-with-edits, quarantine, tempfail, reject
 
 // Decides for a verified message whose From domains (every mailbox readers
 // display, address.h FromDomains) are `from_domains`. Each From domain's
@@ -93,6 +104,11 @@ std::string_view ActionName(PolicyDecision::Action a);  // accept, reject, tempf
 // is trusted to vouch for it, i.e. its signer shares the organisational
 // domain of the partial hop's signer or of a From domain, or is a trusted
 // forwarder of `local`. A pass by any other signer vouches for nothing.
+//
+// An unvouched partial hop whose original was recovered with additions
+// only (SignatureReport::recovered, every edit IsAddition) is its own class:
+// the `additions` setting for the domain decides; without one, accept-with-
+// edits under mtas=verify and the `partial` setting under mtas=required.
 PolicyDecision DecidePolicy(const VerifyReport& report, const Result<std::vector<std::string>>& from_domains,
                             PolicySource& source, const LocalPolicy& local);
 

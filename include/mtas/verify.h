@@ -11,6 +11,7 @@
 #include "mtas/canon.h"
 #include "mtas/keys.h"
 #include "mtas/signature.h"
+#include "mtas/sink.h"
 #include "mtas/source.h"
 #include "mtas/status.h"
 
@@ -56,6 +57,34 @@ struct PartReport {
   // it (the first kMaxAppendedShown bytes of appended_length).
   std::string appended;
   uint64_t appended_length = 0;
+  // Its decoded content is the signed one (its fields may still differ).
+  bool content_intact = false;
+};
+
+// One edit made after a hop signed, as undone to rebuild what it signed
+// (SignatureReport::edits). A closed set: what each kind means is in
+// docs/protocol.md, "Recovering the original".
+enum class EditKind {
+  kTextAppended,       // text added after a text part's signed content (a list footer)
+  kTextInserted,       // text added before a text part's signed closing lines (an HTML footer before </body>)
+  kPartAdded,          // a MIME part nobody signed
+  kSubjectTagged,      // a tag put before the signed Subject ("[list] ")
+  kFromRewritten,      // another From (a list's DMARC mitigation)
+  kHeaderChanged,      // another signed field changed
+  kHeaderAdded,        // a field counted absent when signed
+  kHeaderRemoved,      // a signed field gone
+  kPartFieldsChanged,  // a part's own header fields (its content intact)
+};
+std::string_view EditName(EditKind k);  // "text-appended", "part-added", …
+// Whether an edit only adds to what was signed: appended or inserted text,
+// an added part, a Subject tag. The rest replace what the signer said.
+bool IsAddition(EditKind k);
+
+struct Edit {
+  EditKind kind = EditKind::kHeaderChanged;
+  std::string where;         // the field name or the part path
+  std::string added;         // what the edit added or now says (bounded, raw)
+  std::string signed_value;  // what it replaced, for header edits
 };
 
 struct AddedPart {
@@ -95,6 +124,13 @@ struct SignatureReport {
   uint64_t unsigned_trailing_bytes = 0;  // non-blank bytes after every entity
   std::vector<std::string> notes;        // services skipped, header/attribute disagreements
   bool too_old = false;                  // signed longer ago than the configured maximum age
+  // MTAS/1.1, a partial (or a fail for a From rewritten after signing) whose
+  // signature value verified: the message as this hop signed it was rebuilt
+  // by undoing `edits`, and that rebuilt message verifies as a pass
+  // (`mtas verify --restore` writes it). `edits` is empty otherwise.
+  bool recovered = false;
+  std::vector<Edit> edits;
+  std::string not_recovered;  // why the original could not be rebuilt (a partial that is not recovered)
 
   // For `mtas inspect`.
   std::string cms_der;
@@ -134,9 +170,13 @@ struct VerifyOptions {
   // Verify signed messages inside message/rfc822 parts too (at most
   // kMaxWrappedMessages, one level deep).
   bool look_inside_wrapped = true;
+  // Try to rebuild what each partial hop signed (SignatureReport::recovered).
+  bool recover = true;
 };
 
 inline constexpr size_t kMaxWrappedMessages = 2;
+
+struct RestorePlan;  // src/verify/restore.h
 
 class Verifier {
  public:
@@ -145,8 +185,17 @@ class Verifier {
   // pass did not compute). Fails only on I/O errors: anything wrong with
   // the message is in the report.
   Result<VerifyReport> Verify(MessageSource& source) const;
+  // Writes the message as hop `hop` (SignatureReport::hop) signed it, its
+  // edits undone and later hops' fields and carriers taken out, to `out`,
+  // and returns the report of the message as it is. Fails (kNotFound,
+  // kInvalidArgument) when there is no such hop or it neither passes nor is
+  // recovered; `out` then got nothing.
+  Result<VerifyReport> Restore(MessageSource& source, int hop, ByteSink& out) const;
 
  private:
+  // Verify, and with `restore_hop` the plan that rebuilds that hop's
+  // original into *restored (an error when it cannot be rebuilt).
+  Result<VerifyReport> Check(MessageSource& source, int restore_hop, RestorePlan* restored) const;
   VerifyOptions options_;
 };
 

@@ -385,4 +385,43 @@ std::string Base64Encode(std::string_view bytes, size_t line_len, std::string_vi
   return out;
 }
 
+std::string QuotedPrintableEncode(std::string_view text, std::string_view eol) {
+  static const char kHex[] = "0123456789ABCDEF";
+  std::string out, line;
+  auto escape_trailing_space = [&] {  // readers drop white space at a line end
+    if (line.empty() || (line.back() != ' ' && line.back() != '\t')) return;
+    unsigned char c = static_cast<unsigned char>(line.back());
+    line.pop_back();
+    line += '=';
+    line += kHex[c >> 4];
+    line += kHex[c & 15];
+  };
+  auto flush_line = [&](bool hard) {
+    if (hard) escape_trailing_space();
+    out += line;
+    if (!hard) out += '=';
+    out += eol;
+    line.clear();
+  };
+  for (size_t i = 0; i < text.size(); ++i) {
+    unsigned char c = static_cast<unsigned char>(text[i]);
+    if (c == '\r' && i + 1 < text.size() && text[i + 1] == '\n') {
+      flush_line(true);
+      ++i;
+      continue;
+    }
+    std::string piece;
+    if ((c >= 33 && c <= 126 && c != '=') || c == ' ' || c == '\t') {
+      piece.assign(1, static_cast<char>(c));
+    } else {
+      piece = {'=', kHex[c >> 4], kHex[c & 15]};
+    }
+    if (line.size() + piece.size() > 75) flush_line(false);  // 76 with the soft break's '='
+    line += piece;
+  }
+  escape_trailing_space();
+  out += line;
+  return out;
+}
+
 }  // namespace mtas

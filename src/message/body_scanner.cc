@@ -246,6 +246,10 @@ struct BodyScanner::Impl {
   bool at_line_start = true;
   uint64_t offset = 0;
   char last_byte = '\n';
+  size_t prev_eol_len = 0;  // the line end of the line before the current one
+  // Where the part a delimiter opens begins: the line end before the
+  // delimiter (it belongs to the delimiter), and the first header byte.
+  uint64_t opening_delimiter_at = 0, opening_header_at = 0;
 
   // Coalesced byte runs (valid only within one Write call).
   const char* canon_ptr = nullptr;
@@ -561,6 +565,7 @@ struct BodyScanner::Impl {
   void PassPlainLines(const char* p, size_t n) {
     offset += n;
     last_byte = '\n';
+    prev_eol_len = n >= 2 && p[n - 2] == '\r' ? 2 : 1;
     FeedCanon(p, n);
     size_t eol_len = 0;  // a single-part body holds no line end back
     if (state == State::kPartBody) eol_len = n >= 2 && p[n - 2] == '\r' ? 2 : 1;
@@ -576,6 +581,8 @@ struct BodyScanner::Impl {
     uint64_t seg_offset = offset;
     offset += n;
     last_byte = seg.back();
+    size_t eol_before = prev_eol_len;
+    if (ends) prev_eol_len = eol_len;
 
     bool in_tree = state == State::kPreamble || state == State::kPartHeader || state == State::kPartBody ||
                    state == State::kInnerEpilogue;
@@ -584,6 +591,8 @@ struct BodyScanner::Impl {
       int k = MatchBoundary(line, &closing);
       if (k >= 0) {
         FeedCanon(p, n);
+        opening_delimiter_at = seg_offset - std::min<uint64_t>(seg_offset, starts ? eol_before : 0);
+        opening_header_at = offset;
         OnDelimiter(static_cast<size_t>(k), closing, seg_offset);
         return;
       }
@@ -708,6 +717,8 @@ struct BodyScanner::Impl {
     }
     index.parts.push_back(NewPart(part_path, part.top.MimeType(), false, std::move(rendering)));
     index.parts.back().content_begin = index.parts.back().content_end = offset;
+    index.parts.back().delimiter_begin = opening_delimiter_at;
+    index.parts.back().header_begin = opening_header_at;
     leaf.emplace(index.parts.size() - 1, part.top, part.top_encoding, opt.part_algs, opt.prefixes, part_path);
   }
 
@@ -796,9 +807,9 @@ struct BodyScanner::Impl {
       carry.clear();
     }
     FlushRuns();
+    if (leaf) index.parts[leaf->part_index()].content_end = offset;
     std::string single;  // part 1's content, unhashed (see FinalDigests)
     bool single_unhashed = state == State::kSingle && !background && EndLeaf(true, &single);
-    if (leaf) index.parts[leaf->part_index()].content_end = offset;
     EndLeaf(state == State::kSingle);  // a leaf still open (the line above ends a single part)
     switch (state) {
       case State::kEntityHeader:

@@ -182,6 +182,16 @@ DomainPolicy DnsPolicySource::Lookup(const std::string& domain) {
   return out;
 }
 
+namespace {
+std::optional<PartialAction> ParsePartialAction(const std::string& word) {
+  std::string v = Lower(word);
+  if (v == "quarantine") return PartialAction::kQuarantine;
+  if (v == "reject") return PartialAction::kReject;
+  if (v == "accept") return PartialAction::kAccept;
+  return std::nullopt;
+}
+}  // namespace
+
 Result<LocalPolicy> LocalPolicy::Parse(std::string_view text) {
   LocalPolicy lp;
   std::istringstream in{std::string(text)};
@@ -193,6 +203,21 @@ Result<LocalPolicy> LocalPolicy::Parse(std::string_view text) {
     std::istringstream words(line);
     std::string a, b, extra;
     if (!(words >> a)) continue;
+    if (Lower(a) == "additions") {
+      std::string domain = "*", action;
+      if (!(words >> b)) b.clear();
+      if (words >> action) {
+        domain = Lower(b);
+      } else {
+        action = b;
+      }
+      auto parsed = ParsePartialAction(action);
+      if (!parsed || (words >> extra) || domain.empty() || domain.find_first_of("@/") != std::string::npos)
+        return Status::InvalidArgument("policy file line " + std::to_string(n) +
+                                       ": want 'additions [DOMAIN] accept|quarantine|reject'");
+      lp.additions[domain] = *parsed;
+      continue;
+    }
     if (!(words >> b) || (words >> extra))
       return Status::InvalidArgument("policy file line " + std::to_string(n) +
                                      ": want 'DOMAIN POLICY', 'partial ACTION' or 'trusted-forwarder DOMAIN'");
@@ -204,16 +229,11 @@ Result<LocalPolicy> LocalPolicy::Parse(std::string_view text) {
       continue;
     }
     if (Lower(a) == "partial") {
-      std::string v = Lower(b);
-      if (v == "quarantine")
-        lp.partial = PartialAction::kQuarantine;
-      else if (v == "reject")
-        lp.partial = PartialAction::kReject;
-      else if (v == "accept")
-        lp.partial = PartialAction::kAccept;
-      else
+      auto parsed = ParsePartialAction(b);
+      if (!parsed)
         return Status::InvalidArgument("policy file line " + std::to_string(n) +
                                        ": partial wants quarantine, reject or accept");
+      lp.partial = *parsed;
       continue;
     }
     auto p = ParsePolicyName(b);
@@ -242,8 +262,20 @@ PolicyLevel LocalPolicy::For(const std::string& domain) const {
   return PolicyLevel::kNone;
 }
 
+std::optional<PartialAction> LocalPolicy::AdditionsFor(const std::string& domain) const {
+  std::string d = Lower(domain);
+  for (size_t dot = 0; dot != std::string::npos; dot = d.find('.', dot + 1)) {
+    std::string candidate = dot == 0 ? d : d.substr(dot + 1);
+    if (auto it = additions.find(candidate); it != additions.end()) return it->second;
+  }
+  if (auto it = additions.find("*"); it != additions.end()) return it->second;
+  return std::nullopt;
+}
+
 std::string_view ActionName(PolicyDecision::Action a) {
   switch (a) {
+    case PolicyDecision::Action::kAcceptWithEdits:
+      return "accept-with-edits";
     case PolicyDecision::Action::kReject:
       return "reject";
     case PolicyDecision::Action::kTempFail:
@@ -272,17 +304,15 @@ PolicyDecision DecidePolicy(const VerifyReport& report, const Result<std::vector
                             PolicySource& source, const LocalPolicy& local) {
   using Action = PolicyDecision::Action;
   PolicyDecision d;
-  int worst = 0;  // accept 0 < quarantine 1 < tempfail 2 < reject 3
-  auto decide = [&](Action a, int rank, std::string reason, std::string reply) {
-    if (rank <= worst) return;
-    worst = rank;
+  auto decide = [&](Action a, std::string reason, std::string reply) {
+    if (a <= d.action) return;  // Action is ordered by severity
     d.action = a;
     d.reason = std::move(reason);
     d.smtp_reply = std::move(reply);
   };
   // What readers show as the sender must be known for any policy to apply.
   if (!from_domains.ok()) {
-    decide(Action::kReject, 3, "From cannot be read as readers show it: " + from_domains.status().message(),
+    decide(Action::kReject, "From cannot be read as readers show it: " + from_domains.status().message(),
            "550 5.7.1 MTAS: the From field cannot be parsed, so no sender policy can be applied");
   }
   std::vector<std::string> froms;
@@ -328,7 +358,7 @@ PolicyDecision DecidePolicy(const VerifyReport& report, const Result<std::vector
 
     if (p.temporary_error) {  // unknown policy: never silently accept what it might forbid
       if (!any_good)
-        decide(Action::kTempFail, 2, p.error, "451 4.7.1 MTAS policy of " + domain + " unavailable, try again later");
+        decide(Action::kTempFail, p.error, "451 4.7.1 MTAS policy of " + domain + " unavailable, try again later");
       continue;
     }
     if (p.level != PolicyLevel::kVerify && p.level != PolicyLevel::kRequired) continue;
@@ -337,24 +367,36 @@ PolicyDecision DecidePolicy(const VerifyReport& report, const Result<std::vector
       switch (s->result) {
         case SigResult::kFail:
         case SigResult::kPermError:
-          decide(Action::kReject, 3,
+          decide(Action::kReject,
                  "hop " + std::to_string(s->hop) + " (" + s->signer + ") " + std::string(ResultName(s->result)) +
                      " under mtas=" + pname + " of " + domain + ": " + s->reason,
                  "550 5.7.1 MTAS signature of " + s->signer + " failed; " + domain + " publishes mtas=" + pname);
           break;
         case SigResult::kTempError:
-          decide(Action::kTempFail, 2, "hop " + std::to_string(s->hop) + " key lookup failed for now: " + s->reason,
+          decide(Action::kTempFail, "hop " + std::to_string(s->hop) + " key lookup failed for now: " + s->reason,
                  "451 4.7.1 MTAS signature of " + s->signer + " cannot be checked now, try again later");
           break;
-        case SigResult::kPartial:
+        case SigResult::kPartial: {
           if (vouched(*s)) break;
-          if (local.partial == PartialAction::kReject)
-            decide(Action::kReject, 3, "unvouched changes after hop " + std::to_string(s->hop) + ": " + s->reason,
+          // Recovered with additions only: its own class (the `additions`
+          // setting), distinct from an unexplained change.
+          bool additions =
+              s->recovered && !s->edits.empty() &&
+              std::all_of(s->edits.begin(), s->edits.end(), [](const Edit& e) { return IsAddition(e.kind); });
+          PartialAction action = local.partial;
+          if (additions)
+            action = local.AdditionsFor(domain).value_or(p.level == PolicyLevel::kVerify ? PartialAction::kAccept
+                                                                                         : local.partial);
+          std::string what = additions ? "additions after hop " : "unvouched changes after hop ";
+          if (action == PartialAction::kReject)
+            decide(Action::kReject, what + std::to_string(s->hop) + ": " + s->reason,
                    "550 5.7.1 MTAS: message changed after " + s->signer + " signed it");
-          else if (local.partial == PartialAction::kQuarantine)
-            decide(Action::kQuarantine, 1, "unvouched changes after hop " + std::to_string(s->hop) + ": " + s->reason,
-                   "");
+          else if (action == PartialAction::kQuarantine)
+            decide(Action::kQuarantine, what + std::to_string(s->hop) + ": " + s->reason, "");
+          else if (additions)
+            decide(Action::kAcceptWithEdits, what + std::to_string(s->hop) + " (original recovered): " + s->reason, "");
           break;
+        }
         default:
           break;
       }
@@ -362,12 +404,13 @@ PolicyDecision DecidePolicy(const VerifyReport& report, const Result<std::vector
     if (p.level == PolicyLevel::kRequired && !any_present) {
       bool temp = std::any_of(own.begin(), own.end(), [](auto* s) { return s->result == SigResult::kTempError; });
       if (!temp)
-        decide(Action::kReject, 3,
+        decide(Action::kReject,
                domain + " publishes mtas=required and no passing or partial signature of it is present",
                "550 5.7.1 MTAS: " + domain + " requires a valid MTA signature");
     }
   }
-  if (worst == 0) d.reason = d.applied == PolicyLevel::kNone ? "no MTAS policy published" : "policy satisfied";
+  if (d.action == Action::kAccept)
+    d.reason = d.applied == PolicyLevel::kNone ? "no MTAS policy published" : "policy satisfied";
   return d;
 }
 

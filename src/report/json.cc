@@ -143,6 +143,16 @@ std::string SignatureJson(const SignatureReport& s) {
   o.Num("unsigned_trailing_bytes", static_cast<long long>(s.unsigned_trailing_bytes));
   o.Raw("notes", Array(s.notes, [](const std::string& n) { return JsonEscape(n); }));
   o.Bool("too_old", s.too_old);
+  o.Bool("recovered", s.recovered);
+  if (s.recovered)
+    o.Raw("edits", Array(s.edits, [](const Edit& e) {
+            JsonObject j;
+            j.Str("kind", EditName(e.kind)).Str("where", e.where).Bool("addition", IsAddition(e.kind));
+            if (!e.added.empty()) j.Str("now", e.added);
+            if (!e.signed_value.empty()) j.Str("signed_value", e.signed_value);
+            return j.Done();
+          }));
+  if (!s.not_recovered.empty()) o.Str("not_recovered", s.not_recovered);
   if (!s.wrapped.empty()) o.Str("wrapped", s.wrapped);
   if (!s.verification_info.empty()) o.Str("verification_info", s.verification_info);
   return o.Done();

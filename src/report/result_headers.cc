@@ -125,6 +125,7 @@ VerificationInfo InfoFor(const SignatureReport& s, const std::string& authserv_i
     v.parts = PartsSummary(s);
     v.added = AddedSummary(s);
   }
+  for (const Edit& e : s.edits) v.edits += (v.edits.empty() ? "" : ",") + std::string(EditName(e.kind)) + ":" + e.where;
   v.policy = policy;
   if (s.result != SigResult::kPass) v.reason = s.reason;
   return v;
@@ -141,6 +142,7 @@ std::string FormatVerificationInfoValue(const VerificationInfo& v) {
   add("headers", v.headers);
   add("parts", v.parts);
   add("added", v.added);
+  add("edits", v.edits);
   add("policy", v.policy);
   add("reason", v.reason);
   return out;
@@ -155,9 +157,9 @@ Result<VerificationInfo> ParseVerificationInfo(std::string_view value) {
   VerificationInfo v;
   v.authserv_id = lx.Word(";");
   if (v.authserv_id.empty()) return Status::Malformed("MTAS-VerificationInfo has no authserv-id");
-  std::map<std::string, std::string*> slots = {{"msgid", &v.msgid},   {"signer", &v.signer},   {"result", &v.result},
-                                               {"method", &v.method}, {"headers", &v.headers}, {"parts", &v.parts},
-                                               {"added", &v.added},   {"policy", &v.policy},   {"reason", &v.reason}};
+  std::map<std::string, std::string*> slots = {
+      {"msgid", &v.msgid}, {"signer", &v.signer}, {"result", &v.result}, {"method", &v.method}, {"headers", &v.headers},
+      {"parts", &v.parts}, {"added", &v.added},   {"edits", &v.edits},   {"policy", &v.policy}, {"reason", &v.reason}};
   while (lx.Eat(';')) {
     if (lx.AtEnd()) break;
     std::string name = Lower(lx.Word("=;"));

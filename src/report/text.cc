@@ -52,6 +52,19 @@ std::string ReportText(const VerifyReport& report, const PolicyDecision* decisio
       out += "  hops below: changed (signed after: " + (was.empty() ? std::string("none") : was) + ")\n";
     }
     for (const auto& p : s.added_parts) out += "  part " + p.path + " (" + p.content_type + "): added\n";
+    if (s.recovered) {
+      out += "  recovered: the original verifies with these edits undone (mtas verify --restore " +
+             std::to_string(s.hop) + " OUT writes it)\n";
+      for (const Edit& e : s.edits) {
+        std::string shown;  // escaped, one line
+        for (char c : e.added.substr(0, 120))
+          shown += c == '\r' ? "" : c == '\n' ? "\\n" : (static_cast<unsigned char>(c) < 32 ? "?" : std::string(1, c));
+        out += "    " + std::string(EditName(e.kind)) + " " + e.where + (shown.empty() ? "" : ": \"" + shown + "\"") +
+               (e.added.size() > 120 ? "…" : "") + "\n";
+      }
+    } else if (!s.not_recovered.empty()) {
+      out += "  not recovered: " + s.not_recovered + "\n";
+    }
     if (s.unsigned_trailing_bytes)
       out += "  " + std::to_string(s.unsigned_trailing_bytes) + " bytes after the signatures are unsigned\n";
   }

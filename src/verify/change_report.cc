@@ -282,7 +282,7 @@ void CompareParts(const std::vector<PartHash>& signed_parts, const std::vector<P
     return nullptr;
   };
   for (size_t i = 0; i < signed_parts.size(); ++i) {
-    PartReport r{signed_parts[i].path, signed_parts[i].content_type, "", "", {}, "", "", 0};
+    PartReport r{signed_parts[i].path, signed_parts[i].content_type, "", "", {}, "", "", 0, match[i] >= 0};
     const PartInfo* now = nullptr;
     if (match[i] >= 0) {
       now = &current[static_cast<size_t>(match[i])];
@@ -317,11 +317,18 @@ void CompareParts(const std::vector<PartHash>& signed_parts, const std::vector<P
         r.status = "changed";
       }
       // Longer now, and its first signed-length bytes are the signed ones:
-      // the original is intact and text was appended (a list footer).
+      // the original is intact and text was appended (a list footer), maybe
+      // re-encoded on the way (Python's email package writes utf-8 text it
+      // changed as base64).
       if (r.status == "changed" && it->second->length > 0)
         for (const auto& x : now->prefixes)
           if (x.alg == alg && x.length == static_cast<uint64_t>(it->second->length) && !x.digest.empty() &&
               x.digest == signed_parts[i].digest) {
+            if (only_cte && !now->lenient_decode) {
+              r.reencoded = TransferEncodingName(r.changed_fields[0].signed_value) + "->" +
+                            TransferEncodingName(r.changed_fields[0].current_value);
+              r.changed_fields.clear();
+            }
             if (r.changed_fields.empty()) r.status = "appended";
             r.appended = x.appended;
             r.appended_length = x.appended_length;
@@ -347,7 +354,8 @@ void CompareParts(const std::vector<PartHash>& signed_parts, const std::vector<P
       continue;
     }
     if (!was_container) continue;  // leaves are reported above
-    PartReport r{p.path, now->content_type, "same", "", CompareFields(p.fields, now->header_fields, canon), "", "", 0};
+    PartReport r{p.path, now->content_type, "same", "", CompareFields(p.fields, now->header_fields, canon), "", "", 0,
+                 true};
     if (!r.changed_fields.empty()) {
       r.status = "changed";
       parts->push_back(std::move(r));

@@ -10,11 +10,14 @@
 
 #include "carrier/carrier.h"
 #include "message/received.h"
+#include "mtas/address.h"
 #include "mtas/limits.h"
 #include "mtas/message.h"
+#include "mtas/policy.h"
 #include "mtas/signature.h"
 #include "mtas/verify.h"
 #include "verify/change_report.h"
+#include "verify/restore.h"
 
 namespace mtas {
 namespace {
@@ -40,6 +43,7 @@ struct Scan {
   bool header_section_full = false;
   BodyIndex body;
   uint64_t body_offset = 0;
+  std::string eol = "\r\n";
   std::vector<ContentDigestSpec> specs;
 };
 
@@ -98,6 +102,7 @@ Result<Scan> ScanMessage(MessageSource& source, const std::vector<ContentDigestS
     scan.header_ambiguity = headers.ambiguity();
     scan.header_section_full = headers.section_full();
     scan.body_offset = headers.body_offset();
+    scan.eol = std::string(headers.eol());
     BodyScanner::Options opt = BodyOptionsFor(scan.fields);
     scan.specs = forced_specs ? *forced_specs : InitialSpecs(scan.fields);
     opt.content_specs = scan.specs;
@@ -317,7 +322,14 @@ class SignatureCheck {
 
   // One flat sequence: each step either records the outcome and returns,
   // or passes to the next.
-  SignatureReport Run(const Located& loc, const Result<ParsedSignature>& parsed) {
+  // What Run learnt beyond the report, for rebuilding what a hop signed.
+  struct Found {
+    KeyLookup key;              // the key, once the signature value checked with it
+    bool valid = false;         // the signature value, msgid and carrier checked
+    bool from_changed = false;  // failed only because From changed
+  };
+
+  SignatureReport Run(const Located& loc, const Result<ParsedSignature>& parsed, Found* found) {
     SignatureReport r;
     r.hop = loc.hop;
     r.msgid = loc.msgid;
@@ -376,6 +388,7 @@ class SignatureCheck {
         return Outcome(r, SigResult::kFail, key.reason);
     }
     if (Status s = CheckSignatureValue(sig, key.key); !s.ok()) return Outcome(r, SigResult::kFail, s.message());
+    found->key = key;
     if (sig.attrs.msgid != loc.msgid)
       return Outcome(r, SigResult::kFail, "signed msgid " + sig.attrs.msgid + " is not the carrier's " + loc.msgid);
     if (!sig.attrs.carrier.empty() && sig.attrs.carrier != loc.carrier)
@@ -383,6 +396,7 @@ class SignatureCheck {
                      "signed for the " + sig.attrs.carrier + " carrier, found in the " + loc.carrier + " carrier");
 
     // The signature is genuine: now what changed since.
+    found->valid = true;
     CompareContent(loc, sig, r);
     CheckAge(sig, r);
     if (Status st = CheckEnvelope(sig, r); !st.ok()) return Outcome(r, SigResult::kFail, st.message());
@@ -408,8 +422,10 @@ class SignatureCheck {
                              return HeaderFieldsEqual(r.canon, h, top_from->raw);
                            });
     for (const auto& h : r.headers)
-      if (EqualsIgnoreCase(h.name, "From") && h.status != "same" && !(h.status == "changed" && top_from_signed))
+      if (EqualsIgnoreCase(h.name, "From") && h.status != "same" && !(h.status == "changed" && top_from_signed)) {
+        found->from_changed = h.status == "changed";
         return Outcome(r, SigResult::kFail, "From " + h.status + " since signing");
+      }
     bool signs_from =
         std::any_of(r.headers.begin(), r.headers.end(), [](auto& h) { return EqualsIgnoreCase(h.name, "From"); });
     size_t froms = std::count_if(scan_.fields.begin(), scan_.fields.end(), [](auto& f) { return f.NameIs("From"); });
@@ -523,12 +539,11 @@ class SignatureCheck {
   // was signed, the body was re-encoded in transit.
   void TopLevelReencoding(SignatureReport& r) const {
     HeaderReport* cte = nullptr;
-    for (auto& h : r.headers) {
-      if (h.status == "same") continue;
-      if (!EqualsIgnoreCase(h.name, "Content-Transfer-Encoding") || cte) return;
-      cte = &h;
-    }
-    if (!cte || r.parts.size() != 1 || r.parts[0].path != "1" || r.parts[0].status != "same") return;
+    for (auto& h : r.headers)
+      if (h.status != "same" && EqualsIgnoreCase(h.name, "Content-Transfer-Encoding")) cte = &h;
+    if (!cte || r.parts.size() != 1 || r.parts[0].path != "1" ||
+        (r.parts[0].status != "same" && r.parts[0].status != "appended"))
+      return;
     if (scan_.body.parts.size() != 1 || scan_.body.parts[0].lenient_decode) return;
     std::string was = TransferEncodingName(cte->status == "added" ? "" : cte->signed_value);
     std::string now = TransferEncodingName(cte->status == "removed" ? "" : cte->current_value);
@@ -537,7 +552,8 @@ class SignatureCheck {
                                      [](const HeaderField& f) { return f.NameIs("Content-Transfer-Encoding"); });
     if (was.empty() || now.empty() || instances > 1) return;
     r.parts[0].reencoded = was + "->" + now;
-    r.parts[0].status = cte->status = "re-encoded";
+    if (r.parts[0].status == "same") r.parts[0].status = "re-encoded";
+    cte->status = "re-encoded";
   }
 
   static SignatureReport Outcome(SignatureReport& r, SigResult result, std::string reason) {
@@ -687,7 +703,87 @@ void PlaceUntracked(std::vector<Located>* located, std::vector<Result<ParsedSign
 
 }  // namespace
 
-Result<VerifyReport> Verifier::Verify(MessageSource& source) const {
+namespace {
+
+// Answers for one signer with the key the outer verification found, so
+// that checking a rebuilt message needs no lookup.
+class FoundKeyResolver final : public KeyResolver {
+ public:
+  FoundKeyResolver(std::string signer, KeyLookup key) : signer_(std::move(signer)), key_(std::move(key)) {}
+  KeyLookup Resolve(const KeyRequest& request) override {
+    if (EqualsIgnoreCase(request.signer, signer_)) return key_;
+    KeyLookup none;
+    none.reason = "not the hop being rebuilt";
+    return none;
+  }
+
+ private:
+  std::string signer_;
+  KeyLookup key_;
+};
+
+const HeaderField* TrackingField(const Scan& scan, const std::string& msgid) {
+  for (const auto& f : scan.fields)
+    if (f.NameIs(kTrackingName))
+      if (auto t = ParseTracking(f.value()); t.ok() && t->msgid == msgid) return &f;
+  return nullptr;
+}
+
+// Plans rebuilding what located[i] signed and checks the rebuilt message:
+// the plan when that hop passes on it.
+Result<RestorePlan> Rebuild(MessageSource& source, const Scan& scan, const std::vector<Located>& located, size_t i,
+                            const ParsedSignature& sig, const SignatureReport& r, const KeyLookup& key,
+                            const VerifyOptions& options) {
+  HopToRestore hop{sig, r, TrackingField(scan, located[i].msgid), {}};
+  for (const auto& l : located)
+    if (l.hop > located[i].hop) hop.later_msgids.push_back(l.msgid);
+  auto plan = PlanRestore(source, ScannedMessage{scan.fields, scan.body_offset, scan.body, scan.eol}, hop);
+  if (!plan.ok()) return plan.status();
+  RestoredSource rebuilt(source, plan->replacements);
+  FoundKeyResolver resolver(r.signer, key);
+  VerifyOptions inner = options;
+  inner.resolver = &resolver;
+  inner.recover = false;
+  inner.look_inside_wrapped = false;
+  inner.envelope.reset();  // it bound a transmission of the edited message
+  auto checked = Verifier(inner).Verify(rebuilt);
+  if (!checked.ok()) return checked.status();
+  for (const auto& s : checked->signatures) {
+    if (s.msgid != r.msgid) continue;
+    if (s.result == SigResult::kPass) return plan;
+    return Status::Unsupported("the rebuilt message gives " + std::string(ResultName(s.result)) + ": " + s.reason);
+  }
+  return Status::Unsupported("the rebuilt message has lost the signature");
+}
+
+// The hop whose From a later hop rewrote and signs for: that later hop's
+// signer, or "" (a list's DMARC mitigation: From becomes the list's).
+std::string RewriterOfFrom(const std::vector<SignatureReport>& reports, size_t i, const Scan& scan) {
+  auto domains = FromDomains(scan.fields);
+  if (!domains.ok() || domains->size() != 1) return "";
+  std::string from_org = OrganizationalDomain((*domains)[0]);
+  for (const auto& later : reports)
+    if (later.hop > reports[i].hop && later.result == SigResult::kPass &&
+        EqualsIgnoreCase(OrganizationalDomain(later.signer), from_org))
+      return later.signer;
+  return "";
+}
+
+}  // namespace
+
+Result<VerifyReport> Verifier::Verify(MessageSource& source) const { return Check(source, 0, nullptr); }
+
+Result<VerifyReport> Verifier::Restore(MessageSource& source, int hop, ByteSink& out) const {
+  RestorePlan plan;
+  auto report = Check(source, hop, &plan);
+  if (!report.ok()) return report.status();
+  RestoredSource rebuilt(source, std::move(plan.replacements));
+  MTAS_RETURN_IF_ERROR(rebuilt.Rewind());
+  MTAS_RETURN_IF_ERROR(ForEachChunk(rebuilt, [&](const char* p, size_t n) { out.Write(p, n); }));
+  return report;
+}
+
+Result<VerifyReport> Verifier::Check(MessageSource& source, int restore_hop, RestorePlan* restored) const {
   auto scan = ScanMessage(source, nullptr);
   if (!scan.ok()) return scan.status();
   VerifyReport report;
@@ -733,13 +829,52 @@ Result<VerifyReport> Verifier::Verify(MessageSource& source) const {
 
   int budget = options_.max_lookups_per_message;
   SignatureCheck check(options_, *scan, located, &budget);
-  for (size_t i = 0; i < located.size(); ++i) report.signatures.push_back(check.Run(located[i], parsed[i]));
+  std::vector<SignatureCheck::Found> found(located.size());
+  for (size_t i = 0; i < located.size(); ++i) report.signatures.push_back(check.Run(located[i], parsed[i], &found[i]));
+
+  // What a partial hop signed, rebuilt by undoing the edits found, and
+  // checked: recovered. A From that a later hop rewrote and signs for (a
+  // list's DMARC mitigation) is such an edit too, when the rest can be
+  // undone: the hop is then partial, not fail.
+  for (size_t i = 0; i < located.size(); ++i) {
+    SignatureReport& r = report.signatures[i];
+    bool asked = restore_hop != 0 && r.hop == restore_hop;
+    if (!(options_.recover || asked) || !found[i].valid || r.profile != kProfile11) continue;
+    std::string rewriter;
+    if (r.result == SigResult::kFail && found[i].from_changed) rewriter = RewriterOfFrom(report.signatures, i, *scan);
+    if (r.result != SigResult::kPartial && rewriter.empty() && !(asked && r.result == SigResult::kPass)) continue;
+    auto plan = Rebuild(source, *scan, located, i, *parsed[i], r, found[i].key, options_);
+    if (!plan.ok()) {
+      if (r.result == SigResult::kPartial) r.not_recovered = plan.status().message();
+      continue;
+    }
+    if (r.result != SigResult::kPass) {
+      r.recovered = true;
+      r.edits = plan->edits;
+      if (!rewriter.empty()) {
+        r.result = SigResult::kPartial;
+        r.reason = "From rewritten by " + rewriter + ", which signs for the new From's domain; " + Summarize(r);
+      }
+      r.reason += "; original recovered";
+    }
+    if (asked && restored) *restored = std::move(*plan);
+  }
+  if (restore_hop != 0) {
+    auto it = std::find_if(report.signatures.begin(), report.signatures.end(),
+                           [&](const SignatureReport& r) { return r.hop == restore_hop; });
+    if (it == report.signatures.end()) return Status::NotFound("no hop " + std::to_string(restore_hop));
+    if (it->result != SigResult::kPass && !it->recovered)
+      return Status::InvalidArgument(
+          "hop " + std::to_string(restore_hop) + " (" + std::string(ResultName(it->result)) +
+          ") cannot be rebuilt: " + (it->not_recovered.empty() ? it->reason : it->not_recovered));
+  }
+
   for (const auto& s : report.signatures)
     if (Rank(s.result) > Rank(report.result)) report.result = s.result;
   report.body_offset = scan->body_offset;
   // A signed original wrapped in a message/rfc822 part, verified on its own
   // (one level deep: the inner verifier does not look further).
-  if (options_.look_inside_wrapped)
+  if (options_.look_inside_wrapped && restore_hop == 0)
     for (const PartInfo& p : scan->body.parts) {
       if (p.container || p.content_type != "message/rfc822" || p.content_end <= p.content_begin) continue;
       if (report.wrapped.size() >= kMaxWrappedMessages) break;

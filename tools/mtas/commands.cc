@@ -281,6 +281,8 @@ const std::set<std::string> kVerifyOptions = {"key-file", "ca-file",       "poli
 const std::set<std::string> kVerifyFlags = {"allow-sha1", "no-network", "policy"};
 
 struct Verification {
+  int restore_hop = 0;  // --restore N OUT: write hop N's original to OUT
+  std::string restore_path;
   Input in;
   std::vector<HeaderField> fields;
   std::string eol;
@@ -301,7 +303,18 @@ int RunVerification(const std::string& cmd, const Args& a, const std::string& in
   if (a.Has("envelope-from") || a.Has("envelope-to"))
     setup.options.envelope = Envelope{a.Get("envelope-from"), a.All("envelope-to")};
   if (Status st = OpenInput(input, &v->in); !st.ok()) return Error(cmd, st.message(), kUsage);
-  auto report = Verifier(setup.options).Verify(*v->in.source);
+  Result<VerifyReport> report = Status::Ok();
+  if (v->restore_hop > 0) {
+    Status written = WriteOutput(v->restore_path, [&](ByteSink& out) {
+      report = Verifier(setup.options).Restore(*v->in.source, v->restore_hop, out);
+      return report.status();
+    });
+    if (!written.ok() && report.ok()) return Error(cmd, written.message(), 4);
+    if (!report.ok())
+      return Error(cmd, report.status().message(), report.status().code() == Status::Code::kIoError ? 4 : 1);
+  } else {
+    report = Verifier(setup.options).Verify(*v->in.source);
+  }
   if (!report.ok()) return Error(cmd, report.status().message(), 4);
   v->report = std::move(*report);
 
@@ -344,11 +357,25 @@ std::set<std::string> Union(std::set<std::string> a, const std::set<std::string>
 
 }  // namespace
 
-int Verify(const std::vector<std::string>& argv) {
+int Verify(const std::vector<std::string>& argv_in) {
+  // --restore N OUT takes two values: taken out before the usual parsing.
+  std::vector<std::string> argv = argv_in;
+  Verification v;
+  for (size_t i = 0; i < argv.size(); ++i) {
+    if (argv[i] != "--restore") continue;
+    if (i + 2 >= argv.size()) return Usage("verify", "--restore wants a hop number and an output file");
+    v.restore_hop = std::atoi(argv[i + 1].c_str());
+    v.restore_path = argv[i + 2];
+    if (v.restore_hop <= 0 || v.restore_path.empty())
+      return Usage("verify", "--restore wants a hop number (1 = oldest) and an output file");
+    argv.erase(argv.begin() + static_cast<std::ptrdiff_t>(i), argv.begin() + static_cast<std::ptrdiff_t>(i) + 3);
+    break;
+  }
   Args a(argv, Union(kVerifyFlags, {"json"}), Union(Union(kVerifyOptions, kNetworkOptions), {"add-header"}));
   if (!a.ok()) return Usage("verify", a.error());
   if (a.positional().size() > 1) return Usage("verify", "one INPUT at most");
-  Verification v;
+  if (v.restore_hop > 0 && a.Has("add-header"))
+    return Usage("verify", "--restore and --add-header both write a message");
   if (int st = RunVerification("verify", a, a.positional().empty() ? "" : a.positional()[0], &v); st != 0) return st;
   const PolicyDecision* dp = v.policy();
   std::string rendered = a.Has("json") ? ReportJson(*v.report, dp) : ReportText(*v.report, dp);
