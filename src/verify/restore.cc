@@ -83,9 +83,14 @@ const std::string* FindField(const std::vector<std::string>& fields, std::string
 }
 
 // The first `length` bytes of a leaf's decoded, normalized content (what
-// its part digest covers; see the body scanner's LeafPipeline).
-Result<std::string> DecodedPrefix(MessageSource& source, const ScannedMessage& now, const PartInfo& part,
-                                  const std::string& cte_field, uint64_t length) {
+// its part digest covers; see the body scanner's LeafPipeline), and whether
+// its raw content ends with a line end.
+struct LeafText {
+  std::string text;
+  bool ends_with_eol = false;
+};
+Result<LeafText> DecodedPrefix(MessageSource& source, const ScannedMessage& now, const PartInfo& part,
+                               const std::string& cte_field, uint64_t length) {
   if (part.content_end - part.content_begin > kMaxRestoredPart || length > kMaxRestoredPart)
     return Status::Unsupported("part " + part.path + " is too large to rebuild");
   RangeSource range(source, now.body_offset + part.content_begin, now.body_offset + part.content_end);
@@ -100,14 +105,18 @@ Result<std::string> DecodedPrefix(MessageSource& source, const ScannedMessage& n
     ByteSink& o_;
   } stage(normalizer, text);
   MTAS_RETURN_IF_ERROR(range.Rewind());
-  MTAS_RETURN_IF_ERROR(ForEachChunk(range, [&](const char* p, size_t n) { decoder->Update(p, n, stage); }));
+  char last = 0;
+  MTAS_RETURN_IF_ERROR(ForEachChunk(range, [&](const char* p, size_t n) {
+    decoder->Update(p, n, stage);
+    if (n) last = p[n - 1];
+  }));
   decoder->Finish(stage);
   normalizer.Finish(text);
   // The single part of a multipart-less body keeps its last line end, a
   // leaf of a multipart gives it to the delimiter: the scan saw the same.
   if (text.out.size() < length) return Status::Unsupported("part " + part.path + " is shorter than signed");
   text.out.resize(static_cast<size_t>(length));
-  return std::move(text.out);
+  return LeafText{std::move(text.out), last == '\n' || last == '\r'};
 }
 
 // `text` (CRLF lines) in transfer encoding `encoding`, with `eol`.
@@ -254,11 +263,13 @@ class Planner {
     auto text = DecodedPrefix(source_, now_, *now, current_cte ? *current_cte : "",
                               static_cast<uint64_t>(signed_fields->length));
     if (!text.ok()) return text.status();
-    for (int64_t i = 0; i < signed_fields->trailing_empty_lines && i < 1000; ++i) *text += "\r\n";
-    auto encoded = Encode(*text, TransferEncodingName(signed_cte ? *signed_cte : ""), eol_);
+    for (int64_t i = 0; i < signed_fields->trailing_empty_lines && i < 1000; ++i) text->text += "\r\n";
+    auto encoded = Encode(text->text, TransferEncodingName(signed_cte ? *signed_cte : ""), eol_);
     if (!encoded.ok()) return Status::Unsupported("part " + p.path + ": " + encoded.status().message());
-    // A multipart leaf's last line end belongs to the delimiter after it.
-    if (!single && encoded->size() >= eol_.size() &&
+    // A multipart leaf's last line end belongs to the delimiter after it;
+    // whether the text had one of its own before it, its digest does not
+    // say: the leaf keeps what it has now.
+    if (!single && !text->ends_with_eol && encoded->size() >= eol_.size() &&
         encoded->compare(encoded->size() - eol_.size(), eol_.size(), eol_) == 0)
       encoded->resize(encoded->size() - eol_.size());
     plan_.replacements.push_back(
