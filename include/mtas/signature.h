@@ -37,8 +37,14 @@ struct ReceivedHash {
 struct EnvelopeBinding {
   DigestAlg alg = DigestAlg::kSha256;
   std::string mail_from;  // digest of "mail-from:<address>" lowercased
-  std::string rcpt_to;    // digest of "rcpt-to:<address>\r\n" per recipient, lowercased and sorted
+  // The digest of "rcpt-to:" + address + "\r\n" (lowercased, no angle
+  // brackets) of each recipient, sorted, concatenated.
+  std::string rcpt_to;
 };
+// Whether every recipient of `given` (a binding of the envelope a verifier
+// saw) is one the signer bound: a relay delivers each destination only
+// its own recipients.
+bool RecipientsBound(const EnvelopeBinding& signed_binding, const EnvelopeBinding& given);
 EnvelopeBinding BindEnvelope(DigestAlg alg, const std::string& mail_from, const std::vector<std::string>& rcpt_to);
 
 // The SMTP envelope of one transmission, when known.

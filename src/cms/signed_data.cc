@@ -25,9 +25,29 @@ EnvelopeBinding BindEnvelope(DigestAlg alg, const std::string& mail_from, const 
   std::vector<std::string> rcpts;
   for (const auto& r : rcpt_to) rcpts.push_back(lower(r));
   std::sort(rcpts.begin(), rcpts.end());
+  // One digest per recipient, sorted by digest, concatenated: a relay that
+  // splits the transaction per destination gives each next hop a subset,
+  // which a verifier can check recipient by recipient.
+  std::vector<std::string> digests;
+  for (const auto& r : rcpts) digests.push_back(HashBytes(alg, "rcpt-to:" + r + "\r\n"));
+  std::sort(digests.begin(), digests.end());
+  digests.erase(std::unique(digests.begin(), digests.end()), digests.end());
   std::string rt;
-  for (const auto& r : rcpts) rt += "rcpt-to:" + r + "\r\n";
-  return {alg, HashBytes(alg, "mail-from:" + lower(mail_from)), HashBytes(alg, rt)};
+  for (const auto& d : digests) rt += d;
+  return {alg, HashBytes(alg, "mail-from:" + lower(mail_from)), rt};
+}
+
+bool RecipientsBound(const EnvelopeBinding& signed_binding, const EnvelopeBinding& given) {
+  size_t n = HashBytes(given.alg, "").size();
+  if (n == 0 || signed_binding.rcpt_to.size() % n != 0 || given.rcpt_to.size() % n != 0) return false;
+  for (size_t i = 0; i < given.rcpt_to.size(); i += n) {
+    std::string_view want = std::string_view(given.rcpt_to).substr(i, n);
+    bool found = false;
+    for (size_t j = 0; j < signed_binding.rcpt_to.size() && !found; j += n)
+      found = std::string_view(signed_binding.rcpt_to).substr(j, n) == want;
+    if (!found) return false;
+  }
+  return true;
 }
 
 namespace {

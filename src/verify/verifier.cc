@@ -498,7 +498,7 @@ class SignatureCheck {
     EnvelopeBinding now = BindEnvelope(sig.attrs.envelope->alg, env.mail_from, env.rcpt_to);
     if (!env.mail_from.empty() && now.mail_from != sig.attrs.envelope->mail_from)
       return Status::Malformed("MAIL FROM differs from the envelope the signer sent to (a replay?)");
-    if (!env.rcpt_to.empty() && now.rcpt_to != sig.attrs.envelope->rcpt_to)
+    if (!env.rcpt_to.empty() && !RecipientsBound(*sig.attrs.envelope, now))
       return Status::Malformed("RCPT TO differs from the envelope the signer sent to (a replay?)");
     r.notes.push_back("envelope matches the one signed");
     return Status::Ok();

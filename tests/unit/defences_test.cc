@@ -161,6 +161,14 @@ TEST(Defences, EnvelopeBindingResistsReplay) {
   o.envelope = Envelope{"alice@example.com", {"carol@example.org", "bob@example.net"}};  // order and case free
   VerifyReport same = VerifyWith({&Ed()}, out.out, o);
   EXPECT_EQ(same.result, SigResult::kPass);
+  // A relay splits the transaction per destination: each next hop sees
+  // only its own recipients, and that is no replay.
+  for (const char* one : {"bob@example.net", "CAROL@example.org"}) {
+    o.envelope = Envelope{"alice@example.com", {one}};
+    EXPECT_EQ(VerifyWith({&Ed()}, out.out, o).result, SigResult::kPass) << one;
+  }
+  o.envelope = Envelope{"alice@example.com", {"bob@example.net", "victim@example.biz"}};
+  EXPECT_EQ(VerifyWith({&Ed()}, out.out, o).result, SigResult::kFail);
   o.envelope = Envelope{"alice@example.com", {"victim@example.biz"}};
   VerifyReport replay = VerifyWith({&Ed()}, out.out, o);
   EXPECT_EQ(replay.result, SigResult::kFail);
