@@ -5,6 +5,7 @@ packages=(cmake g++ make pkg-config libssl-dev openssl libgtest-dev libgmock-dev
           libunbound-dev libcurl4-openssl-dev publicsuffix libmilter-dev
           nsd ldnsutils tftpd-hpa python3-pyftpdlib  # real servers the tests start
           postfix python3-dkim                       # the end-to-end chain and DKIM coexistence
+          mlmmj mailman3                             # real mailing-list managers in tests/e2e/lists.sh
           chromium                                   # headless, renders the trace page in tests/cli/trace_html.sh
           python3-gi gir1.2-gmime-3.0 neomutt tmux   # the readers in tests/readers/reader_matrix.sh
           clang libclang-rt-14-dev valgrind faketime) # fuzzing, valgrind on the bad-input corpus

@@ -163,11 +163,12 @@ struct PartInfo {
   size_t trailing_empty_lines = 0;
   bool lenient_decode = false;
   uint64_t length = 0;  // leaf parts: the bytes the part digests cover
-  // Leaf parts of a multipart: where the content lies in the body (body
-  // offsets, the line end before the next delimiter excluded), so that a
+  // Parts of a multipart: where the content lies in the body (body
+  // offsets, the line end before the next delimiter excluded; a container's
+  // content runs from its preamble to the end of its epilogue), so that a
   // message/rfc822 part can be read again as a message of its own.
   uint64_t content_begin = 0, content_end = 0;
-  // Leaf parts of a multipart: where the part begins, from the line end
+  // Parts of a multipart: where the part begins, from the line end
   // before its opening delimiter (RFC 2046 gives that line end to the
   // delimiter), and where its header fields begin.
   uint64_t delimiter_begin = 0, header_begin = 0;

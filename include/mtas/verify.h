@@ -74,10 +74,12 @@ enum class EditKind {
   kHeaderAdded,        // a field counted absent when signed
   kHeaderRemoved,      // a signed field gone
   kPartFieldsChanged,  // a part's own header fields (its content intact)
+  kWrapped,            // the signed body put whole into a new multipart, as its part 1
 };
 std::string_view EditName(EditKind k);  // "text-appended", "part-added", …
 // Whether an edit only adds to what was signed: appended or inserted text,
-// an added part, a Subject tag. The rest replace what the signer said.
+// an added part, the body wrapped to add parts after it, a Subject tag. The
+// rest replace what the signer said.
 bool IsAddition(EditKind k);
 
 struct Edit {

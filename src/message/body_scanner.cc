@@ -211,6 +211,7 @@ struct BodyScanner::Impl {
     std::string path;
     int children = 0;
     bool digest = false;  // multipart/digest: children default to message/rfc822
+    int last_container = -1;  // index into index.parts of its latest child, when a container
   };
   struct CanonRun {
     BodyCanonicalizer canonicalizer;
@@ -655,6 +656,11 @@ struct BodyScanner::Impl {
   }
 
   void OnDelimiter(size_t k, bool closing, uint64_t line_at) {
+    if (k < frames.size() && frames[k].last_container >= 0) {  // a child container ends before this delimiter
+      PartInfo& c = index.parts[static_cast<size_t>(frames[k].last_container)];
+      c.content_end = std::max(c.content_begin, opening_delimiter_at);
+      frames[k].last_container = -1;
+    }
     if (leaf) {  // its content ends before the line end that belongs to the delimiter
       PartInfo& p = index.parts[leaf->part_index()];
       uint64_t held = leaf_len ? leaf_held : pending_eol.size();  // the line end not yet given to the leaf
@@ -710,6 +716,11 @@ struct BodyScanner::Impl {
         Error("multipart part " + part_path + " has no usable boundary");
       } else {
         index.parts.push_back(NewPart(part_path, part.top.MimeType(), true, std::move(rendering)));
+        PartInfo& c = index.parts.back();
+        c.content_begin = c.content_end = offset;
+        c.delimiter_begin = opening_delimiter_at;
+        c.header_begin = opening_header_at;
+        frames.back().last_container = static_cast<int>(index.parts.size()) - 1;
         frames.push_back(Frame{boundary, part_path, 0, part.top.subtype == "digest"});
         state = State::kPreamble;
         return;

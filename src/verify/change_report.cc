@@ -290,7 +290,12 @@ void CompareParts(const std::vector<PartHash>& signed_parts, const std::vector<P
       if (r.status == "moved") r.now_at = now->path;
     } else {
       now = current_at(r.path);
-      if (now && now->container) now = nullptr;
+      // Nothing at its path, or a container, or a leaf holding another
+      // signed part's content (this one went, the later ones moved up).
+      bool taken = false;
+      for (size_t j = 0; now && j < current.size(); ++j)
+        if (&current[j] == now) taken = used[j];
+      if (now && (now->container || taken)) now = nullptr;
       r.status = now ? "changed" : "removed";
       if (now) {  // the changed part takes its place: it is not "added"
         for (size_t j = 0; j < current.size(); ++j)

@@ -138,10 +138,15 @@ class Planner {
     if (!now_.body.multipart && !now_.body.parts.empty())
       for (const PartReport& p : hop_.report.parts)
         if (p.path == "1" && p.status == "re-encoded" && TooLarge(now_.body.parts[0])) keep_top_encoding_ = true;
+    wrap_ = FindWrap();
     MTAS_RETURN_IF_ERROR(PlanHeader());
     MTAS_RETURN_IF_ERROR(PlanCarriers());
-    for (const PartReport& p : hop_.report.parts) MTAS_RETURN_IF_ERROR(PlanPart(p));
-    for (const AddedPart& a : hop_.report.added_parts) MTAS_RETURN_IF_ERROR(PlanAddedPart(a));
+    if (wrap_) {
+      MTAS_RETURN_IF_ERROR(PlanUnwrap());
+    } else {
+      for (const PartReport& p : hop_.report.parts) MTAS_RETURN_IF_ERROR(PlanPart(p));
+      for (const AddedPart& a : hop_.report.added_parts) MTAS_RETURN_IF_ERROR(PlanAddedPart(a));
+    }
     std::stable_sort(plan_.replacements.begin(), plan_.replacements.end(),
                      [](const Replacement& a, const Replacement& b) { return a.begin < b.begin; });
     for (size_t i = 1; i < plan_.replacements.size(); ++i)
@@ -184,7 +189,10 @@ class Planner {
         plan_.replacements.push_back({now[k]->offset, now[k]->offset + now[k]->length, k == 0 ? signed_text : ""});
       }
       if (now.empty()) plan_.replacements.push_back({header_end, header_end, signed_text});
-      if (h.status != "same" && h.status != "re-encoded" && !IsReencoding(h.name, h.signed_value, h.current_value))
+      // Unwrapping moves the rendering fields back from part 1: no edit.
+      bool moved_by_wrap = wrap_ && (IsRenderingField(lower) || lower == "mime-version");
+      if (h.status != "same" && h.status != "re-encoded" && !IsReencoding(h.name, h.signed_value, h.current_value) &&
+          !moved_by_wrap)
         plan_.edits.push_back(HeaderEdit(h));
     }
     return Status::Ok();
@@ -209,6 +217,62 @@ class Planner {
     for (const auto& e : now_.body.entities)
       if (later(e.msgid))
         plan_.replacements.push_back({now_.body_offset + e.offset, now_.body_offset + e.end_offset, ""});
+    return Status::Ok();
+  }
+
+  static bool IsRenderingField(const std::string& lower) {
+    return lower == "content-type" || lower == "content-transfer-encoding" || lower == "content-disposition";
+  }
+
+  // The signed message put whole inside a new multipart as its part 1,
+  // other parts after it (a list's footer around an HTML or
+  // multipart/alternative message): part 1 now is the signed top-level
+  // body (the signed leaf, or a container stating the signed Content-Type
+  // with every signed part below it). nullptr when it is not so.
+  const PartInfo* FindWrap() const {
+    if (!now_.body.multipart) return nullptr;
+    const PartInfo* one = Current("1");
+    const std::string* signed_ct = FindField(hop_.sig.attrs.headers, "content-type");
+    if (!one || one->content_end <= one->content_begin) return nullptr;
+    bool signed_multipart = signed_ct && ContentType::Parse(signed_ct->substr(signed_ct->find(':') + 1)).IsMultipart();
+    if (!signed_multipart) {
+      if (one->container) return nullptr;
+      for (const PartReport& p : hop_.report.parts)
+        if (p.path == "1" && p.content_intact && hop_.sig.attrs.part_fields.size() == 1) return one;
+      return nullptr;
+    }
+    if (!one->container) return nullptr;
+    const std::string* ct = FindField(one->header_fields, "content-type");
+    if (!ct || !RenderingFieldsEqual(hop_.report.canon, *ct, *signed_ct)) return nullptr;
+    for (const auto& f : hop_.sig.attrs.part_fields)
+      if (!Current("1." + f.path)) return nullptr;
+    return one;
+  }
+
+  // The body becomes part 1's content again (the wrapper's preamble, its
+  // other parts and its epilogue go); parts added inside it go too.
+  Status PlanUnwrap() {
+    const PartInfo& one = *wrap_;
+    uint64_t body_end = now_.body_offset + now_.body.body_length;
+    plan_.replacements.push_back({now_.body_offset, now_.body_offset + one.content_begin, ""});
+    std::string tail;
+    if (!one.container) {  // a single body ends with its line end; before a delimiter, the leaf did not
+      RangeSource last(source_, now_.body_offset + one.content_end - 1, now_.body_offset + one.content_end);
+      char c = 0;
+      MTAS_RETURN_IF_ERROR(last.Rewind());
+      auto n = last.Read(&c, 1);
+      if (!n.ok()) return n.status();
+      if (c != '\n') tail = eol_;
+    }
+    plan_.replacements.push_back({now_.body_offset + one.content_end, body_end, tail});
+    plan_.edits.push_back({EditKind::kWrapped, "1", one.content_type, ""});
+    for (const AddedPart& a : hop_.report.added_parts) {
+      if (a.path.rfind("1.", 0) == 0) {
+        MTAS_RETURN_IF_ERROR(PlanAddedPart(a));
+      } else {
+        plan_.edits.push_back({EditKind::kPartAdded, a.path, a.content_type, ""});
+      }
+    }
     return Status::Ok();
   }
 
@@ -300,6 +364,7 @@ class Planner {
   const HopToRestore& hop_;
   std::string_view eol_;
   uint64_t header_from_ = 0;
+  const PartInfo* wrap_ = nullptr;  // part 1, when it holds the signed body (FindWrap)
   bool keep_top_encoding_ = false;
   std::vector<std::string> top_fields_;
   RestorePlan plan_;
@@ -327,13 +392,15 @@ std::string_view EditName(EditKind k) {
       return "header-removed";
     case EditKind::kPartFieldsChanged:
       return "part-fields-changed";
+    case EditKind::kWrapped:
+      return "wrapped";
   }
   return "header-changed";
 }
 
 bool IsAddition(EditKind k) {
   return k == EditKind::kTextAppended || k == EditKind::kTextInserted || k == EditKind::kPartAdded ||
-         k == EditKind::kSubjectTagged;
+         k == EditKind::kSubjectTagged || k == EditKind::kWrapped;
 }
 
 Result<RestorePlan> PlanRestore(MessageSource& source, const ScannedMessage& now, const HopToRestore& hop) {

@@ -454,8 +454,11 @@ class SignatureCheck {
     }
     if (!r.content_intact && !scan_.body.structure_error.empty())
       return Outcome(r, SigResult::kPermError, "content changed and " + scan_.body.structure_error);
+    // A part whose content is as signed survived, even where its fields
+    // changed (a list moved the body into a new multipart).
     bool any_part_intact = std::any_of(r.parts.begin(), r.parts.end(), [](auto& p) {
-      return p.status == "same" || p.status == "moved" || p.status == "re-encoded" || p.status == "appended";
+      return p.content_intact || p.status == "same" || p.status == "moved" || p.status == "re-encoded" ||
+             p.status == "appended";
     });
     if (!r.content_intact && !r.parts.empty() && !any_part_intact)
       return Outcome(r, SigResult::kFail, "no signed part is intact: " + Summarize(r));
