@@ -1,5 +1,7 @@
 // Sign any input, then verify: signing either refuses with an error or
-// produces a message whose newest signature passes. The key is made once
+// produces a message whose newest signature passes, and whose original
+// `Verifier::Restore` rebuilds into a message that passes (also after a
+// footer was appended, whenever the hop is recovered). The key is made once
 // per process, in memory.
 #include <unistd.h>
 
@@ -61,6 +63,34 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     std::fprintf(stderr, "signed message does not verify: %s\n",
                  newest ? newest->reason.c_str() : "signature not found");
     std::abort();
+  }
+  // Rebuilding what a hop signed: of the signed message itself, and of it
+  // with a footer appended; whenever the verifier says recovered (or pass),
+  // the rebuilt message must pass.
+  std::string footer_added = out.out + "\r\n-- \r\nfooter\r\n";
+  for (const std::string* m : {&out.out, &footer_added}) {
+    mtas::MemorySource again(*m);
+    auto r = mtas::Verifier(vopt).Verify(again);
+    if (!r.ok()) std::abort();
+    for (const auto& s : r->signatures) {
+      if (s.msgid != edits->msgid || (s.result != mtas::SigResult::kPass && !s.recovered)) continue;
+      mtas::StringSink rebuilt;
+      auto written = mtas::Verifier(vopt).Restore(again, s.hop, rebuilt);
+      if (!written.ok()) {
+        std::fprintf(stderr, "hop %d (%s) cannot be rebuilt: %s\n", s.hop, s.recovered ? "recovered" : "pass",
+                     written.status().message().c_str());
+        std::abort();
+      }
+      mtas::MemorySource rebuilt_src(rebuilt.out);
+      auto check = mtas::Verifier(vopt).Verify(rebuilt_src);
+      if (!check.ok()) std::abort();
+      for (const auto& c : check->signatures)
+        if (c.msgid == s.msgid && c.result != mtas::SigResult::kPass) {
+          std::fprintf(stderr, "the rebuilt message gives %s: %s\n", std::string(mtas::ResultName(c.result)).c_str(),
+                       c.reason.c_str());
+          std::abort();
+        }
+    }
   }
   return 0;
 }

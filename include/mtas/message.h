@@ -182,7 +182,19 @@ struct PartInfo {
     uint64_t appended_length = 0;
   };
   std::vector<Prefix> prefixes;
+  // Leaf parts: the last kMaxClosingBytes bytes the part digest covers.
+  std::string last_bytes;
+  // Text leaves, when the scan was asked (Options::closing_alg, signing):
+  // the content's last lines (at most kMaxClosingLines, together at most
+  // kMaxClosingBytes, each ending in CRLF) and heads[k - 1], the digest of
+  // the content without its last k lines.
+  std::string closing;
+  std::vector<std::string> heads;
 };
+
+// How many closing lines a text part's signature covers, and their bytes.
+inline constexpr size_t kMaxClosingLines = 3;
+inline constexpr size_t kMaxClosingBytes = 256;
 
 // How much of the text after a signed prefix a scan keeps to show.
 inline constexpr size_t kMaxAppendedShown = 1024;
@@ -242,6 +254,8 @@ class BodyScanner {
     std::vector<ContentDigestSpec> content_specs;
     std::vector<DigestAlg> part_algs;
     std::vector<PrefixRequest> prefixes;
+    // Signing: each text leaf's closing lines and heads, in this algorithm.
+    std::optional<DigestAlg> closing_alg;
     // Past this many body bytes the canonical-body digests are computed on
     // a second thread, beside the part digests (0: never). Small messages
     // stay on one thread: a thread costs more than it saves on them.

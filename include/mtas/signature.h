@@ -76,6 +76,12 @@ struct PartFields {
   // A leaf's digested length: a verifier that finds the part longer checks
   // whether its first `length` bytes are the signed ones (text appended).
   int64_t length = 0;
+  // A text leaf's closing lines (at most 3, at most 256 bytes, CRLF ends;
+  // empty: none signed) and heads[k - 1], the digest of its content without
+  // the last k of them: a verifier that finds text inserted before them (an
+  // HTML footer before </body>) checks the content up to there.
+  std::string closing;
+  std::vector<std::string> heads;
 };
 
 // The profile version a signature carrying the MTAS/1.1 attributes names

@@ -44,7 +44,8 @@ struct PartReport {
   std::string content_type;
   // same | re-encoded (MTAS/1.1: the same decoded content under another
   // transfer encoding, see `reencoded`) | appended (MTAS/1.1: the signed
-  // content intact, text added after it) | moved | changed | removed
+  // content intact, text added after it) | inserted (MTAS/1.1: text added
+  // before its signed closing lines) | moved | changed | removed
   std::string status;
   std::string now_at;  // for moved: the path where the same content is now
   // MTAS/1.1: the part's rendering fields that changed (status changed,
@@ -57,6 +58,10 @@ struct PartReport {
   // it (the first kMaxAppendedShown bytes of appended_length).
   std::string appended;
   uint64_t appended_length = 0;
+  // Status inserted (MTAS/1.1): the signed content is intact up to its last
+  // signed lines, `appended` holds the text put before them, and these are
+  // the lines it was put before.
+  std::string inserted_before;
   // Its decoded content is the signed one (its fields may still differ).
   bool content_intact = false;
 };

@@ -3,10 +3,12 @@
 // parse_signature.cc).
 #include "cms/attributes.h"
 
+#include <algorithm>
 #include <array>
 
 #include "cms/der.h"
 #include "cms/oids.h"
+#include "mtas/message.h"
 
 namespace mtas {
 namespace {
@@ -108,9 +110,15 @@ std::vector<std::string> EncodeMtasAttributes(const MtasAttributes& attrs) {
     for (const auto& p : attrs.part_fields) {
       std::string fields;
       for (const auto& f : p.fields) der::AppendTlv(&fields, der::kOctetString, f);
+      std::string closing;
+      if (!p.closing.empty()) {
+        std::string heads;
+        for (const auto& h : p.heads) der::AppendTlv(&heads, der::kOctetString, h);
+        closing = der::Tlv(der::kSequence, der::Tlv(der::kOctetString, p.closing) + der::Tlv(der::kSequence, heads));
+      }
       der::AppendTlv(&parts, der::kSequence,
                      der::Tlv(der::kUtf8String, p.path) + der::Tlv(der::kSequence, fields) +
-                         der::Integer(p.trailing_empty_lines) + der::Integer(p.length));
+                         der::Integer(p.trailing_empty_lines) + der::Integer(p.length) + closing);
     }
     for (const auto& h : attrs.previous_hops) der::AppendTlv(&hops, der::kUtf8String, h);
     add(MtasAttr::kHeaderCounts, der::Tlv(der::kSequence, counts));
@@ -237,10 +245,30 @@ Status DecodeMtasAttribute(MtasAttr which, const der::TlvView& value, MtasAttrib
         std::string_view e;
         if (!der::ReadTlv(&in, der::kSequence, &entry) || (e = entry.content, false) ||
             !der::ReadTlv(&e, der::kUtf8String, &f[0]) || !der::ReadTlv(&e, der::kSequence, &f[1]) ||
-            !der::ReadInteger(&e, &p.trailing_empty_lines) || !der::ReadInteger(&e, &p.length) || !e.empty() ||
+            !der::ReadInteger(&e, &p.trailing_empty_lines) || !der::ReadInteger(&e, &p.length) ||
             p.trailing_empty_lines < 0 || p.length < 0)
           return Status::Malformed(
-              "partFields entry is not SEQUENCE { UTF8String, SEQUENCE OF OCTET STRING, INTEGER, INTEGER }");
+              "partFields entry is not SEQUENCE { UTF8String, SEQUENCE OF OCTET STRING, INTEGER, INTEGER, "
+              "closing OPTIONAL }");
+        if (!e.empty()) {  // closing SEQUENCE { OCTET STRING, SEQUENCE OF OCTET STRING }
+          der::TlvView closing, lines, heads, head;
+          std::string_view c;
+          if (!der::ReadTlv(&e, der::kSequence, &closing) || !e.empty() || (c = closing.content, false) ||
+              !der::ReadTlv(&c, der::kOctetString, &lines) || !der::ReadTlv(&c, der::kSequence, &heads) || !c.empty())
+            return Status::Malformed("partFields closing is not SEQUENCE { OCTET STRING, SEQUENCE OF OCTET STRING }");
+          p.closing.assign(lines.content);
+          std::string_view h = heads.content;
+          while (!h.empty()) {
+            if (!der::ReadTlv(&h, der::kOctetString, &head))
+              return Status::Malformed("partFields closing digest is not an OCTET STRING");
+            p.heads.emplace_back(head.content);
+          }
+          size_t line_count = static_cast<size_t>(std::count(p.closing.begin(), p.closing.end(), '\n'));
+          if (p.closing.empty() || p.closing.size() > kMaxClosingBytes || p.closing.back() != '\n' ||
+              line_count != p.heads.size() || line_count > kMaxClosingLines ||
+              static_cast<int64_t>(p.closing.size()) > p.length)
+            return Status::Malformed("partFields closing lines do not match their digests");
+        }
         p.path.assign(f[0].content);
         std::string_view fields = f[1].content;
         while (!fields.empty()) {

@@ -81,14 +81,64 @@ PartInfo NewPart(std::string path, std::string content_type, bool container, std
   return p;
 }
 
-// Where a leaf's digested bytes go: its hashers, a count, and the prefix
-// digests and appended text a verifier asked for.
+// The closing lines of a leaf's digested content and, for k = 1..n, the
+// digest of the content without its last k lines (PartInfo::closing,
+// heads), from `base` (the digest of everything before `held`) and `held`
+// (the last bytes of the content, or all of it). A line cut at the front of
+// `held` is not whole, and with all of the content in `held` its first line
+// stays out too: something must come before the closing lines.
+void DescribeClosing(const Hasher& base, std::string_view held, PartInfo& part) {
+  std::vector<size_t> starts;  // line starts inside `held`, after its first byte
+  for (size_t i = 1; i < held.size(); ++i)
+    if (held[i - 1] == '\n') starts.push_back(i);
+  if (held.empty() || held.back() != '\n') return;
+  size_t n = std::min<size_t>(kMaxClosingLines, starts.size());
+  if (n == 0) return;
+  Hasher h = base;
+  size_t at = 0;
+  part.heads.assign(n, "");
+  for (size_t k = n; k >= 1; --k) {
+    size_t cut = starts[starts.size() - k];
+    h.Update(held.data() + at, cut - at);
+    at = cut;
+    part.heads[k - 1] = Hasher(h).Finish();
+  }
+  part.closing = std::string(held.substr(starts[starts.size() - n]));
+}
+
+// Where a leaf's digested bytes go: its hashers, a count, the last bytes
+// (kMaxClosingBytes), and the prefix digests and appended text a verifier
+// asked for. With `closing_alg` (signing a text part) the hashers lag
+// kMaxClosingBytes behind, so that the digests without the closing lines
+// can be finished from them at the end: still one pass over each byte.
 class PartSink final : public ByteSink {
  public:
   explicit PartSink(std::vector<Hasher>* hashers) : hashers_(hashers) {}
   void AddPrefix(const PrefixRequest& r) { prefixes_.push_back({r, Hasher(r.alg), {}}); }
+  void TrackClosing(DigestAlg alg) { closing_alg_ = alg; }
   void Write(const char* p, size_t n) override {
-    for (auto& h : *hashers_) h.Update(p, n);
+    if (closing_alg_) {
+      size_t total = tail_.size() + n;
+      if (total > kMaxClosingBytes) {
+        size_t flush = total - kMaxClosingBytes, from_tail = std::min(flush, tail_.size());
+        for (auto& h : *hashers_) {
+          h.Update(tail_.data(), from_tail);
+          h.Update(p, flush - from_tail);
+        }
+        tail_.erase(0, from_tail);
+        tail_.append(p + (flush - from_tail), n - (flush - from_tail));
+      } else {
+        tail_.append(p, n);
+      }
+    } else {
+      for (auto& h : *hashers_) h.Update(p, n);
+      if (n >= kMaxClosingBytes) {
+        tail_.assign(p + n - kMaxClosingBytes, kMaxClosingBytes);
+      } else {
+        tail_.append(p, n);
+        if (tail_.size() > kMaxClosingBytes) tail_.erase(0, tail_.size() - kMaxClosingBytes);
+      }
+    }
     for (auto& x : prefixes_) {
       uint64_t in_prefix = count_ < x.request.length ? std::min<uint64_t>(n, x.request.length - count_) : 0;
       if (in_prefix) x.hasher.Update(p, static_cast<size_t>(in_prefix));
@@ -98,8 +148,17 @@ class PartSink final : public ByteSink {
     }
     count_ += n;
   }
+  // Before the hashers finish: the closing lines, and the lagging bytes.
+  void Flush(PartInfo& part) {
+    if (!closing_alg_) return;
+    for (auto& h : *hashers_)
+      if (h.alg() == *closing_alg_) DescribeClosing(h, tail_, part);
+    for (auto& h : *hashers_) h.Update(tail_.data(), tail_.size());
+    closing_alg_.reset();
+  }
   uint64_t count() const { return count_; }
   void Describe(PartInfo& part) {
+    part.last_bytes = tail_;
     for (auto& x : prefixes_) {
       PartInfo::Prefix out{x.request.length, x.request.alg, "", std::move(x.appended), 0};
       if (count_ >= x.request.length) {
@@ -120,16 +179,20 @@ class PartSink final : public ByteSink {
   std::vector<Hasher>* hashers_;
   std::vector<Pending> prefixes_;
   uint64_t count_ = 0;
+  std::optional<DigestAlg> closing_alg_;
+  std::string tail_;  // the last kMaxClosingBytes digested bytes (not yet hashed, with closing_alg_)
 };
 
 // Decoding and hashing of one leaf part (spec §3.1 "part digests").
 class LeafPipeline {
  public:
   LeafPipeline(size_t part_index, const ContentType& ct, TransferEncoding enc, const std::vector<DigestAlg>& algs,
-               const std::vector<PrefixRequest>& prefixes, const std::string& path)
+               const std::vector<PrefixRequest>& prefixes, const std::string& path,
+               std::optional<DigestAlg> closing_alg)
       : part_index_(part_index), decoder_(MakeDecoder(enc)), sink_(&hashers_) {
     for (const auto& r : prefixes)
       if (r.path == path) sink_.AddPrefix(r);
+    if (closing_alg && ct.type == "text") sink_.TrackClosing(*closing_alg);
     // text/* and line-oriented 7bit/8bit content: line ends become CRLF and
     // trailing empty lines go, so relays' LF/CRLF changes are not changes.
     if (ct.type == "text" || enc == TransferEncoding::kIdentity) normalizer_.emplace(Canon::kSimple);
@@ -142,6 +205,7 @@ class LeafPipeline {
   void Finish(std::vector<PartInfo>& parts) {
     decoder_->Finish(Out());
     if (normalizer_) normalizer_->Finish(sink_);
+    sink_.Flush(parts[part_index_]);
     for (auto& h : hashers_) parts[part_index_].digests[static_cast<size_t>(h.alg())] = h.Finish();
   }
   // After Finish or FinishUnhashed: what the part's report needs besides digests.
@@ -210,7 +274,7 @@ struct BodyScanner::Impl {
     std::string boundary;
     std::string path;
     int children = 0;
-    bool digest = false;  // multipart/digest: children default to message/rfc822
+    bool digest = false;      // multipart/digest: children default to message/rfc822
     int last_container = -1;  // index into index.parts of its latest child, when a container
   };
   struct CanonRun {
@@ -298,7 +362,7 @@ struct BodyScanner::Impl {
     } else {
       if (top.IsMultipart()) index.structure_error = "top-level multipart has no usable boundary";
       index.parts.push_back(NewPart("1", top.MimeType(), false, {}));
-      leaf.emplace(0, top, opt.top_encoding, opt.part_algs, opt.prefixes, "1");
+      leaf.emplace(0, top, opt.top_encoding, opt.part_algs, opt.prefixes, "1", opt.closing_alg);
     }
   }
 
@@ -730,7 +794,8 @@ struct BodyScanner::Impl {
     index.parts.back().content_begin = index.parts.back().content_end = offset;
     index.parts.back().delimiter_begin = opening_delimiter_at;
     index.parts.back().header_begin = opening_header_at;
-    leaf.emplace(index.parts.size() - 1, part.top, part.top_encoding, opt.part_algs, opt.prefixes, part_path);
+    leaf.emplace(index.parts.size() - 1, part.top, part.top_encoding, opt.part_algs, opt.prefixes, part_path,
+                 opt.closing_alg);
   }
 
   // ---- postal-data entities ----
@@ -837,6 +902,17 @@ struct BodyScanner::Impl {
     if (single_unhashed) {  // part 1 was held whole, not streamed through its sink
       PartInfo& p = index.parts[0];
       p.length = single.size();
+      p.last_bytes = single.substr(single.size() - std::min(single.size(), kMaxClosingBytes));
+      if (opt.closing_alg && opt.top.type == "text") {
+        std::string_view held(p.last_bytes);
+        DescribeClosing(
+            [&] {
+              Hasher h(*opt.closing_alg);
+              h.Update(std::string_view(single).substr(0, single.size() - held.size()));
+              return h;
+            }(),
+            held, p);
+      }
       p.prefixes.clear();
       for (const auto& r : opt.prefixes) {
         if (r.path != "1") continue;

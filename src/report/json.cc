@@ -122,6 +122,7 @@ std::string SignatureJson(const SignatureReport& s) {
           if (!p.reencoded.empty()) j.Str("reencoded", p.reencoded);
           if (p.appended_length)
             j.Str("appended", p.appended).Num("appended_length", static_cast<long long>(p.appended_length));
+          if (!p.inserted_before.empty()) j.Str("inserted_before", p.inserted_before);
           if (!p.changed_fields.empty()) {
             j.Raw("changed_fields", Array(p.changed_fields, [](const FieldChange& c) { return JsonEscape(c.name); }));
             j.Raw("field_changes", Array(p.changed_fields, [](const FieldChange& c) {

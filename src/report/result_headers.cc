@@ -18,7 +18,7 @@ std::string HeadersSummary(const SignatureReport& s) {
 std::string PartsSummary(const SignatureReport& s) {
   std::string changed;
   for (const auto& p : s.parts)
-    if (p.status == "changed" || p.status == "removed" || p.status == "appended")
+    if (p.status == "changed" || p.status == "removed" || p.status == "appended" || p.status == "inserted")
       changed += (changed.empty() ? "" : ",") + p.path + ":" + p.status;
   if (s.parts.empty()) return "none";
   return changed.empty() ? "same" : changed;

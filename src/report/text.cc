@@ -37,8 +37,17 @@ std::string ReportText(const VerifyReport& report, const PolicyDecision* decisio
         std::string shown;  // escaped, one line
         for (char c : p.appended.substr(0, 200))
           shown += c == '\r' ? "" : c == '\n' ? "\\n" : (static_cast<unsigned char>(c) < 32 ? "?" : std::string(1, c));
-        out += "    appended " + std::to_string(p.appended_length) + " bytes: \"" + shown +
-               (p.appended_length > 200 ? "…" : "") + "\"\n";
+        out += std::string(p.inserted_before.empty() ? "    appended " : "    inserted ") +
+               std::to_string(p.appended_length) + " bytes: \"" + shown + (p.appended_length > 200 ? "…" : "") + "\"";
+        if (!p.inserted_before.empty()) {
+          std::string before;
+          for (char c : p.inserted_before.substr(0, 80))
+            before += c == '\r'   ? ""
+                      : c == '\n' ? "\\n"
+                                  : (static_cast<unsigned char>(c) < 32 ? "?" : std::string(1, c));
+          out += " before \"" + before + "\"";
+        }
+        out += "\n";
       }
       if (!p.reencoded.empty()) out += "    re-encoded " + p.reencoded + "\n";
       for (const auto& c : p.changed_fields)

@@ -181,23 +181,22 @@ struct SignSession::Impl {
     edits.body_offset = headers.body_offset();
     BodyScanner::Options opt = BodyOptionsFor(fields);
 
-    // auto: the body carrier only where no reader can see it and no DKIM
-    // signature breaks. A single-part body would need wrapping (readers show
-    // the new multipart), and a top-level multipart/alternative shows its
-    // size, epilogue included, in mutt's attachment list
-    // (tests/readers/reader_matrix.sh measures both).
+    // auto: the header carrier. Measured through real mailing-list managers
+    // (tests/e2e/lists.sh, docs/performance.md "Which carrier survives"),
+    // the MTAS-Signature field survived every tool, while Mailman's content
+    // filter, rebuilding a one-part multipart as a single part, drops the
+    // epilogue and a body carrier with it; the body carrier also breaks
+    // DKIM body hashes and, on a single part, needs wrapping that readers
+    // show. The body carrier is there on request.
     Carrier c = signer.options().carrier;
-    if (c == Carrier::kAuto)
-      c = (HasField(fields, "DKIM-Signature") || HasField(fields, "ARC-Seal") || !opt.top.IsMultipart() ||
-           opt.top.MimeType() == "multipart/alternative")
-              ? Carrier::kHeader
-              : Carrier::kBody;
+    if (c == Carrier::kAuto) c = Carrier::kHeader;
     planned = c;
     out_fields = fields;
     if (c == Carrier::kBody && !opt.top.IsMultipart()) Wrap(opt);
 
     opt.content_specs = {{signer.options().canon, signer.digest()}};
     opt.part_algs = {signer.digest()};
+    opt.closing_alg = signer.digest();
     body.emplace(std::move(opt));
     if (!edits.body_prefix.empty()) {
       // A header section without its empty line gets one: that line end
@@ -386,8 +385,8 @@ struct SignSession::Impl {
         a.previous_hops.push_back(t.ok() ? t->msgid : "");
       }
     for (const auto& p : index.parts)
-      a.part_fields.push_back(
-          {p.path, p.header_fields, static_cast<int64_t>(p.trailing_empty_lines), static_cast<int64_t>(p.length)});
+      a.part_fields.push_back({p.path, p.header_fields, static_cast<int64_t>(p.trailing_empty_lines),
+                               static_cast<int64_t>(p.length), p.closing, p.heads});
     a.received = ComputeReceivedHash(out_fields, signer.digest());
     for (const auto& p : index.parts)
       if (!p.container) a.parts.push_back({p.path, p.content_type, p.digests[static_cast<size_t>(signer.digest())]});

@@ -239,6 +239,15 @@ std::vector<FieldChange> CompareFields(const std::vector<std::string>& was, cons
 
 }  // namespace
 
+std::string_view ClosingLines(std::string_view closing, size_t k) {
+  size_t at = closing.size();
+  for (size_t i = 0; i < k && at > 0; ++i) {
+    size_t nl = at >= 2 ? closing.rfind('\n', at - 2) : std::string_view::npos;
+    at = nl == std::string_view::npos ? 0 : nl + 1;
+  }
+  return closing.substr(at);
+}
+
 std::string TransferEncodingName(const std::string& field) {
   if (field.empty()) return "7bit";
   size_t colon = field.find(':');
@@ -282,7 +291,7 @@ void CompareParts(const std::vector<PartHash>& signed_parts, const std::vector<P
     return nullptr;
   };
   for (size_t i = 0; i < signed_parts.size(); ++i) {
-    PartReport r{signed_parts[i].path, signed_parts[i].content_type, "", "", {}, "", "", 0, match[i] >= 0};
+    PartReport r{signed_parts[i].path, signed_parts[i].content_type, "", "", {}, "", "", 0, "", match[i] >= 0};
     const PartInfo* now = nullptr;
     if (match[i] >= 0) {
       now = &current[static_cast<size_t>(match[i])];
@@ -338,6 +347,31 @@ void CompareParts(const std::vector<PartHash>& signed_parts, const std::vector<P
             r.appended = x.appended;
             r.appended_length = x.appended_length;
           }
+      // Or the signed content up to its closing lines, then new text, then
+      // those lines: text inserted before them (an HTML footer before
+      // </body>). The fewest closing lines kept that explain it win.
+      const PartFields& sf = *it->second;
+      for (size_t k = 1; r.status == "changed" && r.appended_length == 0 && k <= sf.heads.size(); ++k) {
+        std::string_view tail = ClosingLines(sf.closing, k);
+        uint64_t cut = static_cast<uint64_t>(sf.length) - tail.size();
+        if (now->last_bytes.size() < tail.size() ||
+            now->last_bytes.compare(now->last_bytes.size() - tail.size(), tail.size(), tail) != 0)
+          continue;
+        for (const auto& x : now->prefixes) {
+          if (x.alg != alg || x.length != cut || x.digest.empty() || x.digest != sf.heads[k - 1]) continue;
+          if (only_cte && !now->lenient_decode) {
+            r.reencoded = TransferEncodingName(r.changed_fields[0].signed_value) + "->" +
+                          TransferEncodingName(r.changed_fields[0].current_value);
+            r.changed_fields.clear();
+          }
+          if (r.changed_fields.empty()) r.status = "inserted";
+          r.appended_length = now->length - static_cast<uint64_t>(sf.length);
+          r.appended =
+              x.appended.substr(0, static_cast<size_t>(std::min<uint64_t>(x.appended.size(), r.appended_length)));
+          r.inserted_before = std::string(tail);
+          break;
+        }
+      }
     }
     parts->push_back(std::move(r));
   }
@@ -359,8 +393,8 @@ void CompareParts(const std::vector<PartHash>& signed_parts, const std::vector<P
       continue;
     }
     if (!was_container) continue;  // leaves are reported above
-    PartReport r{p.path, now->content_type, "same", "", CompareFields(p.fields, now->header_fields, canon), "", "", 0,
-                 true};
+    PartReport r{
+        p.path, now->content_type, "same", "", CompareFields(p.fields, now->header_fields, canon), "", "", 0, "", true};
     if (!r.changed_fields.empty()) {
       r.status = "changed";
       parts->push_back(std::move(r));

@@ -20,6 +20,9 @@ std::vector<HeaderReport> CompareHeaders(const std::vector<std::string>& signed_
                                          const std::vector<HeaderCount>& counts,
                                          const std::vector<HeaderField>& current, Canon canon);
 
+// The last k lines of a signed part's closing lines (PartFields::closing).
+std::string_view ClosingLines(std::string_view closing, size_t k);
+
 // The encoding a Content-Transfer-Encoding field names, lowercase: "7bit"
 // for none (""), one of 7bit, 8bit, binary, quoted-printable, base64, or ""
 // for anything else (readers treat unknown encodings differently).

@@ -45,7 +45,20 @@ std::string SubjectTag(std::string_view signed_field, std::string_view current_f
   };
   std::string w = trim(*was), n = trim(*now);
   if (w.empty() || n.size() <= w.size() || n.compare(n.size() - w.size(), w.size(), w) != 0) return "";
-  return n.substr(0, n.size() - w.size());
+  std::string tag = n.substr(0, n.size() - w.size());
+  // Only what lists write: one to three bracketed tags ("[ops] ",
+  // "[External] "), 80 bytes at most. Other text put before a Subject is a
+  // changed Subject, not a tag.
+  if (tag.size() > 80) return "";
+  size_t i = 0, tags = 0;
+  while (i < tag.size()) {
+    if (tag[i] != '[') return "";
+    size_t close = tag.find(']', i);
+    if (close == std::string::npos || close == i + 1 || ++tags > 3) return "";
+    i = close + 1;
+    while (i < tag.size() && (tag[i] == ' ' || tag[i] == '\t')) ++i;
+  }
+  return tag;
 }
 
 Edit HeaderEdit(const HeaderReport& h) {
@@ -82,12 +95,14 @@ const std::string* FindField(const std::vector<std::string>& fields, std::string
   return nullptr;
 }
 
-// The first `length` bytes of a leaf's decoded, normalized content (what
-// its part digest covers; see the body scanner's LeafPipeline), and whether
-// its raw content ends with a line end.
+// A text leaf's decoded content up to `length` bytes of its normalized form
+// (what its part digest covers; see the body scanner's LeafPipeline), with
+// its own line ends kept: normalizing counts every CRLF, bare LF and bare CR
+// as a CRLF, and adds one to a last line without.
 struct LeafText {
   std::string text;
-  bool ends_with_eol = false;
+  std::string line_end = "\r\n";  // the first one the content uses
+  bool ends_with_eol = false;     // its raw content ends with a line end
 };
 Result<LeafText> DecodedPrefix(MessageSource& source, const ScannedMessage& now, const PartInfo& part,
                                const std::string& cte_field, uint64_t length) {
@@ -96,35 +111,60 @@ Result<LeafText> DecodedPrefix(MessageSource& source, const ScannedMessage& now,
   RangeSource range(source, now.body_offset + part.content_begin, now.body_offset + part.content_end);
   std::string_view value = std::string_view(cte_field).substr(std::min(cte_field.size(), cte_field.find(':') + 1));
   auto decoder = MakeDecoder(ParseTransferEncoding(value));
-  BodyCanonicalizer normalizer(Canon::kSimple);
-  StringSink text;
-  struct Stage final : ByteSink {
-    Stage(BodyCanonicalizer& n, ByteSink& o) : n_(n), o_(o) {}
-    void Write(const char* p, size_t len) override { n_.Update(p, len, o_); }
-    BodyCanonicalizer& n_;
-    ByteSink& o_;
-  } stage(normalizer, text);
+  StringSink decoded;
   MTAS_RETURN_IF_ERROR(range.Rewind());
   char last = 0;
   MTAS_RETURN_IF_ERROR(ForEachChunk(range, [&](const char* p, size_t n) {
-    decoder->Update(p, n, stage);
+    decoder->Update(p, n, decoded);
     if (n) last = p[n - 1];
   }));
-  decoder->Finish(stage);
-  normalizer.Finish(text);
-  // The single part of a multipart-less body keeps its last line end, a
-  // leaf of a multipart gives it to the delimiter: the scan saw the same.
-  if (text.out.size() < length) return Status::Unsupported("part " + part.path + " is shorter than signed");
-  text.out.resize(static_cast<size_t>(length));
-  return LeafText{std::move(text.out), last == '\n' || last == '\r'};
+  decoder->Finish(decoded);
+  const std::string& raw = decoded.out;
+  LeafText out;
+  out.ends_with_eol = last == '\n' || last == '\r';
+  if (size_t e = raw.find_first_of("\r\n"); e != std::string::npos)
+    out.line_end = raw.compare(e, 2, "\r\n") == 0 ? "\r\n" : raw.substr(e, 1);
+  uint64_t count = 0;
+  size_t i = 0;
+  while (i < raw.size() && count < length) {
+    size_t step = raw[i] == '\r' && i + 1 < raw.size() && raw[i + 1] == '\n' ? 2 : 1;
+    count += raw[i] == '\r' || raw[i] == '\n' ? 2 : 1;
+    i += step;
+  }
+  out.text = raw.substr(0, i);
+  if (i == raw.size() && count + 2 == length) {  // the line end normalizing added to a last line
+    out.text += out.line_end;
+    count += 2;
+  }
+  if (count != length) return Status::Unsupported("part " + part.path + " is shorter than signed");
+  return out;
 }
 
-// `text` (CRLF lines) in transfer encoding `encoding`, with `eol`.
-Result<std::string> Encode(const std::string& text, const std::string& encoding, std::string_view eol) {
+// `text` with each `from` line end written as `to`.
+std::string ConvertLineEnds(const std::string& text, std::string_view from, std::string_view to) {
+  if (from == to) return text;
+  std::string out;
+  for (size_t i = 0; i < text.size(); ++i) {
+    if (text.compare(i, from.size(), from) == 0) {
+      out += to;
+      i += from.size() - 1;
+    } else {
+      out += text[i];
+    }
+  }
+  return out;
+}
+
+// `text` (line ends as `line_end`) in transfer encoding `encoding`, in a
+// message whose line end is `eol`: base64 keeps the content's own line
+// ends; quoted-printable writes them as hard line breaks, and the
+// identity encodings as the message's lines.
+Result<std::string> Encode(const std::string& text, std::string_view line_end, const std::string& encoding,
+                           std::string_view eol) {
   if (encoding == "base64") return Base64Encode(text, 76, eol) + std::string(eol);
-  if (encoding == "quoted-printable") return QuotedPrintableEncode(text, eol);
   if (encoding.empty()) return Status::Unsupported("unknown transfer encoding");
-  return WithEol(text, eol);
+  if (encoding == "quoted-printable") return QuotedPrintableEncode(ConvertLineEnds(text, line_end, "\r\n"), eol);
+  return ConvertLineEnds(text, line_end, eol);
 }
 
 class Planner {
@@ -294,7 +334,7 @@ class Planner {
     if (p.status == "moved") return Status::Ok();  // the rebuilt tree decides
     if (p.status == "removed") return Status::Unsupported("part " + p.path + " was removed");
     const PartInfo* now = Current(p.path);
-    bool grew = p.appended_length > 0 || p.status == "appended";
+    bool grew = p.appended_length > 0 || p.status == "appended" || p.status == "inserted";
     bool reencoded = !p.reencoded.empty();
     if (!now || now->container || (!grew && !p.content_intact))
       return Status::Unsupported("part " + p.path + " changed: its signed content is not in the message");
@@ -324,11 +364,13 @@ class Planner {
     const std::vector<std::string>& was_fields = single ? hop_.sig.attrs.headers : signed_fields->fields;
     const std::string* current_cte = FindField(now_fields, "content-transfer-encoding");
     const std::string* signed_cte = FindField(was_fields, "content-transfer-encoding");
-    auto text = DecodedPrefix(source_, now_, *now, current_cte ? *current_cte : "",
-                              static_cast<uint64_t>(signed_fields->length));
+    // Inserted text: the signed content up to its closing lines, then them.
+    uint64_t keep = static_cast<uint64_t>(signed_fields->length) - p.inserted_before.size();
+    auto text = DecodedPrefix(source_, now_, *now, current_cte ? *current_cte : "", keep);
     if (!text.ok()) return text.status();
-    for (int64_t i = 0; i < signed_fields->trailing_empty_lines && i < 1000; ++i) text->text += "\r\n";
-    auto encoded = Encode(text->text, TransferEncodingName(signed_cte ? *signed_cte : ""), eol_);
+    text->text += WithEol(p.inserted_before, text->line_end);
+    for (int64_t i = 0; i < signed_fields->trailing_empty_lines && i < 1000; ++i) text->text += text->line_end;
+    auto encoded = Encode(text->text, text->line_end, TransferEncodingName(signed_cte ? *signed_cte : ""), eol_);
     if (!encoded.ok()) return Status::Unsupported("part " + p.path + ": " + encoded.status().message());
     // A multipart leaf's last line end belongs to the delimiter after it;
     // whether the text had one of its own before it, its digest does not
@@ -338,7 +380,9 @@ class Planner {
       encoded->resize(encoded->size() - eol_.size());
     plan_.replacements.push_back(
         {now_.body_offset + now->content_begin, now_.body_offset + now->content_end, std::move(*encoded)});
-    if (grew) plan_.edits.push_back({EditKind::kTextAppended, p.path, p.appended, ""});
+    if (grew)
+      plan_.edits.push_back(
+          {p.inserted_before.empty() ? EditKind::kTextAppended : EditKind::kTextInserted, p.path, p.appended, ""});
     return Status::Ok();
   }
 

@@ -51,6 +51,10 @@ constexpr ContentDigestSpec kDefaultSpec{Canon::kRelaxed, DigestAlg::kSha256};
 // Prefix digests one verification computes at most (each costs a hasher).
 constexpr size_t kMaxPrefixRequests = 64;
 
+bool EndsWith(std::string_view s, std::string_view tail) {
+  return s.size() >= tail.size() && s.compare(s.size() - tail.size(), tail.size(), tail) == 0;
+}
+
 template <typename T>
 void AddUnique(std::vector<T>& v, const T& x) {
   if (std::find(v.begin(), v.end(), x) == v.end()) v.push_back(x);
@@ -279,9 +283,12 @@ std::string Summarize(const SignatureReport& r) {
   for (const auto& p : r.parts) {
     if (p.status == "moved") add("part " + p.path + " moved to " + p.now_at);
     if (p.status == "re-encoded") add("part " + p.path + " re-encoded " + p.reencoded);
-    if (!p.appended.empty() || p.appended_length)
+    if ((!p.appended.empty() || p.appended_length) && p.inserted_before.empty())
       add("part " + p.path + " (" + p.content_type + ") appended " + std::to_string(p.appended_length) +
           " bytes after the signed text");
+    if (!p.inserted_before.empty())
+      add("part " + p.path + " (" + p.content_type + ") inserted " + std::to_string(p.appended_length) +
+          " bytes before its signed closing lines");
     if (p.status != "changed" && p.status != "removed") continue;
     std::string fields;
     for (const auto& c : p.changed_fields) fields += (fields.empty() ? "" : ", ") + c.name;
@@ -458,7 +465,7 @@ class SignatureCheck {
     // changed (a list moved the body into a new multipart).
     bool any_part_intact = std::any_of(r.parts.begin(), r.parts.end(), [](auto& p) {
       return p.content_intact || p.status == "same" || p.status == "moved" || p.status == "re-encoded" ||
-             p.status == "appended";
+             p.status == "appended" || p.status == "inserted";
     });
     if (!r.content_intact && !r.parts.empty() && !any_part_intact)
       return Outcome(r, SigResult::kFail, "no signed part is intact: " + Summarize(r));
@@ -816,10 +823,20 @@ Result<VerifyReport> Verifier::Check(MessageSource& source, int restore_hop, Res
     if (!sig.ok() || sig->attrs.profile.empty()) continue;
     for (const auto& signed_part : sig->attrs.part_fields) {
       if (signed_part.length <= 0 || prefixes.size() >= kMaxPrefixRequests) continue;
-      for (const auto& now : scan->body.parts)
-        if (now.path == signed_part.path && !now.container && now.content_type.rfind("text/", 0) == 0 &&
-            now.length > static_cast<uint64_t>(signed_part.length))
-          AddUnique(prefixes, PrefixRequest{now.path, static_cast<uint64_t>(signed_part.length), sig->digest});
+      for (const auto& now : scan->body.parts) {
+        if (now.path != signed_part.path || now.container || now.content_type.rfind("text/", 0) != 0 ||
+            now.length <= static_cast<uint64_t>(signed_part.length))
+          continue;
+        AddUnique(prefixes, PrefixRequest{now.path, static_cast<uint64_t>(signed_part.length), sig->digest});
+        // Inserted before the closing lines: the content up to the k-th
+        // last of them, when the part still ends with them.
+        for (size_t k = 1; k <= signed_part.heads.size() && prefixes.size() < kMaxPrefixRequests; ++k) {
+          std::string_view tail = ClosingLines(signed_part.closing, k);
+          if (EndsWith(now.last_bytes, tail))
+            AddUnique(prefixes,
+                      PrefixRequest{now.path, static_cast<uint64_t>(signed_part.length) - tail.size(), sig->digest});
+        }
+      }
     }
   }
   if (second_pass || !prefixes.empty()) {  // what pass 1 did not compute: read the message again

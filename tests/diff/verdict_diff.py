@@ -28,6 +28,9 @@ number, so a case is reproduced by `--seed S --case I`):
      ambiguity or a limit is not compared (those never pass), and From is not compared
      when mtas refuses it (from_error). The signed message is verified only when its
      view differs.
+  7. when the verifier says a hop is recovered, `mtas verify --restore 1` must write a
+     message that passes and that every reader shows as it showed the signed one;
+     otherwise it is a RESTORE FAILURE (counted with the verdict failures).
 Exit status 1 when there is a verdict failure, a view failure, a control that does not
 pass, or mtas crashed or timed out; 0 otherwise.
 
@@ -1423,7 +1426,8 @@ def verify(mtas, cert, path):
         return "verifier-crash(%s)" % rc, [], rc
     try:
         j = json.loads(out.decode("utf-8", "replace"))
-        return j.get("result", "?"), [s.get("result", "?") for s in j.get("signatures", [])], rc
+        return j.get("result", "?"), [s.get("result", "?") + ("/recovered" if s.get("recovered") else "")
+                                      for s in j.get("signatures", [])], rc
     except Exception:
         return "bad-json(exit %s)" % rc, [], rc
 
@@ -1690,6 +1694,7 @@ def main():
         table = collections.OrderedDict()           # class -> Counter of results
         failures_by_class = collections.Counter()
         view_changed = collections.Counter()
+        recovered = collections.Counter()
         refusals = collections.Counter()
         n = passes = failures = refused = controls_bad = crashes = 0
         shown = 0
@@ -1736,6 +1741,30 @@ def main():
             if result == "pass":
                 passes += 1
             diffs = view_diff(views(signed), views(mutated)) if mutated != signed else []
+            # A recovered hop: the message `--restore` rebuilds must pass and show what
+            # the signed message showed, in every reader.
+            restore_bad = None
+            if any(x.endswith("/recovered") for x in sigs):
+                recovered[cls] += 1
+                rest_path = os.path.join(work, "restored.eml")
+                if os.path.exists(rest_path):
+                    os.remove(rest_path)
+                rrc, _, rerr = run([mtas, "verify", "--no-network", "--key-file", "%s=%s" % (SIGNER, cert),
+                                    "--restore", "1", rest_path, mut_path])
+                if not os.path.exists(rest_path):
+                    restore_bad = "--restore wrote nothing (exit %s): %s" % (rrc, rerr.decode("utf-8", "replace")[:200])
+                else:
+                    rresult, rsigs, _ = verify(mtas, cert, rest_path)
+                    with open(rest_path, "rb") as f:
+                        restored = f.read()
+                    rdiffs = view_diff(views(signed), views(restored))
+                    # Whether a body's last line had a line end is not signed (every
+                    # canonicalization adds one): the rebuilt body always has one.
+                    if rdiffs and not signed.endswith(b"\n"):
+                        rdiffs = view_diff(views(signed + eol.encode()), views(restored))
+                    if rresult != "pass" or rdiffs:
+                        restore_bad = "the restored message gives %s %s; views differ: %s" % (
+                            rresult, rsigs, "; ".join("%s %s" % (r, k) for r, k, _, _ in rdiffs[:4]))
             if diffs:
                 view_changed[cls] += 1
             bad = None
@@ -1746,6 +1775,11 @@ def main():
                 failures += 1
                 failures_by_class[cls] += 1
                 bad = "VERDICT FAILURE"
+            elif restore_bad:
+                failures += 1
+                failures_by_class[cls] += 1
+                bad = "RESTORE FAILURE"
+                details = details + [restore_bad]
             if bad:
                 if shown < args.show:
                     shown += 1
@@ -1848,21 +1882,24 @@ def main():
         results = ["pass", "partial", "fail", "permerror", "none"]
         extra = sorted({r for c in table.values() for r in c} - set(results))
         print()
-        print("%-30s %5s %5s %7s %5s %9s %5s %6s %6s %8s" % ("class", "cases", "pass", "partial", "fail",
-                                                              "permerror", "none", "other", "viewΔ", "VERDICT-F"))
+        print("%-30s %5s %5s %7s %5s %9s %5s %6s %6s %6s %8s" % ("class", "cases", "pass", "partial", "fail",
+                                                                  "permerror", "none", "other", "recov", "viewΔ",
+                                                                  "FAILURES"))
         for cls in sorted(table):
             c = table[cls]
             other = sum(v for k, v in c.items() if k not in results)
-            print("%-30s %5d %5d %7d %5d %9d %5d %6d %6d %8d" % (cls, sum(c.values()), c["pass"], c["partial"],
-                                                               c["fail"], c["permerror"], c["none"], other,
-                                                               view_changed[cls], failures_by_class[cls]))
+            print("%-30s %5d %5d %7d %5d %9d %5d %6d %6d %6d %8d" % (cls, sum(c.values()), c["pass"], c["partial"],
+                                                                   c["fail"], c["permerror"], c["none"], other,
+                                                                   recovered[cls], view_changed[cls],
+                                                                   failures_by_class[cls]))
         if extra:
             print("other results: %s" % ", ".join(extra))
         if refusals:
             print("refusals by mtas sign: " + "; ".join("%d× %s" % (v, k) for k, v in refusals.most_common(5)))
         by_class = ", ".join("%s=%d" % (k, v) for k, v in sorted(failures_by_class.items())) or "none"
-        print("verdict_diff: %d cases, %d pass, %d verdict failures (by class: %s), %d refused, %d control-not-pass"
-              % (n, passes, failures, by_class, refused, controls_bad))
+        print("verdict_diff: %d cases, %d pass, %d recovered, %d verdict or restore failures (by class: %s), "
+              "%d refused, %d control-not-pass"
+              % (n, passes, sum(recovered.values()), failures, by_class, refused, controls_bad))
         for line in vstats.summary():
             print(line)
         if crashes:

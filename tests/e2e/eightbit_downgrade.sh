@@ -7,8 +7,8 @@
 # carry the same signature. The downgraded copy must still `pass`, with the
 # note "re-encoded: part N 8bit->quoted-printable" per converted part; the
 # other copy passes without any re-encoding. A 7bit message is the control.
-# mtasd's auto carrier signs the multipart message in a body entity; a second
-# identity signs it once more with the header carrier.
+# mtasd's auto carrier is the header carrier; a second key (envelope sender
+# @body.example.com) signs the multipart message in a body entity too.
 #   eightbit_downgrade.sh MTAS MTASD SOURCE_DIR
 # MTAS_E2E_OUT=DIR keeps, for each copy that does not do as expected, the
 # verify JSON and the message pair (as signed / as received) in DIR.
@@ -32,8 +32,8 @@ done
 
 # ---- hop A: mtasd signs (the key pinned for the verifier), Postfix relays --------
 printf 'a %s mail.example.com services="domain:key:email a._certs"\n' "$work/keys/a.key.pem" >"$work/a.keys"
-printf 'h %s mail.example.com services="domain:key:email a._certs" carrier=header\n' "$work/keys/a.key.pem" >>"$work/a.keys"
-printf 'hdr.example.com h\n* a\n' >"$work/a.signing"  # envelope sender @hdr.example.com: header carrier
+printf 'b %s mail.example.com services="domain:key:email a._certs" carrier=body\n' "$work/keys/a.key.pem" >>"$work/a.keys"
+printf 'body.example.com b\n* a\n' >"$work/a.signing"  # envelope sender @body.example.com: body carrier
 write_mtasd A sign "inet:$A_MILTER@127.0.0.1" mail.example.com "KeyTable $work/a.keys" "SigningTable $work/a.signing" \
   "PinnedKey mail.example.com $work/keys/a.crt.pem"
 "$mtasd" -n -c "$work/A.conf" >/dev/null || { echo "mtasd -n refused A.conf"; exit 1; }
@@ -92,7 +92,7 @@ PY
 # CASE:CARRIER (the carrier mtasd is to use)
 cases=(single:header multipart:body multipart_hdr:header longline:header control:header)
 for cc in "${cases[@]}"; do
-  c=${cc%%:*}; sender=alice@example.com; [ "$c" = multipart_hdr ] && sender=alice@hdr.example.com
+  c=${cc%%:*}; sender=alice@example.com; [ "$c" = multipart ] && sender=alice@body.example.com
   python3 - "$work/$c.eml" "$A_SMTP" "$sender" <<'PY' || fail "$c: SMTP send"
 import smtplib, sys
 with smtplib.SMTP("127.0.0.1", int(sys.argv[2]), timeout=30) as s:

@@ -40,7 +40,8 @@ make_case() {
   if [ "$case" = none ]; then cp "$work/in.eml" "$work/m.eml"; return; fi
   "$mtas" sign --key "$work/keys/$d/s1.key.pem" --signer "$signer" --services "$services" "$work/in.eml" "$work/m.eml"
   case $case in
-    partial) sed -i 's/^Subject: /Subject: [list] /' "$work/m.eml" ;;
+    partial) sed -i 's/^Subject: .*/Subject: Changed on the way/' "$work/m.eml" ;;  # an unexplained change
+    additions) sed -i 's/^Subject: /Subject: [list] /' "$work/m.eml" ;;  # recovered with additions only
     fail) sed -i 's/^From: Alice Example/From: Mallory Example/' "$work/m.eml" ;;
   esac
 }
@@ -64,22 +65,34 @@ expect() {  # DOMAIN CASE WANT [extra verify options]
   fi
 }
 
-#            policy    none    pass    partial     fail    temperror
+#            policy    none    pass    partial     additions          fail    temperror
 matrix=(
-  "nopolicy  accept    accept  accept      accept  accept"
-  "ignore    accept    accept  accept      accept  accept"
-  "testing   accept    accept  accept      accept  accept"
-  "verify    accept    accept  quarantine  reject  tempfail"
-  "required  reject    accept  quarantine  reject  tempfail"
+  "nopolicy  accept    accept  accept      accept             accept  accept"
+  "ignore    accept    accept  accept      accept             accept  accept"
+  "testing   accept    accept  accept      accept             accept  accept"
+  "verify    accept    accept  quarantine  accept-with-edits  reject  tempfail"
+  "required  reject    accept  quarantine  quarantine         reject  tempfail"
 )
 for row in "${matrix[@]}"; do
-  read -r d w_none w_pass w_partial w_fail w_temp <<<"$row"
+  read -r d w_none w_pass w_partial w_additions w_fail w_temp <<<"$row"
   expect "$d" none "$w_none"
   expect "$d" pass "$w_pass"
   expect "$d" partial "$w_partial"
+  expect "$d" additions "$w_additions"
   expect "$d" fail "$w_fail"
   expect "$d" temperror "$w_temp"
 done
+# The additions class, set locally: for every domain, and for one.
+printf 'additions accept\n' >"$work/local.conf"
+expect required additions accept-with-edits --policy-file "$work/local.conf"
+printf 'additions verify.policy.test reject\n' >"$work/local.conf"
+expect verify additions reject --policy-file "$work/local.conf"
+expect verify partial quarantine --policy-file "$work/local.conf"
+make_case additions verify
+"$mtas" verify --policy --resolver "127.0.0.1:$dns_port" --add-header mx.example.net "$work/m.eml" \
+  >"$work/with-fields.eml" 2>/dev/null
+tr -d '\r' <"$work/with-fields.eml" | sed -n '/^MTAS-VerificationInfo/,/^[^ ]/p' | tr -d '\n' >"$work/info.txt"
+grep -q 'edits=subject-tagged:Subject' "$work/info.txt" || fail "MTAS-VerificationInfo lacks edits=subject-tagged:Subject"
 
 # The published policy shows in the JSON and the result header.
 make_case pass required

@@ -96,7 +96,10 @@ TEST(Defences, MimeWrappingIsNeverPass) {
   for (const auto& p : sig.parts) EXPECT_EQ(p.status, "moved") << p.path;
   EXPECT_NE(sig.reason.find("part 1 (text/plain) added"), std::string::npos);
   // With the body carrier the entity leaves the top-level epilogue: no carrier.
-  VerifyReport body = VerifyWith({&Ed()}, WrapWithForgedPart(SignWith(Ed(), Example("mixed-attachment.eml")).message));
+  SignOptions in_body;
+  in_body.carrier = Carrier::kBody;
+  VerifyReport body =
+      VerifyWith({&Ed()}, WrapWithForgedPart(SignWith(Ed(), Example("mixed-attachment.eml"), in_body).message));
   EXPECT_EQ(body.result, SigResult::kPermError);
 }
 

@@ -304,6 +304,20 @@ TEST(Restore, AdditionsAreTheirOwnPolicyClass) {
   ASSERT_TRUE(additions.signatures[0].recovered);
   VerifyReport replaced = Check(Replace(signed_message, "Subject: Quarterly numbers", "Subject: Pay now"));
   ASSERT_TRUE(replaced.signatures[0].recovered);
+  // Text before the signed Subject that is not a list's bracketed tag is a
+  // changed Subject, not an addition.
+  for (const char* prefix : {"URGENT: pay to IBAN DE00 - ", "[ops] URGENT ", "[a] [b] [c] [d] ", "[] "}) {
+    VerifyReport r =
+        Check(Replace(signed_message, "Subject: Quarterly", std::string("Subject: ") + prefix + "Quarterly"));
+    ASSERT_TRUE(r.signatures[0].recovered) << prefix;
+    EXPECT_EQ(r.signatures[0].edits.at(0).kind, EditKind::kHeaderChanged) << prefix;
+  }
+  for (const char* prefix : {"[ops] ", "[External] [ops] ", "[ops]"}) {
+    VerifyReport r =
+        Check(Replace(signed_message, "Subject: Quarterly", std::string("Subject: ") + prefix + "Quarterly"));
+    ASSERT_TRUE(r.signatures[0].recovered) << prefix;
+    EXPECT_EQ(r.signatures[0].edits.at(0).kind, EditKind::kSubjectTagged) << prefix;
+  }
   std::vector<std::string> from = {"example.com"};
   using A = PolicyDecision::Action;
   auto decide = [&](const VerifyReport& r, PolicyLevel level, const std::string& file) {
@@ -324,6 +338,75 @@ TEST(Restore, AdditionsAreTheirOwnPolicyClass) {
   EXPECT_EQ(decide(replaced, PolicyLevel::kVerify, "additions accept\n"), A::kQuarantine);
   EXPECT_FALSE(LocalPolicy::Parse("additions maybe\n").ok());
   EXPECT_FALSE(LocalPolicy::Parse("additions a.example accept extra\n").ok());
+}
+
+// An HTML footer put before the closing lines (</body>, </html>), on every
+// shape of HTML part, both line ends, three encodings: `inserted` with the
+// text exactly, recovered, and the rebuilt message is the signed one. What
+// is not an insertion before intact closing lines stays `changed`.
+TEST(Restore, TextInsertedBeforeTheClosingLinesIsShownAndUndone) {
+  const std::string html =
+      "<html><body>\r\n<p>The numbers are fine.</p>\r\n<p>caf\xc3\xa9 at 10.</p>\r\n</body>\r\n</html>\r\n";
+  const std::string footer = "<hr><p>ops mailing list: https://relay.example.org/ops</p>\r\n";
+  for (std::string cte : {"8bit", "quoted-printable", "base64"})
+    for (bool multipart : {false, true})
+      for (bool lf : {false, true}) {
+        SCOPED_TRACE(cte + (multipart ? " multipart" : " single") + (lf ? " LF" : " CRLF"));
+        auto message = [&](const std::string& text) {
+          std::string body = Body(cte, text);
+          if (!multipart)
+            return kHeader + "Content-Type: text/html; charset=utf-8\r\nContent-Transfer-Encoding: " + cte +
+                   "\r\n\r\n" + body;
+          body.resize(body.size() - 2);
+          return kHeader + "Content-Type: multipart/alternative; boundary=\"alt\"\r\n\r\n--alt\r\n" +
+                 "Content-Type: text/plain\r\n\r\nThe numbers are fine.\r\n--alt\r\n" +
+                 "Content-Type: text/html; charset=utf-8\r\nContent-Transfer-Encoding: " + cte + "\r\n\r\n" + body +
+                 "\r\n--alt--\r\n";
+        };
+        std::string path = multipart ? "2" : "1";
+        std::string signed_message = SignWith(Ed(), message(html), Opts(Carrier::kHeader)).message;
+        auto [head, body] = Split(signed_message);
+        auto edited_with = [&](const std::string& text) {
+          std::string m = head + "\r\n" + Split(message(text)).second;
+          return lf ? ToLf(m) : m;
+        };
+        std::string want = lf ? ToLf(signed_message) : signed_message;
+        // Before </body> (two closing lines kept) and before </html> (one).
+        for (const std::string& at : {std::string("</body>\r\n</html>\r\n"), std::string("</html>\r\n")}) {
+          std::string text = html.substr(0, html.size() - at.size()) + footer + at;
+          std::string edited = edited_with(text);
+          const SignatureReport s = Check(edited).signatures.at(0);
+          EXPECT_EQ(s.result, SigResult::kPartial) << s.reason;
+          const PartReport* p = nullptr;
+          for (const auto& x : s.parts)
+            if (x.path == path) p = &x;
+          ASSERT_NE(p, nullptr);
+          EXPECT_EQ(p->status, "inserted");
+          EXPECT_EQ(p->appended, footer);
+          EXPECT_EQ(p->inserted_before, at);
+          ASSERT_TRUE(s.recovered) << s.not_recovered;
+          EXPECT_EQ(Kinds(s), std::vector<EditKind>{EditKind::kTextInserted});
+          auto restored = Restore(edited, 1);
+          ASSERT_TRUE(restored.ok()) << restored.status().message();
+          EXPECT_EQ(*restored, want);
+        }
+        // Not insertions: the signed text changed too, a closing line changed,
+        // the text put between signed lines further up.
+        std::string changed_middle = html;
+        changed_middle.replace(changed_middle.find("fine"), 4, "poor");
+        changed_middle = changed_middle.substr(0, changed_middle.size() - 17) + footer + "</body>\r\n</html>\r\n";
+        std::string changed_closing = html.substr(0, html.size() - 17) + footer + "</body>\r\n</HTML>\r\n";
+        std::string further_up = "<html><body>\r\n" + footer + html.substr(14);
+        for (const std::string* text : {&changed_middle, &changed_closing, &further_up}) {
+          const SignatureReport s = Check(edited_with(*text)).signatures.at(0);
+          EXPECT_NE(s.result, SigResult::kPass);
+          EXPECT_FALSE(s.recovered);
+          for (const auto& x : s.parts)
+            if (x.path == path) {
+              EXPECT_EQ(x.status, "changed") << *text;
+            }
+        }
+      }
 }
 
 }  // namespace
