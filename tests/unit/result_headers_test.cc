@@ -16,7 +16,7 @@ SignatureReport Sample(SigResult result) {
   s.result = result;
   s.key_method = "domain:key:email";
   s.headers = {{"From", "same", "From: a@example.com", ""}, {"Subject", "same", "Subject: x", ""}};
-  s.parts = {{"1", "text/plain", "same", "", {}, "", "", 0}};
+  s.parts = {{"1", "text/plain", "same", "", {}, "", "", 0, "", true}};
   if (result == SigResult::kPartial) {
     s.headers[1].status = "changed";
     s.added_parts = {{"2", "text/plain"}};
