@@ -11,13 +11,6 @@
 namespace mtas {
 namespace {
 
-std::string LowerName(std::string_view field) {
-  std::string n(field.substr(0, field.find(':')));
-  while (!n.empty() && (n.back() == ' ' || n.back() == '\t')) n.pop_back();
-  for (char& c : n) c = AsciiLower(c);
-  return n;
-}
-
 std::string Lower(std::string_view s) {
   std::string out(s);
   for (char& c : out) c = AsciiLower(c);
@@ -41,7 +34,7 @@ bool IsRenderingName(std::string_view lower_name) {
 // space or two) differ here, because readers split the body by the exact
 // value.
 std::string StructuralForm(std::string_view field) {
-  std::string name = LowerName(field);
+  std::string name = FieldNameLower(field);
   size_t colon = field.find(':');
   std::string_view value = colon == std::string_view::npos ? std::string_view() : field.substr(colon + 1);
   std::string out = name + ":";
@@ -103,7 +96,7 @@ std::optional<std::string> ShownText(const std::string& name, std::string_view v
 }
 
 std::string Key(Canon canon, std::string_view field) {
-  std::string name = LowerName(field);
+  std::string name = FieldNameLower(field);
   if (canon == Canon::kRelaxed &&
       (name == "subject" || name == "from" || name == "sender" || name == "reply-to" || name == "to" || name == "cc")) {
     // Another, equivalent RFC 2047 encoding is what readers show alike.
@@ -137,7 +130,7 @@ std::vector<HeaderReport> CompareHeaders(const std::vector<std::string>& signed_
   };
   for (const auto& c : counts) add_name(Lower(c.name));
   for (const auto& s : signed_fields) {
-    signed_names.push_back(LowerName(s));
+    signed_names.push_back(FieldNameLower(s));
     add_name(signed_names.back());
   }
   std::vector<HeaderReport> out;
@@ -212,14 +205,15 @@ std::vector<FieldChange> CompareFields(const std::vector<std::string>& was, cons
   std::vector<std::string> names;
   for (const auto* list : {&was, &now})
     for (const auto& f : *list)
-      if (std::string n = LowerName(f); std::find(names.begin(), names.end(), n) == names.end()) names.push_back(n);
+      if (std::string n = FieldNameLower(f); std::find(names.begin(), names.end(), n) == names.end())
+        names.push_back(n);
   std::vector<FieldChange> out;
   for (const std::string& name : names) {
     std::vector<const std::string*> a, b;
     for (const auto& f : was)
-      if (LowerName(f) == name) a.push_back(&f);
+      if (FieldNameLower(f) == name) a.push_back(&f);
     for (const auto& f : now)
-      if (LowerName(f) == name) b.push_back(&f);
+      if (FieldNameLower(f) == name) b.push_back(&f);
     auto equal = [&](const std::string& x, const std::string& y) {
       return IsRenderingName(name) ? RenderingFieldsEqual(canon, x, y) : HeaderFieldsEqual(canon, x, y);
     };
@@ -238,6 +232,13 @@ std::vector<FieldChange> CompareFields(const std::vector<std::string>& was, cons
 }
 
 }  // namespace
+
+std::string FieldNameLower(std::string_view field) {
+  std::string n(field.substr(0, field.find(':')));
+  while (!n.empty() && (n.back() == ' ' || n.back() == '\t')) n.pop_back();
+  for (char& c : n) c = AsciiLower(c);
+  return n;
+}
 
 std::string_view ClosingLines(std::string_view closing, size_t k) {
   size_t at = closing.size();

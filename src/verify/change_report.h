@@ -20,6 +20,9 @@ std::vector<HeaderReport> CompareHeaders(const std::vector<std::string>& signed_
                                          const std::vector<HeaderCount>& counts,
                                          const std::vector<HeaderField>& current, Canon canon);
 
+// A raw field's name, lowercase, without white space before its colon.
+std::string FieldNameLower(std::string_view field);
+
 // The last k lines of a signed part's closing lines (PartFields::closing).
 std::string_view ClosingLines(std::string_view closing, size_t k);
 

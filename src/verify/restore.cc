@@ -11,13 +11,6 @@
 namespace mtas {
 namespace {
 
-std::string LowerName(std::string_view field) {
-  std::string n(field.substr(0, field.find(':')));
-  while (!n.empty() && (n.back() == ' ' || n.back() == '\t')) n.pop_back();
-  for (char& c : n) c = AsciiLower(c);
-  return n;
-}
-
 // `text` (CRLF line ends, as signed attributes hold them) with `eol`.
 std::string WithEol(std::string_view text, std::string_view eol) {
   if (eol == "\r\n") return std::string(text);
@@ -91,7 +84,7 @@ bool IsReencoding(std::string_view name, const std::string& was, const std::stri
 
 const std::string* FindField(const std::vector<std::string>& fields, std::string_view lower_name) {
   for (const auto& f : fields)
-    if (LowerName(f) == lower_name) return &f;
+    if (FieldNameLower(f) == lower_name) return &f;
   return nullptr;
 }
 
@@ -210,12 +203,12 @@ class Planner {
     uint64_t header_end = 0;
     for (const auto& f : now_.fields) header_end = std::max(header_end, f.offset + f.length);
     for (const HeaderReport& h : hop_.report.headers) {
-      std::string lower = LowerName(h.name);
+      std::string lower = FieldNameLower(h.name);
       if (keep_top_encoding_ && lower == "content-transfer-encoding") continue;
       std::vector<const std::string*> was;
       std::vector<const HeaderField*> now;
       for (const auto& s : hop_.sig.attrs.headers)
-        if (LowerName(s) == lower) was.push_back(&s);
+        if (FieldNameLower(s) == lower) was.push_back(&s);
       for (const auto& f : now_.fields)
         if (f.offset >= header_from_ && f.NameIs(lower)) now.push_back(&f);
       bool bytes_same = was.size() == now.size();
