@@ -125,4 +125,4 @@ mkdir -p "$build/findings/verdict_diff"
 MTAS_DIFF_SEED="$diff_seed" MTAS_DIFF_COUNT="$diff_count" MTAS_DIFF_KEEP="$build/findings/verdict_diff" \
   ASAN_OPTIONS=detect_leaks=1 bash "$root/tests/diff/run.sh" "$mtas" "$root" >"$build/verdict_diff.log" 2>&1 ||
   { echo "verdict_diff (seed $diff_seed) FOUND A PROBLEM:"; tail -30 "$build/verdict_diff.log"; exit 1; }
-echo "verdict_diff: seed $diff_seed, $(grep -o '^verdict_diff: [0-9]* cases, [0-9]* pass, [0-9]* verdict failures' "$build/verdict_diff.log")"
+echo "verdict_diff: seed $diff_seed, $(grep -o '^verdict_diff: [0-9]* cases, [0-9]* pass, [0-9]* recovered, [0-9]* verdict or restore failures' "$build/verdict_diff.log")"
