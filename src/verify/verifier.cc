@@ -276,7 +276,14 @@ std::string Summarize(const SignatureReport& r) {
   std::string s;
   auto add = [&](const std::string& x) { s += (s.empty() ? "" : "; ") + x; };
   if (!r.hop_chain_intact) add("the hops before this one are not the ones it signed after");
-  if (!r.content_intact) add("signed content changed");
+  // Say where the signed bytes changed when every part reads as signed.
+  bool parts_as_signed = r.part_tree_intact && r.added_parts.empty() && !r.parts.empty() &&
+                         std::all_of(r.parts.begin(), r.parts.end(), [](const PartReport& p) {
+                           return p.status == "same" || p.status == "re-encoded";
+                         });
+  if (!r.content_intact)
+    add(parts_as_signed ? "signed bytes changed outside the parts (preamble, epilogue or a transfer encoding)"
+                        : "signed content changed");
   for (const auto& h : r.headers)
     if (h.status != "same")
       add(h.name + " " + h.status + (h.added_above ? " (a new instance was put above the signed one)" : ""));
@@ -343,6 +350,9 @@ class SignatureCheck {
     r.carrier = loc.carrier;
     r.services = loc.services;
     r.unsigned_trailing_bytes = scan_.body.unsigned_after_entities;
+    if (r.unsigned_trailing_bytes)
+      r.notes.push_back(std::to_string(r.unsigned_trailing_bytes) +
+                        " bytes after the last signature are unsigned (in the epilogue, which readers do not show)");
     if (!loc.link_error.empty()) return Outcome(r, SigResult::kPermError, loc.link_error);
     if (loc.untracked)
       r.notes.push_back(
