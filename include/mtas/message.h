@@ -24,6 +24,14 @@ namespace mtas {
 bool EqualsIgnoreCase(std::string_view a, std::string_view b);
 bool StartsWithIgnoreCase(std::string_view s, std::string_view prefix);
 
+// mtas.3 receivedHash: the digest of the first `count` Received fields
+// (spec 10d).
+struct ReceivedHash {
+  int64_t count = 0;
+  DigestAlg alg = DigestAlg::kSha256;
+  std::string digest;
+};
+
 // One header field exactly as it stands in the message.
 struct HeaderField {
   std::string raw;         // name, colon, value; folding and line ends kept; no final line end

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "mtas/dns.h"
+#include "mtas/domain.h"
 #include "mtas/message.h"
 #include "mtas/status.h"
 #include "mtas/verify.h"
@@ -26,9 +27,6 @@ Result<PolicyLevel> ParsePolicyName(std::string_view name);
 // modifier; kNotFound when the text is not an SPF record.
 Result<PolicyLevel> ParseSpfPolicy(std::string_view txt);
 
-// The organisational domain (RFC 7489 §3.2) by the public suffix list when
-// Debian's publicsuffix package is installed, else the last two labels.
-std::string OrganizationalDomain(std::string_view domain);
 
 // A domain's published policy as found.
 struct DomainPolicy {

@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "mtas/canon.h"
+#include "mtas/carrier.h"
 #include "mtas/digest.h"
 #include "mtas/keys.h"
 #include "mtas/message.h"
@@ -24,10 +25,6 @@
 #include "mtas/status.h"
 
 namespace mtas {
-
-enum class Carrier { kAuto, kBody, kHeader };
-std::string_view CarrierName(Carrier c);
-Result<Carrier> ParseCarrier(std::string_view name);
 
 // The header fields signed by default (spec §3.1 mtas.2).
 std::vector<std::string> DefaultSignedHeaders();

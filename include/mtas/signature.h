@@ -17,6 +17,7 @@
 
 #include "mtas/digest.h"
 #include "mtas/keys.h"
+#include "mtas/message.h"
 #include "mtas/status.h"
 
 namespace mtas {
@@ -25,11 +26,6 @@ namespace mtas {
 // see docs/protocol.md for why it is not the spec's UUID arc.
 std::string MtasOid(int n);
 
-struct ReceivedHash {
-  int64_t count = 0;
-  DigestAlg alg = DigestAlg::kSha256;
-  std::string digest;
-};
 
 // mtas.11 envelope [profile extension]: digests of the SMTP envelope the
 // signing hop sent the message with, so that the next hop can tell a replay

@@ -20,11 +20,31 @@ namespace mtas {
 enum class SigResult { kPass, kPartial, kFail, kNeutral, kTempError, kPermError, kNone };
 std::string_view ResultName(SigResult r);  // "pass", "partial", …, "none"
 
+// What became of one signed field name (names at the edges: HeaderStatusName).
+enum class HeaderStatus {
+  kSame,
+  kReencoded,  // a single part's Content-Transfer-Encoding, its content decoding to what was signed
+  kChanged,
+  kRemoved,
+  kAdded,  // counted zero when signed (MTAS/1.1), there now: current_value shows it
+};
+std::string_view HeaderStatusName(HeaderStatus s);  // "same", "re-encoded", "changed", "removed", "added"
+
+// What became of one signed part (names at the edges: PartStatusName).
+enum class PartStatus {
+  kSame,
+  kReencoded,  // MTAS/1.1: the same decoded content under another transfer encoding (`reencoded`)
+  kAppended,   // MTAS/1.1: the signed content intact, text added after it
+  kInserted,   // MTAS/1.1: text added before its signed closing lines
+  kMoved,      // the same content at another path (`now_at`)
+  kChanged,
+  kRemoved,
+};
+std::string_view PartStatusName(PartStatus s);  // "same", "re-encoded", "appended", "inserted", "moved", …
+
 struct HeaderReport {
   std::string name;
-  // same | changed | removed | added (signed with no instance, MTAS/1.1:
-  // current_value shows the new one)
-  std::string status;
+  HeaderStatus status = HeaderStatus::kSame;
   std::string signed_value;
   std::string current_value;  // the topmost instance now, when present
   bool added_above = false;   // the signed instances are all there, but another was put above them
@@ -42,11 +62,7 @@ struct FieldChange {
 struct PartReport {
   std::string path;
   std::string content_type;
-  // same | re-encoded (MTAS/1.1: the same decoded content under another
-  // transfer encoding, see `reencoded`) | appended (MTAS/1.1: the signed
-  // content intact, text added after it) | inserted (MTAS/1.1: text added
-  // before its signed closing lines) | moved | changed | removed
-  std::string status;
+  PartStatus status = PartStatus::kSame;
   std::string now_at;  // for moved: the path where the same content is now
   // MTAS/1.1: the part's rendering fields that changed (status changed,
   // also when its content is the same); a multipart container whose fields

@@ -163,4 +163,22 @@ Result<SignatureField> ParseSignatureField(std::string_view value) {
   return f;
 }
 
+std::string_view CarrierName(Carrier c) {
+  switch (c) {
+    case Carrier::kBody:
+      return "body";
+    case Carrier::kHeader:
+      return "header";
+    default:
+      return "auto";
+  }
+}
+
+Result<Carrier> ParseCarrier(std::string_view name) {
+  if (name == "auto") return Carrier::kAuto;
+  if (name == "body") return Carrier::kBody;
+  if (name == "header") return Carrier::kHeader;
+  return Status::InvalidArgument("unknown carrier '" + std::string(name) + "' (use auto, body or header)");
+}
+
 }  // namespace mtas

@@ -9,7 +9,7 @@
 
 #include "mtas/canon.h"
 #include "mtas/digest.h"
-#include "mtas/sign.h"
+#include "mtas/carrier.h"
 
 namespace mtas {
 

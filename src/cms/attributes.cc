@@ -1,12 +1,12 @@
 // Encoding and decoding of the MTAS signed attributes (docs/asn1/MTAS-1.0.asn1).
-// Values are framed and read by cms/der.h (see why there and in
+// Values are framed and read by common/der.h (see why there and in
 // parse_signature.cc).
 #include "cms/attributes.h"
 
 #include <algorithm>
 #include <array>
 
-#include "cms/der.h"
+#include "common/der.h"
 #include "cms/oids.h"
 #include "mtas/message.h"
 

@@ -4,8 +4,8 @@
 #include <optional>
 #include <vector>
 
-#include "cms/der.h"
-#include "cms/ossl.h"
+#include "common/der.h"
+#include "common/ossl.h"
 #include "mtas/signature.h"
 
 namespace mtas {

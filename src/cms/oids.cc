@@ -5,8 +5,8 @@
 #include <array>
 #include <utility>
 
-#include "cms/der.h"
-#include "cms/ossl.h"
+#include "common/der.h"
+#include "common/ossl.h"
 
 namespace mtas {
 namespace {

@@ -5,7 +5,7 @@
 // file to take it apart again; that was two thirds of reading a signature
 // and a fifth of a 4 KB verification. The walk reads the structure an MTAS
 // signer writes field by field, in place, checks every tag and length
-// against the bytes it holds (cms/der.h), and refuses anything else. The
+// against the bytes it holds (common/der.h), and refuses anything else. The
 // signed attributes must be DER (the spec, §3; RFC 5652 §5.4); around them
 // RFC 5652 allows BER, so longer and indefinite lengths are read there, as
 // OpenSSL reads them (tests/bad: cms-not-der-length, cms-indefinite-length).
@@ -17,9 +17,9 @@
 #include <openssl/objects.h>
 
 #include "cms/attributes.h"
-#include "cms/der.h"
+#include "common/der.h"
 #include "cms/oids.h"
-#include "cms/ossl.h"
+#include "common/ossl.h"
 #include "mtas/limits.h"
 #include "mtas/signature.h"
 

@@ -8,9 +8,9 @@
 #include <cstdio>
 
 #include "cms/attributes.h"
-#include "cms/der.h"
-#include "cms/key_operation.h"
-#include "cms/ossl.h"
+#include "common/der.h"
+#include "keys/key_operation.h"
+#include "common/ossl.h"
 #include "mtas/signature.h"
 
 namespace mtas {

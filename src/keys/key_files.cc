@@ -4,9 +4,9 @@
 #include <fstream>
 #include <sstream>
 
-#include "cms/der.h"
-#include "cms/key_operation.h"
-#include "cms/ossl.h"
+#include "common/der.h"
+#include "keys/key_operation.h"
+#include "common/ossl.h"
 #include "mtas/digest.h"
 #include "mtas/keys.h"
 

@@ -5,7 +5,7 @@
 #include <openssl/core_names.h>
 #include <openssl/param_build.h>
 
-#include "cms/ossl.h"
+#include "common/ossl.h"
 #include "mtas/canon.h"
 #include "mtas/message.h"
 

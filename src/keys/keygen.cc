@@ -2,7 +2,7 @@
 #include <openssl/pem.h>
 #include <openssl/rand.h>
 
-#include "cms/ossl.h"
+#include "common/ossl.h"
 #include "mtas/keys.h"
 
 namespace mtas {

@@ -2,7 +2,7 @@
 // and the chain that tries them in order.
 #include <cctype>
 
-#include "cms/ossl.h"
+#include "common/ossl.h"
 #include "mtas/keys.h"
 
 namespace mtas {

@@ -6,7 +6,7 @@
 #include <cctype>
 
 #include "mtas/key_service.h"
-#include "mtas/policy.h"
+#include "mtas/domain.h"
 
 namespace mtas {
 namespace {

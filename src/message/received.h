@@ -4,7 +4,6 @@
 #include <vector>
 
 #include "mtas/message.h"
-#include "mtas/signature.h"
 
 namespace mtas {
 

@@ -109,7 +109,7 @@ std::string SignatureJson(const SignatureReport& s) {
   o.Raw("headers", Array(s.headers, [](const HeaderReport& h) {
           return JsonObject()
               .Str("name", h.name)
-              .Str("status", h.status)
+              .Str("status", HeaderStatusName(h.status))
               .Str("signed_value", h.signed_value)
               .Str("current_value", h.current_value)
               .Bool("added_above", h.added_above)
@@ -117,7 +117,7 @@ std::string SignatureJson(const SignatureReport& s) {
         }));
   o.Raw("parts", Array(s.parts, [](const PartReport& p) {
           JsonObject j;
-          j.Str("path", p.path).Str("content_type", p.content_type).Str("status", p.status);
+          j.Str("path", p.path).Str("content_type", p.content_type).Str("status", PartStatusName(p.status));
           if (!p.now_at.empty()) j.Str("now_at", p.now_at);
           if (!p.reencoded.empty()) j.Str("reencoded", p.reencoded);
           if (p.appended_length)

@@ -10,7 +10,8 @@ namespace {
 std::string HeadersSummary(const SignatureReport& s) {
   std::string changed;
   for (const auto& h : s.headers)
-    if (h.status != "same") changed += (changed.empty() ? "" : ",") + h.name + ":" + h.status;
+    if (h.status != HeaderStatus::kSame)
+      changed += (changed.empty() ? "" : ",") + h.name + ":" + std::string(HeaderStatusName(h.status));
   if (s.headers.empty()) return "none";
   return changed.empty() ? "same" : changed;
 }
@@ -18,8 +19,9 @@ std::string HeadersSummary(const SignatureReport& s) {
 std::string PartsSummary(const SignatureReport& s) {
   std::string changed;
   for (const auto& p : s.parts)
-    if (p.status == "changed" || p.status == "removed" || p.status == "appended" || p.status == "inserted")
-      changed += (changed.empty() ? "" : ",") + p.path + ":" + p.status;
+    if (p.status == PartStatus::kChanged || p.status == PartStatus::kRemoved || p.status == PartStatus::kAppended ||
+        p.status == PartStatus::kInserted)
+      changed += (changed.empty() ? "" : ",") + p.path + ":" + std::string(PartStatusName(p.status));
   if (s.parts.empty()) return "none";
   return changed.empty() ? "same" : changed;
 }

@@ -24,14 +24,14 @@ std::string ReportText(const VerifyReport& report, const PolicyDecision* decisio
     if (!s.reason.empty()) out += "  " + s.reason + "\n";
     for (const auto& n : s.notes) out += "  note: " + n + "\n";
     for (const auto& h : s.headers)
-      if (h.status != "same") {
-        out += "  header " + h.name + ": " + h.status + "\n";
-        if (h.status != "added") out += "    signed: " + h.signed_value + "\n";
+      if (h.status != HeaderStatus::kSame) {
+        out += "  header " + h.name + ": " + std::string(HeaderStatusName(h.status)) + "\n";
+        if (h.status != HeaderStatus::kAdded) out += "    signed: " + h.signed_value + "\n";
         if (!h.current_value.empty()) out += "    now:    " + h.current_value + "\n";
       }
     for (const auto& p : s.parts) {
-      if (p.status != "same")
-        out += "  part " + p.path + " (" + p.content_type + "): " + p.status +
+      if (p.status != PartStatus::kSame)
+        out += "  part " + p.path + " (" + p.content_type + "): " + std::string(PartStatusName(p.status)) +
                (p.now_at.empty() ? "" : " to " + p.now_at) + "\n";
       if (p.appended_length) {
         std::string shown;  // escaped, one line

@@ -119,14 +119,15 @@ std::string TraceText(const Trace& t) {
     std::string indent(6, ' ');
     if (s.result != SigResult::kPass && !s.reason.empty()) out += indent + "why: " + s.reason + "\n";
     for (const auto& h : s.headers)
-      if (h.status != "same") {
-        out += indent + h.name + " " + h.status + ": \"" + h.signed_value.substr(h.signed_value.find(':') + 1) + "\"";
+      if (h.status != HeaderStatus::kSame) {
+        out += indent + h.name + " " + std::string(HeaderStatusName(h.status)) + ": \"" +
+               h.signed_value.substr(h.signed_value.find(':') + 1) + "\"";
         if (!h.current_value.empty()) out += " -> \"" + h.current_value.substr(h.current_value.find(':') + 1) + "\"";
         out += "\n";
       }
     for (const auto& p : s.parts)
-      if (p.status != "same")
-        out += indent + "part " + p.path + " (" + p.content_type + ") " + p.status +
+      if (p.status != PartStatus::kSame)
+        out += indent + "part " + p.path + " (" + p.content_type + ") " + std::string(PartStatusName(p.status)) +
                (p.now_at.empty() ? "" : " to " + p.now_at) + "\n";
     for (const auto& p : s.added_parts) out += indent + "part " + p.path + " (" + p.content_type + ") added\n";
   }

@@ -72,9 +72,9 @@ std::string Utc(const std::optional<std::time_t>& t) {
 std::string HopLabel(const SignatureReport& s) { return s.hop ? std::to_string(s.hop) : "?"; }
 
 bool HasChanges(const SignatureReport& s) {
-  auto changed = [](const auto& x) { return x.status != "same"; };
-  return !s.added_parts.empty() || std::any_of(s.headers.begin(), s.headers.end(), changed) ||
-         std::any_of(s.parts.begin(), s.parts.end(), changed);
+  return !s.added_parts.empty() || std::any_of(s.headers.begin(), s.headers.end(), [](const HeaderReport& h) {
+    return h.status != HeaderStatus::kSame;
+  }) || std::any_of(s.parts.begin(), s.parts.end(), [](const PartReport& p) { return p.status != PartStatus::kSame; });
 }
 
 // Signed and current values with what differs between them marked: the
@@ -185,10 +185,10 @@ std::string Changes(const SignatureReport& s) {
   std::string out = "<h3>Hop " + HopLabel(s) + " &mdash; " + HtmlEscape(s.signer) + " " + Badge(s.result) + "</h3>\n";
   std::string rows;
   for (const auto& h : s.headers) {
-    if (h.status == "same") continue;
+    if (h.status == HeaderStatus::kSame) continue;
     auto [was, now] = Diff(FieldValue(h.signed_value), FieldValue(h.current_value));
     if (h.current_value.empty()) now = "<span class=\"muted\">(absent)</span>";
-    rows += "<tr><td>" + HtmlEscape(h.name) + "</td><td>" + HtmlEscape(h.status) +
+    rows += "<tr><td>" + HtmlEscape(h.name) + "</td><td>" + HtmlEscape(HeaderStatusName(h.status)) +
             (h.added_above ? " (another instance added above)" : "") + "</td><td class=\"mono\">" + was +
             "</td><td class=\"mono\">" + now + "</td></tr>\n";
   }
@@ -197,9 +197,10 @@ std::string Changes(const SignatureReport& s) {
            "</table>\n";
   rows.clear();
   for (const auto& p : s.parts)
-    if (p.status != "same")
+    if (p.status != PartStatus::kSame)
       rows += "<tr><td>" + HtmlEscape(p.path) + "</td><td>" + HtmlEscape(p.content_type) + "</td><td>" +
-              HtmlEscape(p.status) + (p.now_at.empty() ? "" : " to " + HtmlEscape(p.now_at)) + "</td></tr>\n";
+              HtmlEscape(PartStatusName(p.status)) + (p.now_at.empty() ? "" : " to " + HtmlEscape(p.now_at)) +
+              "</td></tr>\n";
   for (const auto& p : s.added_parts)
     rows += "<tr><td>" + HtmlEscape(p.path) + "</td><td>" + HtmlEscape(p.content_type) + "</td><td>added</td></tr>\n";
   if (!rows.empty())

@@ -41,24 +41,6 @@ HeaderField MakeField(const std::string& raw) {
 
 }  // namespace
 
-std::string_view CarrierName(Carrier c) {
-  switch (c) {
-    case Carrier::kBody:
-      return "body";
-    case Carrier::kHeader:
-      return "header";
-    default:
-      return "auto";
-  }
-}
-
-Result<Carrier> ParseCarrier(std::string_view name) {
-  if (name == "auto") return Carrier::kAuto;
-  if (name == "body") return Carrier::kBody;
-  if (name == "header") return Carrier::kHeader;
-  return Status::InvalidArgument("unknown carrier '" + std::string(name) + "' (use auto, body or header)");
-}
-
 std::vector<std::string> DefaultSignedHeaders() {
   // Every field a reader displays or renders by. Their counts are signed too
   // (mtas.13), so an instance added later is a change even where none was.

@@ -147,7 +147,7 @@ std::vector<HeaderReport> CompareHeaders(const std::vector<std::string>& signed_
     if (signed_here.empty()) {  // counted as absent when signed
       if (current_here.empty()) continue;
       r.name = std::string(current_here.front()->name());
-      r.status = "added";
+      r.status = HeaderStatus::kAdded;
       r.current_value = NormalizeLineEnds(current_here.front()->raw);
       out.push_back(std::move(r));
       continue;
@@ -155,7 +155,7 @@ std::vector<HeaderReport> CompareHeaders(const std::vector<std::string>& signed_
     r.signed_value = *signed_here.front();
     r.name = std::string(r.signed_value.substr(0, r.signed_value.find(':')));
     if (current_here.empty()) {
-      r.status = "removed";
+      r.status = HeaderStatus::kRemoved;
       out.push_back(std::move(r));
       continue;
     }
@@ -166,7 +166,7 @@ std::vector<HeaderReport> CompareHeaders(const std::vector<std::string>& signed_
     for (size_t k = 0; untouched && k < signed_here.size(); ++k)
       untouched = HeaderFieldsEqual(Canon::kSimple, *signed_here[k], current_here[k]->raw);
     if (untouched) {
-      r.status = "same";
+      r.status = HeaderStatus::kSame;
       out.push_back(std::move(r));
       continue;
     }
@@ -176,9 +176,9 @@ std::vector<HeaderReport> CompareHeaders(const std::vector<std::string>& signed_
     std::sort(was.begin(), was.end());
     std::sort(now.begin(), now.end());
     if (was == now) {
-      r.status = "same";
+      r.status = HeaderStatus::kSame;
     } else {
-      r.status = "changed";
+      r.status = HeaderStatus::kChanged;
       // Every signed instance still there, more now, and the one a reader
       // sees is new: a prepended field, the classic DKIM header attack.
       bool all_kept = std::includes(now.begin(), now.end(), was.begin(), was.end());
@@ -292,12 +292,13 @@ void CompareParts(const std::vector<PartHash>& signed_parts, const std::vector<P
     return nullptr;
   };
   for (size_t i = 0; i < signed_parts.size(); ++i) {
-    PartReport r{signed_parts[i].path, signed_parts[i].content_type, "", "", {}, "", "", 0, "", match[i] >= 0};
+    PartReport r{signed_parts[i].path, signed_parts[i].content_type, PartStatus::kSame, "", {}, "", "", 0, "",
+                 match[i] >= 0};
     const PartInfo* now = nullptr;
     if (match[i] >= 0) {
       now = &current[static_cast<size_t>(match[i])];
-      r.status = now->path == r.path ? "same" : "moved";
-      if (r.status == "moved") r.now_at = now->path;
+      r.status = now->path == r.path ? PartStatus::kSame : PartStatus::kMoved;
+      if (r.status == PartStatus::kMoved) r.now_at = now->path;
     } else {
       now = current_at(r.path);
       // Nothing at its path, or a container, or a leaf holding another
@@ -306,7 +307,7 @@ void CompareParts(const std::vector<PartHash>& signed_parts, const std::vector<P
       for (size_t j = 0; now && j < current.size(); ++j)
         if (&current[j] == now) taken = used[j];
       if (now && (now->container || taken)) now = nullptr;
-      r.status = now ? "changed" : "removed";
+      r.status = now ? PartStatus::kChanged : PartStatus::kRemoved;
       if (now) {  // the changed part takes its place: it is not "added"
         for (size_t j = 0; j < current.size(); ++j)
           if (!used[j] && current[j].path == r.path) used[j] = true;
@@ -321,21 +322,22 @@ void CompareParts(const std::vector<PartHash>& signed_parts, const std::vector<P
                       EqualsIgnoreCase(r.changed_fields[0].name, "Content-Transfer-Encoding") &&
                       !TransferEncodingName(r.changed_fields[0].signed_value).empty() &&
                       !TransferEncodingName(r.changed_fields[0].current_value).empty();
-      if (only_cte && r.status == "same" && !now->lenient_decode &&
+      if (only_cte && r.status == PartStatus::kSame && !now->lenient_decode &&
           static_cast<int64_t>(now->trailing_empty_lines) == it->second->trailing_empty_lines) {
-        r.status = "re-encoded";
+        r.status = PartStatus::kReencoded;
         r.reencoded = TransferEncodingName(r.changed_fields[0].signed_value) + "->" +
                       TransferEncodingName(r.changed_fields[0].current_value);
         r.changed_fields.clear();
-      } else if (!r.changed_fields.empty() || (r.status == "same" && static_cast<int64_t>(now->trailing_empty_lines) !=
-                                                                         it->second->trailing_empty_lines)) {
-        r.status = "changed";
+      } else if (!r.changed_fields.empty() ||
+                 (r.status == PartStatus::kSame &&
+                  static_cast<int64_t>(now->trailing_empty_lines) != it->second->trailing_empty_lines)) {
+        r.status = PartStatus::kChanged;
       }
       // Longer now, and its first signed-length bytes are the signed ones:
       // the original is intact and text was appended (a list footer), maybe
       // re-encoded on the way (Python's email package writes utf-8 text it
       // changed as base64).
-      if (r.status == "changed" && it->second->length > 0)
+      if (r.status == PartStatus::kChanged && it->second->length > 0)
         for (const auto& x : now->prefixes)
           if (x.alg == alg && x.length == static_cast<uint64_t>(it->second->length) && !x.digest.empty() &&
               x.digest == signed_parts[i].digest) {
@@ -344,7 +346,7 @@ void CompareParts(const std::vector<PartHash>& signed_parts, const std::vector<P
                             TransferEncodingName(r.changed_fields[0].current_value);
               r.changed_fields.clear();
             }
-            if (r.changed_fields.empty()) r.status = "appended";
+            if (r.changed_fields.empty()) r.status = PartStatus::kAppended;
             r.appended = x.appended;
             r.appended_length = x.appended_length;
           }
@@ -352,7 +354,7 @@ void CompareParts(const std::vector<PartHash>& signed_parts, const std::vector<P
       // those lines: text inserted before them (an HTML footer before
       // </body>). The fewest closing lines kept that explain it win.
       const PartFields& sf = *it->second;
-      for (size_t k = 1; r.status == "changed" && r.appended_length == 0 && k <= sf.heads.size(); ++k) {
+      for (size_t k = 1; r.status == PartStatus::kChanged && r.appended_length == 0 && k <= sf.heads.size(); ++k) {
         std::string_view tail = ClosingLines(sf.closing, k);
         uint64_t cut = static_cast<uint64_t>(sf.length) - tail.size();
         if (now->last_bytes.size() < tail.size() ||
@@ -365,7 +367,7 @@ void CompareParts(const std::vector<PartHash>& signed_parts, const std::vector<P
                           TransferEncodingName(r.changed_fields[0].current_value);
             r.changed_fields.clear();
           }
-          if (r.changed_fields.empty()) r.status = "inserted";
+          if (r.changed_fields.empty()) r.status = PartStatus::kInserted;
           r.appended_length = now->length - static_cast<uint64_t>(sf.length);
           r.appended =
               x.appended.substr(0, static_cast<size_t>(std::min<uint64_t>(x.appended.size(), r.appended_length)));
@@ -394,10 +396,18 @@ void CompareParts(const std::vector<PartHash>& signed_parts, const std::vector<P
       continue;
     }
     if (!was_container) continue;  // leaves are reported above
-    PartReport r{
-        p.path, now->content_type, "same", "", CompareFields(p.fields, now->header_fields, canon), "", "", 0, "", true};
+    PartReport r{p.path,
+                 now->content_type,
+                 PartStatus::kSame,
+                 "",
+                 CompareFields(p.fields, now->header_fields, canon),
+                 "",
+                 "",
+                 0,
+                 "",
+                 true};
     if (!r.changed_fields.empty()) {
-      r.status = "changed";
+      r.status = PartStatus::kChanged;
       parts->push_back(std::move(r));
     }
   }

@@ -59,9 +59,9 @@ Edit HeaderEdit(const HeaderReport& h) {
   e.where = h.name;
   e.signed_value = h.signed_value;
   e.added = h.current_value;
-  if (h.status == "added") {
+  if (h.status == HeaderStatus::kAdded) {
     e.kind = EditKind::kHeaderAdded;
-  } else if (h.status == "removed") {
+  } else if (h.status == HeaderStatus::kRemoved) {
     e.kind = EditKind::kHeaderRemoved;
   } else if (EqualsIgnoreCase(h.name, "From")) {
     e.kind = EditKind::kFromRewritten;
@@ -170,7 +170,8 @@ class Planner {
     // and so its Content-Transfer-Encoding field.
     if (!now_.body.multipart && !now_.body.parts.empty())
       for (const PartReport& p : hop_.report.parts)
-        if (p.path == "1" && p.status == "re-encoded" && TooLarge(now_.body.parts[0])) keep_top_encoding_ = true;
+        if (p.path == "1" && p.status == PartStatus::kReencoded && TooLarge(now_.body.parts[0]))
+          keep_top_encoding_ = true;
     wrap_ = FindWrap();
     MTAS_RETURN_IF_ERROR(PlanHeader());
     MTAS_RETURN_IF_ERROR(PlanCarriers());
@@ -224,8 +225,8 @@ class Planner {
       if (now.empty()) plan_.replacements.push_back({header_end, header_end, signed_text});
       // Unwrapping moves the rendering fields back from part 1: no edit.
       bool moved_by_wrap = wrap_ && (IsRenderingField(lower) || lower == "mime-version");
-      if (h.status != "same" && h.status != "re-encoded" && !IsReencoding(h.name, h.signed_value, h.current_value) &&
-          !moved_by_wrap)
+      if (h.status != HeaderStatus::kSame && h.status != HeaderStatus::kReencoded &&
+          !IsReencoding(h.name, h.signed_value, h.current_value) && !moved_by_wrap)
         plan_.edits.push_back(HeaderEdit(h));
     }
     return Status::Ok();
@@ -324,10 +325,10 @@ class Planner {
   // One signed leaf: its fields as signed (bytes), its text without what
   // was appended, its content in the signed transfer encoding.
   Status PlanPart(const PartReport& p) {
-    if (p.status == "moved") return Status::Ok();  // the rebuilt tree decides
-    if (p.status == "removed") return Status::Unsupported("part " + p.path + " was removed");
+    if (p.status == PartStatus::kMoved) return Status::Ok();  // the rebuilt tree decides
+    if (p.status == PartStatus::kRemoved) return Status::Unsupported("part " + p.path + " was removed");
     const PartInfo* now = Current(p.path);
-    bool grew = p.appended_length > 0 || p.status == "appended" || p.status == "inserted";
+    bool grew = p.appended_length > 0 || p.status == PartStatus::kAppended || p.status == PartStatus::kInserted;
     bool reencoded = !p.reencoded.empty();
     if (!now || now->container || (!grew && !p.content_intact))
       return Status::Unsupported("part " + p.path + " changed: its signed content is not in the message");

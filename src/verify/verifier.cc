@@ -13,7 +13,7 @@
 #include "mtas/address.h"
 #include "mtas/limits.h"
 #include "mtas/message.h"
-#include "mtas/policy.h"
+#include "mtas/domain.h"
 #include "mtas/signature.h"
 #include "mtas/verify.h"
 #include "verify/change_report.h"
@@ -279,27 +279,28 @@ std::string Summarize(const SignatureReport& r) {
   // Say where the signed bytes changed when every part reads as signed.
   bool parts_as_signed = r.part_tree_intact && r.added_parts.empty() && !r.parts.empty() &&
                          std::all_of(r.parts.begin(), r.parts.end(), [](const PartReport& p) {
-                           return p.status == "same" || p.status == "re-encoded";
+                           return p.status == PartStatus::kSame || p.status == PartStatus::kReencoded;
                          });
   if (!r.content_intact)
     add(parts_as_signed ? "signed bytes changed outside the parts (preamble, epilogue or a transfer encoding)"
                         : "signed content changed");
   for (const auto& h : r.headers)
-    if (h.status != "same")
-      add(h.name + " " + h.status + (h.added_above ? " (a new instance was put above the signed one)" : ""));
+    if (h.status != HeaderStatus::kSame)
+      add(h.name + " " + std::string(HeaderStatusName(h.status)) +
+          (h.added_above ? " (a new instance was put above the signed one)" : ""));
   for (const auto& p : r.parts) {
-    if (p.status == "moved") add("part " + p.path + " moved to " + p.now_at);
-    if (p.status == "re-encoded") add("part " + p.path + " re-encoded " + p.reencoded);
+    if (p.status == PartStatus::kMoved) add("part " + p.path + " moved to " + p.now_at);
+    if (p.status == PartStatus::kReencoded) add("part " + p.path + " re-encoded " + p.reencoded);
     if ((!p.appended.empty() || p.appended_length) && p.inserted_before.empty())
       add("part " + p.path + " (" + p.content_type + ") appended " + std::to_string(p.appended_length) +
           " bytes after the signed text");
     if (!p.inserted_before.empty())
       add("part " + p.path + " (" + p.content_type + ") inserted " + std::to_string(p.appended_length) +
           " bytes before its signed closing lines");
-    if (p.status != "changed" && p.status != "removed") continue;
+    if (p.status != PartStatus::kChanged && p.status != PartStatus::kRemoved) continue;
     std::string fields;
     for (const auto& c : p.changed_fields) fields += (fields.empty() ? "" : ", ") + c.name;
-    add("part " + p.path + " " + p.status + (fields.empty() ? "" : " (" + fields + ")"));
+    add("part " + p.path + " " + std::string(PartStatusName(p.status)) + (fields.empty() ? "" : " (" + fields + ")"));
   }
   for (const auto& p : r.added_parts) add("part " + p.path + " (" + p.content_type + ") added");
   if (!r.part_tree_intact) add("MIME structure changed");
@@ -310,7 +311,7 @@ std::string Summarize(const SignatureReport& r) {
 std::string Reencodings(const SignatureReport& r) {
   std::string s;
   for (const auto& p : r.parts)
-    if (p.status == "re-encoded") s += (s.empty() ? "" : ", ") + ("part " + p.path + " " + p.reencoded);
+    if (p.status == PartStatus::kReencoded) s += (s.empty() ? "" : ", ") + ("part " + p.path + " " + p.reencoded);
   return s.empty() ? "the signed bytes changed only where no reader looks (encoded line breaks, preamble, epilogue, "
                      "delimiter padding); every part reads as signed"
                    : "re-encoded: " + s;
@@ -439,9 +440,10 @@ class SignatureCheck {
                              return HeaderFieldsEqual(r.canon, h, top_from->raw);
                            });
     for (const auto& h : r.headers)
-      if (EqualsIgnoreCase(h.name, "From") && h.status != "same" && !(h.status == "changed" && top_from_signed)) {
-        found->from_changed = h.status == "changed";
-        return Outcome(r, SigResult::kFail, "From " + h.status + " since signing");
+      if (EqualsIgnoreCase(h.name, "From") && h.status != HeaderStatus::kSame &&
+          !(h.status == HeaderStatus::kChanged && top_from_signed)) {
+        found->from_changed = h.status == HeaderStatus::kChanged;
+        return Outcome(r, SigResult::kFail, "From " + std::string(HeaderStatusName(h.status)) + " since signing");
       }
     bool signs_from =
         std::any_of(r.headers.begin(), r.headers.end(), [](auto& h) { return EqualsIgnoreCase(h.name, "From"); });
@@ -450,12 +452,15 @@ class SignatureCheck {
       return Outcome(r, SigResult::kPermError,
                      "the message has " + std::to_string(froms) +
                          " From fields (RFC 5322 allows one); readers differ on which they show");
-    auto as_signed = [](const std::string& status) { return status == "same" || status == "re-encoded"; };
-    bool headers_same = std::all_of(r.headers.begin(), r.headers.end(), [&](auto& h) { return as_signed(h.status); });
+    bool headers_same = std::all_of(r.headers.begin(), r.headers.end(), [](const HeaderReport& h) {
+      return h.status == HeaderStatus::kSame || h.status == HeaderStatus::kReencoded;
+    });
     // Never a pass while any part, any part's fields, the part tree or the
     // hops below differ from what was signed.
     bool parts_same = r.added_parts.empty() && r.part_tree_intact &&
-                      std::all_of(r.parts.begin(), r.parts.end(), [&](auto& p) { return as_signed(p.status); });
+                      std::all_of(r.parts.begin(), r.parts.end(), [](const PartReport& p) {
+                        return p.status == PartStatus::kSame || p.status == PartStatus::kReencoded;
+                      });
     // MTAS/1.1 signs everything readers show part by part: when all of it
     // reads as signed, bytes no reader shows (a transfer encoding, the
     // preamble and epilogue) may differ, provided no part was decoded by
@@ -474,8 +479,9 @@ class SignatureCheck {
     // A part whose content is as signed survived, even where its fields
     // changed (a list moved the body into a new multipart).
     bool any_part_intact = std::any_of(r.parts.begin(), r.parts.end(), [](auto& p) {
-      return p.content_intact || p.status == "same" || p.status == "moved" || p.status == "re-encoded" ||
-             p.status == "appended" || p.status == "inserted";
+      return p.content_intact || p.status == PartStatus::kSame || p.status == PartStatus::kMoved ||
+             p.status == PartStatus::kReencoded || p.status == PartStatus::kAppended ||
+             p.status == PartStatus::kInserted;
     });
     if (!r.content_intact && !r.parts.empty() && !any_part_intact)
       return Outcome(r, SigResult::kFail, "no signed part is intact: " + Summarize(r));
@@ -560,20 +566,20 @@ class SignatureCheck {
   void TopLevelReencoding(SignatureReport& r) const {
     HeaderReport* cte = nullptr;
     for (auto& h : r.headers)
-      if (h.status != "same" && EqualsIgnoreCase(h.name, "Content-Transfer-Encoding")) cte = &h;
+      if (h.status != HeaderStatus::kSame && EqualsIgnoreCase(h.name, "Content-Transfer-Encoding")) cte = &h;
     if (!cte || r.parts.size() != 1 || r.parts[0].path != "1" ||
-        (r.parts[0].status != "same" && r.parts[0].status != "appended"))
+        (r.parts[0].status != PartStatus::kSame && r.parts[0].status != PartStatus::kAppended))
       return;
     if (scan_.body.parts.size() != 1 || scan_.body.parts[0].lenient_decode) return;
-    std::string was = TransferEncodingName(cte->status == "added" ? "" : cte->signed_value);
-    std::string now = TransferEncodingName(cte->status == "removed" ? "" : cte->current_value);
+    std::string was = TransferEncodingName(cte->status == HeaderStatus::kAdded ? "" : cte->signed_value);
+    std::string now = TransferEncodingName(cte->status == HeaderStatus::kRemoved ? "" : cte->current_value);
     // Only one instance then and now: two would be ambiguous anyway.
     size_t instances = std::count_if(scan_.fields.begin(), scan_.fields.end(),
                                      [](const HeaderField& f) { return f.NameIs("Content-Transfer-Encoding"); });
     if (was.empty() || now.empty() || instances > 1) return;
     r.parts[0].reencoded = was + "->" + now;
-    if (r.parts[0].status == "same") r.parts[0].status = "re-encoded";
-    cte->status = "re-encoded";
+    if (r.parts[0].status == PartStatus::kSame) r.parts[0].status = PartStatus::kReencoded;
+    cte->status = HeaderStatus::kReencoded;
   }
 
   static SignatureReport Outcome(SignatureReport& r, SigResult result, std::string reason) {
@@ -626,6 +632,42 @@ std::string_view ResultName(SigResult r) {
       return "none";
   }
   return "none";
+}
+
+std::string_view HeaderStatusName(HeaderStatus s) {
+  switch (s) {
+    case HeaderStatus::kSame:
+      return "same";
+    case HeaderStatus::kReencoded:
+      return "re-encoded";
+    case HeaderStatus::kChanged:
+      return "changed";
+    case HeaderStatus::kRemoved:
+      return "removed";
+    case HeaderStatus::kAdded:
+      return "added";
+  }
+  return "changed";
+}
+
+std::string_view PartStatusName(PartStatus s) {
+  switch (s) {
+    case PartStatus::kSame:
+      return "same";
+    case PartStatus::kReencoded:
+      return "re-encoded";
+    case PartStatus::kAppended:
+      return "appended";
+    case PartStatus::kInserted:
+      return "inserted";
+    case PartStatus::kMoved:
+      return "moved";
+    case PartStatus::kChanged:
+      return "changed";
+    case PartStatus::kRemoved:
+      return "removed";
+  }
+  return "changed";
 }
 
 int ExitStatusFor(SigResult overall) {

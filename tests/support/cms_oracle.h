@@ -14,7 +14,7 @@
 #include <vector>
 
 #include "cms/attributes.h"
-#include "cms/ossl.h"
+#include "common/ossl.h"
 #include "mtas/signature.h"
 
 namespace mtas::test {

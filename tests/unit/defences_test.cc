@@ -60,7 +60,7 @@ TEST(Defences, FieldPrependedAboveTheSignedOneIsNamed) {
   for (const auto& h : sig.headers)
     if (h.name == "Subject") {
       found = true;
-      EXPECT_EQ(h.status, "changed");
+      EXPECT_EQ(test::Name(h.status), "changed");
       EXPECT_TRUE(h.added_above);
       EXPECT_EQ(h.current_value, "Subject: Your account is locked");
     }
@@ -93,7 +93,7 @@ TEST(Defences, MimeWrappingIsNeverPass) {
   EXPECT_EQ(sig.result, SigResult::kPartial) << sig.reason;
   ASSERT_EQ(sig.added_parts.size(), 1u);
   EXPECT_EQ(sig.added_parts[0].path, "1");  // the forged part, shown first
-  for (const auto& p : sig.parts) EXPECT_EQ(p.status, "moved") << p.path;
+  for (const auto& p : sig.parts) EXPECT_EQ(test::Name(p.status), "moved") << p.path;
   EXPECT_NE(sig.reason.find("part 1 (text/plain) added"), std::string::npos);
   // With the body carrier the entity leaves the top-level epilogue: no carrier.
   SignOptions in_body;

@@ -1,9 +1,10 @@
 // DNS key record formats and the service-string parser (spec §4).
+#include "mtas/key_records.h"
+
 #include <gtest/gtest.h>
 #include <openssl/x509.h>
 
 #include "mtas/canon.h"
-#include "mtas/key_records.h"
 #include "mtas/services.h"
 #include "test_util.h"
 
@@ -75,8 +76,18 @@ TEST(DkimTxt, KeysAndRevocation) {
 }
 
 TEST(TxtRecord, CharacterStrings) {
-  EXPECT_EQ(*TxtRecordText(std::string("\x03" "abc" "\x02" "de", 7)), "abcde");
-  EXPECT_EQ(TxtRecordText(std::string("\x05" "abc", 4)).status().code(), Status::Code::kMalformed);
+  EXPECT_EQ(*TxtRecordText(std::string("\x03"
+                                       "abc"
+                                       "\x02"
+                                       "de",
+                                       7)),
+            "abcde");
+  EXPECT_EQ(TxtRecordText(std::string("\x05"
+                                      "abc",
+                                      4))
+                .status()
+                .code(),
+            Status::Code::kMalformed);
 }
 
 TEST(Services, ParseTheSeedExample) {

@@ -381,7 +381,7 @@ TEST(Restore, TextInsertedBeforeTheClosingLinesIsShownAndUndone) {
           for (const auto& x : s.parts)
             if (x.path == path) p = &x;
           ASSERT_NE(p, nullptr);
-          EXPECT_EQ(p->status, "inserted");
+          EXPECT_EQ(test::Name(p->status), "inserted");
           EXPECT_EQ(p->appended, footer);
           EXPECT_EQ(p->inserted_before, at);
           ASSERT_TRUE(s.recovered) << s.not_recovered;
@@ -403,7 +403,7 @@ TEST(Restore, TextInsertedBeforeTheClosingLinesIsShownAndUndone) {
           EXPECT_FALSE(s.recovered);
           for (const auto& x : s.parts)
             if (x.path == path) {
-              EXPECT_EQ(x.status, "changed") << *text;
+              EXPECT_EQ(test::Name(x.status), "changed") << *text;
             }
         }
       }

@@ -1,8 +1,9 @@
 // The result header fields (spec §5, RFC 8601): golden format, folding at
 // 78 columns, parse round trips, the forgery defence.
+#include "mtas/result_headers.h"
+
 #include <gtest/gtest.h>
 
-#include "mtas/result_headers.h"
 #include "test_util.h"
 
 namespace mtas {
@@ -15,10 +16,11 @@ SignatureReport Sample(SigResult result) {
   s.signer = "mail.example.com";
   s.result = result;
   s.key_method = "domain:key:email";
-  s.headers = {{"From", "same", "From: a@example.com", ""}, {"Subject", "same", "Subject: x", ""}};
-  s.parts = {{"1", "text/plain", "same", "", {}, "", "", 0, "", true}};
+  s.headers = {{"From", HeaderStatus::kSame, "From: a@example.com", ""},
+               {"Subject", HeaderStatus::kSame, "Subject: x", ""}};
+  s.parts = {{"1", "text/plain", PartStatus::kSame, "", {}, "", "", 0, "", true}};
   if (result == SigResult::kPartial) {
-    s.headers[1].status = "changed";
+    s.headers[1].status = HeaderStatus::kChanged;
     s.added_parts = {{"2", "text/plain"}};
     s.reason = "Subject changed; part 2 (text/plain) added";
   }
@@ -28,7 +30,8 @@ SignatureReport Sample(SigResult result) {
 std::vector<std::string> Lines(const std::string& field) {
   std::vector<std::string> out;
   size_t start = 0;
-  for (size_t nl; (nl = field.find("\r\n", start)) != std::string::npos; start = nl + 2) out.push_back(field.substr(start, nl - start));
+  for (size_t nl; (nl = field.find("\r\n", start)) != std::string::npos; start = nl + 2)
+    out.push_back(field.substr(start, nl - start));
   out.push_back(field.substr(start));
   return out;
 }
@@ -92,7 +95,8 @@ TEST(AuthResults, GoldenAndRoundTrip) {
 
 TEST(AuthResults, ParsesOtherMethodsAndNone) {
   auto ar = ParseAuthResults(
-      " mx.example.org 1; dkim=pass (good sig) header.d=example.com header.s=sel;\r\n spf/1=fail smtp.mailfrom=x@example.com; "
+      " mx.example.org 1; dkim=pass (good sig) header.d=example.com header.s=sel;\r\n spf/1=fail "
+      "smtp.mailfrom=x@example.com; "
       "mtas=fail reason=\"From changed\" header.s=m.example.com");
   ASSERT_TRUE(ar.ok()) << ar.status().message();
   EXPECT_EQ(ar->authserv_id, "mx.example.org");
@@ -102,7 +106,8 @@ TEST(AuthResults, ParsesOtherMethodsAndNone) {
   auto none = ParseAuthResults("mx.example.org; none");
   ASSERT_TRUE(none.ok());
   EXPECT_TRUE(none->results.empty());
-  EXPECT_EQ(FormatAuthResults(AuthResultsFor(VerifyReport{}, "mx.example.org")), "Authentication-Results: mx.example.org; mtas=none");
+  EXPECT_EQ(FormatAuthResults(AuthResultsFor(VerifyReport{}, "mx.example.org")),
+            "Authentication-Results: mx.example.org; mtas=none");
   EXPECT_FALSE(ParseAuthResults("mx; dkim").ok());
 }
 

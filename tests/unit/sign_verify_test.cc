@@ -88,7 +88,7 @@ TEST(SignVerify, EveryShapeCarrierAndAlgorithmPasses) {
         EXPECT_EQ(sig.signer, key->signer);
         EXPECT_TRUE(sig.added_parts.empty());
         EXPECT_FALSE(sig.parts.empty());
-        for (const auto& p : sig.parts) EXPECT_EQ(p.status, "same") << p.path;
+        for (const auto& p : sig.parts) EXPECT_EQ(test::Name(p.status), "same") << p.path;
         EXPECT_EQ(sig.received_intact, std::optional<bool>(true));
         EXPECT_EQ(sig.key_method, "pinned");
         std::string expect_carrier = c == Carrier::kHeader ? "header" : c == Carrier::kBody ? "body" : "";
@@ -393,21 +393,21 @@ TEST_F(MultiHop, ListChangesAreNamedAndResultsPartial) {
     EXPECT_FALSE(s.content_intact);
     const HeaderReport* subject = HeaderOf(s, "Subject");
     ASSERT_NE(subject, nullptr);
-    EXPECT_EQ(subject->status, "changed");
+    EXPECT_EQ(test::Name(subject->status), "changed");
     EXPECT_EQ(subject->signed_value, "Subject: Weekly relay report (week 10)");
-    EXPECT_EQ(HeaderOf(s, "To")->status, "same");
-    EXPECT_EQ(HeaderOf(s, "Cc")->status, "same");
-    EXPECT_EQ(HeaderOf(s, "From")->status, "same");
+    EXPECT_EQ(test::Name(HeaderOf(s, "To")->status), "same");
+    EXPECT_EQ(test::Name(HeaderOf(s, "Cc")->status), "same");
+    EXPECT_EQ(test::Name(HeaderOf(s, "From")->status), "same");
     ASSERT_EQ(s.parts.size(), 3u);
     // The re-encoded PDF decodes, strictly, to the same bytes: re-encoded
     // in transit, which no reader shows, and named as such.
     for (const auto& p : s.parts) {
       if (p.content_type == "application/pdf") {
-        EXPECT_EQ(p.status, "re-encoded");
+        EXPECT_EQ(test::Name(p.status), "re-encoded");
         EXPECT_EQ(p.reencoded, "base64->quoted-printable");
         EXPECT_TRUE(p.changed_fields.empty());
       } else {
-        EXPECT_EQ(p.status, "same") << p.path << " " << p.content_type;
+        EXPECT_EQ(test::Name(p.status), "same") << p.path << " " << p.content_type;
       }
     }
     ASSERT_EQ(s.added_parts.size(), 1u);
@@ -433,8 +433,8 @@ TEST_F(MultiHop, TamperedBodyByte) {
   VerifyReport r = Verify(Replace(signed_, "Volumes are up", "Volumes are UP"));
   for (const auto& s : r.signatures) {
     EXPECT_EQ(s.result, SigResult::kPartial);
-    EXPECT_EQ(s.parts[0].status, "changed");
-    EXPECT_EQ(s.parts[1].status, "same");
+    EXPECT_EQ(test::Name(s.parts[0].status), "changed");
+    EXPECT_EQ(test::Name(s.parts[1].status), "same");
   }
 }
 
@@ -448,7 +448,7 @@ TEST_F(MultiHop, PrependedSubjectAboveTheSignedOneIsChanged) {
   VerifyReport r = Verify("Subject: Invoice overdue\r\n" + signed_);
   for (const auto& s : r.signatures) {
     EXPECT_EQ(s.result, SigResult::kPartial);
-    EXPECT_EQ(HeaderOf(s, "Subject")->status, "changed");
+    EXPECT_EQ(test::Name(HeaderOf(s, "Subject")->status), "changed");
     EXPECT_EQ(HeaderOf(s, "Subject")->current_value, "Subject: Invoice overdue");
   }
 }
@@ -560,7 +560,7 @@ TEST_F(MultiHop, SwappedEntitiesChangeOnlyBytesNoReaderShows) {
     EXPECT_TRUE(noted);
   }
   for (const auto& s : r.signatures)
-    for (const auto& p : s.parts) EXPECT_EQ(p.status, "same");
+    for (const auto& p : s.parts) EXPECT_EQ(test::Name(p.status), "same");
 }
 
 TEST_F(MultiHop, DuplicatedEntityIsPermerror) {

@@ -4,8 +4,8 @@
 #include <gtest/gtest.h>
 
 #include "cms/attributes.h"
-#include "cms/der.h"
-#include "cms/ossl.h"
+#include "common/der.h"
+#include "common/ossl.h"
 #include "support/cms_oracle.h"
 #include "test_util.h"
 
@@ -30,9 +30,16 @@ SignatureRequest FullRequest(DigestAlg d) {
   a.carrier = "body";
   a.profile = kProfile11;
   a.header_counts = {{"From", 1}, {"Subject", 2}, {"Reply-To", 0}};
-  a.part_fields = {{"1", {"Content-Type: text/plain", "Content-Transfer-Encoding: 8bit"}},
-                   {"2", {"Content-Type: multipart/related;\r\n boundary=\"b  c\""}},
-                   {"2.1", {}}};
+  // Part 1 with its closing lines and their digests (a text leaf), 2 a
+  // container, 2.1 a leaf without.
+  a.part_fields = {{"1",
+                    {"Content-Type: text/plain", "Content-Transfer-Encoding: 8bit"},
+                    1,
+                    40,
+                    "</body>\r\n</html>\r\n",
+                    {std::string(32, 'a'), std::string(32, 'b')}},
+                   {"2", {"Content-Type: multipart/related;\r\n boundary=\"b  c\""}, 0, 0, "", {}},
+                   {"2.1", {}, 0, 7, "", {}}};
   a.previous_hops = {"HOPONE", "HOPTWO"};
   return req;
 }
@@ -79,6 +86,11 @@ TEST(Signature, EveryAttributeRoundTrips) {
       ASSERT_EQ(a.part_fields.size(), 3u);
       EXPECT_EQ(a.part_fields[1].fields, req.attrs.part_fields[1].fields);
       EXPECT_TRUE(a.part_fields[2].fields.empty());
+      EXPECT_EQ(a.part_fields[0].closing, req.attrs.part_fields[0].closing);
+      EXPECT_EQ(a.part_fields[0].heads, req.attrs.part_fields[0].heads);
+      EXPECT_EQ(a.part_fields[0].trailing_empty_lines, 1);
+      EXPECT_EQ(a.part_fields[0].length, 40);
+      EXPECT_TRUE(a.part_fields[1].closing.empty());
       EXPECT_EQ(a.previous_hops, req.attrs.previous_hops);
       EXPECT_EQ(sig->certificates.size(), cert ? 1u : 0u);
       EXPECT_EQ(cert ? sig->sid.key_id.empty() : !sig->sid.key_id.empty(), true);
@@ -132,7 +144,7 @@ TEST(Signature, SignedAttributesAreTakenAsReceived) {
 
 // The SignedData as OpenSSL's CMS layer assembles it for the same key,
 // attributes and signature value: the reference the hand-framed DER
-// (cms/der.h) must equal byte for byte.
+// (common/der.h) must equal byte for byte.
 std::string OpenSslAssembly(const SigningKey& key, const SignatureRequest& req, const std::string& signature) {
   const EVP_MD* md = EVP_get_digestbynid(DigestNid(req.digest));
   unsigned int flags = CMS_PARTIAL | CMS_DETACHED | CMS_BINARY;

@@ -10,6 +10,11 @@
 
 namespace mtas::test {
 
+// A report status by its name, for comparing with the names the report
+// writes ("same", "changed", …).
+inline std::string Name(HeaderStatus s) { return std::string(HeaderStatusName(s)); }
+inline std::string Name(PartStatus s) { return std::string(PartStatusName(s)); }
+
 std::string ReadFile(const std::string& path);
 std::string Example(const std::string& name);  // examples/messages/<name>
 std::vector<std::string> ExampleNames();       // every *.eml there

@@ -103,7 +103,7 @@ TEST(Verdict, EveryDefaultFieldAddedAfterSigningIsAdded) {
         EXPECT_NE(s.result, SigResult::kPass) << s.reason;
         const HeaderReport* h = HeaderOf(s, name);
         ASSERT_NE(h, nullptr);
-        EXPECT_EQ(h->status, present ? "changed" : "added");
+        EXPECT_EQ(h->status, present ? HeaderStatus::kChanged : HeaderStatus::kAdded);
         if (!present) {
           EXPECT_EQ(h->current_value, value);
           EXPECT_NE(s.reason.find(name + " added"), std::string::npos) << s.reason;
@@ -154,7 +154,7 @@ TEST(Verdict, RenderingFieldsAreSignedAtTheTopAndInEveryPart) {
     EXPECT_NE(s.result, SigResult::kPass);
     const PartReport* p = PartAt(s, e.path);
     ASSERT_NE(p, nullptr);
-    EXPECT_EQ(p->status, "changed");
+    EXPECT_EQ(test::Name(p->status), "changed");
     bool named = false;
     for (const auto& c : p->changed_fields) named |= c.name == e.field;
     EXPECT_TRUE(named) << s.reason;
@@ -230,7 +230,7 @@ TEST(Verdict, TransportReencodingStillPasses) {
   EXPECT_EQ(s.result, SigResult::kPass) << s.reason;
   EXPECT_FALSE(s.content_intact);
   ASSERT_EQ(s.parts.size(), 1u);
-  EXPECT_EQ(s.parts[0].status, "re-encoded");
+  EXPECT_EQ(test::Name(s.parts[0].status), "re-encoded");
   EXPECT_EQ(s.parts[0].reencoded, "8bit->quoted-printable");
   bool noted = false;
   for (const auto& n : s.notes) noted |= n == "re-encoded: part 1 8bit->quoted-printable";
@@ -295,7 +295,7 @@ TEST(Verdict, AppendedTextIsShownExactly) {
     const SignatureReport& s = r.signatures[0];
     EXPECT_EQ(s.result, SigResult::kPartial) << s.reason;
     ASSERT_EQ(s.parts.size(), 1u);
-    EXPECT_EQ(s.parts[0].status, "appended");
+    EXPECT_EQ(test::Name(s.parts[0].status), "appended");
     EXPECT_EQ(s.parts[0].appended, footer);
     EXPECT_EQ(s.parts[0].appended_length, footer.size());
     EXPECT_NE(s.reason.find("appended"), std::string::npos) << s.reason;
@@ -310,12 +310,12 @@ TEST(Verdict, AppendedTextIsShownExactly) {
   EXPECT_EQ(s.result, SigResult::kPartial);
   const PartReport* p = PartAt(s, "1.1");
   ASSERT_NE(p, nullptr);
-  EXPECT_EQ(p->status, "appended");
+  EXPECT_EQ(test::Name(p->status), "appended");
   EXPECT_EQ(p->appended, footer);
-  EXPECT_EQ(PartAt(s, "1.2")->status, "same");
+  EXPECT_EQ(test::Name(PartAt(s, "1.2")->status), "same");
   // Text changed before the end is no append.
   VerifyReport changed = Verify(Replace(multi, "Hello in text.\r\n", "Hello in TEXT.\r\n" + footer));
-  EXPECT_EQ(PartAt(changed.signatures[0], "1.1")->status, "changed");
+  EXPECT_EQ(test::Name(PartAt(changed.signatures[0], "1.1")->status), "changed");
   EXPECT_TRUE(PartAt(changed.signatures[0], "1.1")->appended.empty());
 }
 

@@ -14,7 +14,7 @@
 #include <string>
 #include <string_view>
 
-#include "cms/ossl.h"
+#include "common/ossl.h"
 #include "mtas/digest.h"
 #include "mtas/status.h"
 

@@ -1,4 +1,4 @@
-#include "cms/key_operation.h"
+#include "keys/key_operation.h"
 
 namespace mtas {
 
