@@ -318,11 +318,12 @@ class Session final : public ConnectionHandler {
     if (spool_failed_) return on_error("spool write failed");
 
     mtas::HeaderScanner hs;
-    spool_->Rewind();
-    mtas::Status st = mtas::ForEachChunk(*spool_, [&](const char* p, size_t n) {
-      hs.Write(p, n);
-      return !hs.done();  // the header is all this pass needs
-    });
+    mtas::Status st = spool_->Rewind();
+    if (st.ok())
+      st = mtas::ForEachChunk(*spool_, [&](const char* p, size_t n) {
+        hs.Write(p, n);
+        return !hs.done();  // the header is all this pass needs
+      });
     hs.Finish();
     if (!st.ok()) return on_error(st.message());
     auto from_domains = mtas::FromDomains(hs.fields());
@@ -381,8 +382,8 @@ class Session final : public ConnectionHandler {
       auto session = signer->Begin();
       session->SetEnvelope(envelope);
       if (verify) session->SetVerificationInfo(verification_info);
-      spool_->Rewind();
-      st = mtas::ForEachChunk(*spool_, [&](const char* p, size_t n) { session->Write(p, n); });
+      st = spool_->Rewind();
+      if (st.ok()) st = mtas::ForEachChunk(*spool_, [&](const char* p, size_t n) { session->Write(p, n); });
       if (!st.ok()) return on_error(st.message());
       auto signed_edits = session->Finish();
       if (!signed_edits.ok() && signed_edits.status().code() == mtas::Status::Code::kInvalidArgument) {
@@ -399,13 +400,16 @@ class Session final : public ConnectionHandler {
         edits = std::move(*signed_edits);
       }
     }
-    Apply(edits);
+    // A spool that cannot be read back must not leave a half-replaced
+    // body: none of the modifications go, and the error action decides.
+    if (mtas::Status applied = Apply(edits); !applied.ok()) return on_error(applied.message());
     if (!quarantine_.empty()) stream_.Queue(SMFIR_QUARANTINE, quarantine_ + std::string(1, '\0'));
     stream_.Queue(SMFIR_CONTINUE);
     finish("from=" + from_domain);
   }
 
-  void Apply(const mtas::MessageEdits& edits) {
+  mtas::Status Apply(const mtas::MessageEdits& edits) {
+    size_t mark = stream_.QueuedBytes();
     for (const auto& r : edits.removed)  // an empty value deletes the field
       stream_.Queue(SMFIR_CHGHEADER,
                     Put32(static_cast<uint32_t>(r.occurrence)) + r.name + std::string(1, '\0') + std::string(1, '\0'));
@@ -419,7 +423,7 @@ class Session final : public ConnectionHandler {
         if (c != '\r') v += c;
       stream_.Queue(SMFIR_INSHEADER, Put32(0) + name + std::string(1, '\0') + v + std::string(1, '\0'));
     }
-    if (edits.body_prefix.empty() && edits.body_suffix.empty()) return;
+    if (edits.body_prefix.empty() && edits.body_suffix.empty()) return mtas::Status::Ok();
     std::string chunk = edits.body_prefix;  // the new body: prefix + original + suffix
     auto flush = [&](bool all) {
       size_t sent = 0;  // erased once at the end: a whole in-memory body is one piece
@@ -430,16 +434,22 @@ class Session final : public ConnectionHandler {
       }
       chunk.erase(0, sent);
     };
-    spool_->Rewind();
     uint64_t pos = 0;
-    (void)mtas::ForEachChunk(*spool_, [&](const char* p, size_t n) {
-      uint64_t from = std::max<uint64_t>(pos, body_offset_);
-      if (from < pos + n) chunk.append(p + (from - pos), static_cast<size_t>(pos + n - from));
-      pos += n;
-      flush(false);
-    });
+    mtas::Status st = spool_->Rewind();
+    if (st.ok())
+      st = mtas::ForEachChunk(*spool_, [&](const char* p, size_t n) {
+        uint64_t from = std::max<uint64_t>(pos, body_offset_);
+        if (from < pos + n) chunk.append(p + (from - pos), static_cast<size_t>(pos + n - from));
+        pos += n;
+        flush(false);
+      });
+    if (!st.ok()) {
+      stream_.DropQueuedAfter(mark);
+      return mtas::Status::IoError("reading the spool back: " + st.message());
+    }
     chunk += edits.body_suffix;
     flush(true);
+    return mtas::Status::Ok();
   }
 
   MilterStream stream_;

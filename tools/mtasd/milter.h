@@ -10,6 +10,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <algorithm>
 #include <string>
 #include <string_view>
 
@@ -49,6 +50,10 @@ class MilterStream {
 
   // Replies are queued and written together by Flush().
   void Queue(char command, std::string_view data = {});
+  // What is queued, and taking back what was queued after such a mark (a
+  // message's modifications that could not be completed: all or none).
+  size_t QueuedBytes() const { return out_.size(); }
+  void DropQueuedAfter(size_t mark) { out_.resize(std::min(mark, out_.size())); }
   bool Flush();
   // Before waiting: if what was read got no reply (the MTA asked for none),
   // acknowledge it at once. Otherwise the MTA's next small packet may wait
