@@ -27,6 +27,7 @@ LAYERS = [
     ("verify", ["verify"]),
     ("policy", ["policy"]),
     ("report", ["report"]),
+    ("hop", ["hop"]),
 ]
 OWNER = {
     "status.h": "common", "limits.h": "common", "sink.h": "common", "digest.h": "common", "blocking.h": "common",
@@ -38,6 +39,7 @@ OWNER = {
     "sign.h": "sign", "verify.h": "verify",
     "policy.h": "policy",
     "report.h": "report", "result_headers.h": "report", "trace.h": "report", "view.h": "report",
+    "hop.h": "hop",
 }
 
 

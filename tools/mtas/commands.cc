@@ -17,6 +17,7 @@
 #include <set>
 
 #include "mtas/address.h"
+#include "mtas/hop.h"
 #include "mtas/key_records.h"
 #include "mtas/key_service.h"
 #include "mtas/keys.h"
@@ -284,27 +285,57 @@ struct Verification {
   int restore_hop = 0;  // --restore N OUT: write hop N's original to OUT
   std::string restore_path;
   Input in;
-  std::vector<HeaderField> fields;
-  std::string eol;
-  std::optional<VerifyReport> report;
-  std::optional<PolicyDecision> decision;
-  const PolicyDecision* policy() const { return decision ? &*decision : nullptr; }
+  HopResult hop;  // the header, the report, the policy decision and the edits
+  const PolicyDecision* policy() const { return hop.decision ? &*hop.decision : nullptr; }
 };
 
-// Runs it; on failure returns the exit status after printing the error.
-int RunVerification(const std::string& cmd, const Args& a, const std::string& input, Verification* v) {
+// Runs this hop's job over the input (library hop.h): verification with
+// verify's key, envelope and policy options unless `verify` is false, the
+// result fields under `authserv_id` when one is given, and a signature when
+// there is a `signer`. With --restore, the rebuilt original goes to its
+// file instead. On failure returns the exit status after printing the error.
+int RunHop(const std::string& cmd, const Args& a, const std::string& input, Verification* v, bool verify,
+           const std::string& authserv_id = "", const Signer* signer = nullptr) {
   VerifySetup setup;
-  if (Status st = SetupVerify(a, &setup); !st.ok()) return Error(cmd, st.message(), kUsage);
-  if (a.Has("max-age")) {
-    int days = std::atoi(a.Get("max-age").c_str());
-    if (days <= 0) return Usage(cmd, "--max-age wants a number of days");
-    setup.options.max_age_seconds = int64_t{days} * 86400;
-  }
+  HopOptions hop;
+  hop.verify = verify;
+  hop.authserv_id = authserv_id;
+  hop.refuse_by_policy = false;  // the command line reports the decision; the caller acts on it
+  if (signer) hop.choose_signer = [signer](const HopHeader&) { return signer; };
   if (a.Has("envelope-from") || a.Has("envelope-to"))
-    setup.options.envelope = Envelope{a.Get("envelope-from"), a.All("envelope-to")};
-  if (Status st = OpenInput(input, &v->in); !st.ok()) return Error(cmd, st.message(), kUsage);
-  Result<VerifyReport> report = Status::Ok();
+    hop.envelope = Envelope{a.Get("envelope-from"), a.All("envelope-to")};
+  std::unique_ptr<DnsPolicySource> policy_source;
+  if (verify) {
+    if (Status st = SetupVerify(a, &setup); !st.ok()) return Error(cmd, st.message(), kUsage);
+    if (a.Has("max-age")) {
+      int days = std::atoi(a.Get("max-age").c_str());
+      if (days <= 0) return Usage(cmd, "--max-age wants a number of days");
+      setup.options.max_age_seconds = int64_t{days} * 86400;
+    }
+    setup.options.envelope = hop.envelope;
+    hop.verify_options = setup.options;
+    // Policy (spec §6): the published mtas= modifiers and the local file.
+    if (a.Has("policy") || a.Has("policy-file")) {
+      if (a.Has("policy-file")) {
+        auto lp = LocalPolicy::Load(a.Get("policy-file"));
+        if (!lp.ok()) return Error(cmd, lp.status().message(), kUsage);
+        hop.local_policy = *lp;
+      }
+      std::shared_ptr<DnsClient> dns;
+      if (!a.Has("no-network")) {
+        auto net = NetworkFrom(a);
+        if (!net.ok()) return Error(cmd, net.status().message(), kUsage);
+        dns = net->dns;
+      }
+      policy_source = std::make_unique<DnsPolicySource>(dns);
+      hop.policy_source = policy_source.get();
+    }
+  }
+  // An input that cannot be opened: a usage error for verify's options, a
+  // failure for plain signing (as both always said).
+  if (Status st = OpenInput(input, &v->in); !st.ok()) return Error(cmd, st.message(), verify ? kUsage : 1);
   if (v->restore_hop > 0) {
+    Result<VerifyReport> report = Status::Ok();
     Status written = WriteOutput(v->restore_path, [&](ByteSink& out) {
       report = Verifier(setup.options).Restore(*v->in.source, v->restore_hop, out);
       return report.status();
@@ -312,41 +343,18 @@ int RunVerification(const std::string& cmd, const Args& a, const std::string& in
     if (!written.ok() && report.ok()) return Error(cmd, written.message(), 4);
     if (!report.ok())
       return Error(cmd, report.status().message(), report.status().code() == Status::Code::kIoError ? 4 : 1);
-  } else {
-    report = Verifier(setup.options).Verify(*v->in.source);
+    hop.verify = false;  // the report is the one above: the hop reads the header and decides
+    auto header = ProcessHop(*v->in.source, hop);
+    if (!header.ok()) return Error(cmd, header.status().message(), 4);
+    v->hop = std::move(*header);
+    v->hop.report = std::move(*report);
+    if (policy_source)
+      v->hop.decision = DecidePolicy(*v->hop.report, v->hop.header.from_domains, *policy_source, hop.local_policy);
+    return 0;
   }
-  if (!report.ok()) return Error(cmd, report.status().message(), 4);
-  v->report = std::move(*report);
-
-  HeaderScanner hs;
-  Status st = v->in.source->Rewind();
-  if (st.ok())
-    st = ForEachChunk(*v->in.source, [&](const char* p, size_t n) {
-      hs.Write(p, n);
-      return !hs.done();  // the header is all this pass needs
-    });
-  if (!st.ok()) return Error(cmd, st.message(), 4);
-  hs.Finish();
-  v->fields = hs.fields();
-  v->eol = std::string(hs.eol());
-
-  // Policy (spec §6): the published mtas= modifiers and the local file.
-  if (a.Has("policy") || a.Has("policy-file")) {
-    LocalPolicy local;
-    if (a.Has("policy-file")) {
-      auto lp = LocalPolicy::Load(a.Get("policy-file"));
-      if (!lp.ok()) return Error(cmd, lp.status().message(), kUsage);
-      local = *lp;
-    }
-    std::shared_ptr<DnsClient> dns;
-    if (!a.Has("no-network")) {
-      auto net = NetworkFrom(a);
-      if (!net.ok()) return Error(cmd, net.status().message(), kUsage);
-      dns = net->dns;
-    }
-    DnsPolicySource source(dns);
-    v->decision = DecidePolicy(*v->report, FromDomains(v->fields), source, local);
-  }
+  auto result = ProcessHop(*v->in.source, hop);
+  if (!result.ok()) return Error(cmd, result.status().message(), 4);
+  v->hop = std::move(*result);
   return 0;
 }
 
@@ -376,13 +384,13 @@ int Verify(const std::vector<std::string>& argv_in) {
   if (a.positional().size() > 1) return Usage("verify", "one INPUT at most");
   if (v.restore_hop > 0 && a.Has("add-header"))
     return Usage("verify", "--restore and --add-header both write a message");
-  if (int st = RunVerification("verify", a, a.positional().empty() ? "" : a.positional()[0], &v); st != 0) return st;
+  if (int st = RunHop("verify", a, a.positional().empty() ? "" : a.positional()[0], &v, true, a.Get("add-header"));
+      st != 0)
+    return st;
   const PolicyDecision* dp = v.policy();
-  std::string rendered = a.Has("json") ? ReportJson(*v.report, dp) : ReportText(*v.report, dp);
+  std::string rendered = a.Has("json") ? ReportJson(*v.hop.report, dp) : ReportText(*v.hop.report, dp);
   if (a.Has("add-header")) {
-    MessageEdits edits =
-        ResultHeaderEdits(v.fields, *v.report, a.Get("add-header"), v.eol,
-                          dp && dp->applied != PolicyLevel::kNone ? std::string(PolicyName(dp->applied)) : "");
+    MessageEdits edits = v.hop.edits;
     edits.body_offset = 0;
     Status st = WriteOutput("", [&](ByteSink& out) { return WriteSignedMessage(*v.in.source, edits, out); });
     if (!st.ok()) return Error("verify", st.message(), 4);
@@ -390,7 +398,7 @@ int Verify(const std::vector<std::string>& argv_in) {
   } else {
     std::fputs(rendered.c_str(), stdout);
   }
-  return ExitStatusFor(v.report->result);
+  return ExitStatusFor(v.hop.report->result);
 }
 
 int Trace(const std::vector<std::string>& argv) {
@@ -400,15 +408,15 @@ int Trace(const std::vector<std::string>& argv) {
   if (format != "text" && format != "json" && format != "html") return Usage("trace", "--format text, json or html");
   if (a.positional().size() > 1) return Usage("trace", "one INPUT at most");
   Verification v;
-  if (int st = RunVerification("trace", a, a.positional().empty() ? "" : a.positional()[0], &v); st != 0) return st;
-  mtas::Trace trace = BuildTrace(*v.report, v.fields, v.policy());
+  if (int st = RunHop("trace", a, a.positional().empty() ? "" : a.positional()[0], &v, true); st != 0) return st;
+  mtas::Trace trace = BuildTrace(*v.hop.report, v.hop.header.fields, v.policy());
   std::string page = format == "json" ? TraceJson(trace) : format == "html" ? TraceHtml(trace) : TraceText(trace);
   Status st = WriteOutput(a.Get("output"), [&](ByteSink& out) {
     out.Write(page);
     return Status::Ok();
   });
   if (!st.ok()) return Error("trace", st.message());
-  return ExitStatusFor(v.report->result);
+  return ExitStatusFor(v.hop.report->result);
 }
 
 int Sign(const std::vector<std::string>& argv) {
@@ -441,36 +449,18 @@ int Sign(const std::vector<std::string>& argv) {
   }
   if (a.Has("headers")) opt.headers = SplitList(a.Get("headers"));
 
+  auto key = SigningKey::Load(a.Get("key"), a.Get("cert"));
+  if (!key.ok()) return Error("sign", key.status().message(), kUsage);
+  auto signer = Signer::Create(std::move(*key), std::move(opt));
+  if (!signer.ok()) return Usage("sign", signer.status().message());
   // --resign AUTHSERV-ID: verify the earlier hops first (verify's key and
   // policy options apply), put the result fields on the message and the
   // same text into this signature's verificationInfo (spec §5).
   std::string input = a.positional().empty() ? "" : a.positional()[0];
   Verification v;
-  MessageEdits results;
-  if (a.Has("resign")) {
-    if (int st = RunVerification("sign", a, input, &v); st != 0) return st;
-    std::string policy =
-        v.decision && v.decision->applied != PolicyLevel::kNone ? std::string(PolicyName(v.decision->applied)) : "";
-    results = ResultHeaderEdits(v.fields, *v.report, a.Get("resign"), v.eol, policy);
-    std::string info;
-    for (const auto& sig : v.report->signatures)
-      info += (info.empty() ? "" : "\n") + FormatVerificationInfoValue(InfoFor(sig, a.Get("resign"), policy));
-    opt.verification_info = info;
-  } else if (Status st = OpenInput(input, &v.in); !st.ok()) {
-    return Error("sign", st.message());
-  }
-
-  auto key = SigningKey::Load(a.Get("key"), a.Get("cert"));
-  if (!key.ok()) return Error("sign", key.status().message(), kUsage);
-  auto signer = Signer::Create(std::move(*key), std::move(opt));
-  if (!signer.ok()) return Usage("sign", signer.status().message());
-  std::optional<Envelope> envelope;
-  if (a.Has("envelope-from") || a.Has("envelope-to")) envelope = Envelope{a.Get("envelope-from"), a.All("envelope-to")};
-  auto edits = SignMessage(**signer, *v.in.source, envelope ? &*envelope : nullptr);
-  if (!edits.ok()) return Error("sign", edits.status().message());
-  // Tracking and signature on top, then this hop's verification results.
-  edits->prepend.insert(edits->prepend.end(), results.prepend.begin(), results.prepend.end());
-  edits->removed.insert(edits->removed.end(), results.removed.begin(), results.removed.end());
+  if (int st = RunHop("sign", a, input, &v, a.Has("resign"), a.Get("resign"), signer->get()); st != 0) return st;
+  if (!v.hop.signed_it) return Error("sign", v.hop.unsigned_reason);
+  const MessageEdits* edits = &v.hop.edits;
   std::string output = a.positional().size() > 1 ? a.positional()[1] : "";
   Status st = WriteOutput(output, [&](ByteSink& out) { return WriteSignedMessage(*v.in.source, *edits, out); });
   if (!st.ok()) return Error("sign", st.message());

@@ -16,6 +16,7 @@
 #include <cstring>
 
 #include "mtas/address.h"
+#include "mtas/hop.h"
 #include "mtas/result_headers.h"
 #include "mtas/source.h"
 
@@ -317,89 +318,51 @@ class Session final : public ConnectionHandler {
     }
     if (spool_failed_) return on_error("spool write failed");
 
-    mtas::HeaderScanner hs;
-    mtas::Status st = spool_->Rewind();
-    if (st.ok())
-      st = mtas::ForEachChunk(*spool_, [&](const char* p, size_t n) {
-        hs.Write(p, n);
-        return !hs.done();  // the header is all this pass needs
-      });
-    hs.Finish();
-    if (!st.ok()) return on_error(st.message());
-    auto from_domains = mtas::FromDomains(hs.fields());
-    // The signing table is keyed by the first From domain.
-    std::string from_domain = from_domains.ok() ? from_domains->front() : "";
-    mtas::Envelope envelope{mail_from_, rcpt_to_};
-
-    // Verification and policy.
-    mtas::MessageEdits edits;
-    std::string verification_info;
-    // InternalHosts: our own clients' mail is signed, not judged; what
-    // arrives from elsewhere is verified (and in Mode both re-signed).
+    // The hop's job (mtas/hop.h). InternalHosts: our own clients' mail is
+    // signed, not judged; what arrives from elsewhere is verified (and in
+    // Mode both re-signed).
     bool internal = IsInternal(cfg, client_);
-    bool verify = cfg.mode == Mode::kVerify || (cfg.mode == Mode::kBoth && !internal);
-    if (verify) {
-      mtas::VerifyOptions vo = rt->verify_options;
-      vo.envelope = envelope;  // checks the newest signature's envelope binding (replay)
-      auto report = mtas::Verifier(vo).Verify(*spool_);
-      if (!report.ok()) return on_error(report.status().message());
-      std::optional<mtas::PolicyDecision> decision;
-      if (cfg.policy) {
-        mtas::DnsPolicySource source(rt->dns);
-        decision = mtas::DecidePolicy(*report, from_domains, source, rt->local_policy);
-      }
-      std::string policy = decision && decision->applied != mtas::PolicyLevel::kNone
-                               ? std::string(mtas::PolicyName(decision->applied))
-                               : "";
-      for (const auto& s : report->signatures) {
-        log += " hop" + std::to_string(s.hop) + "=" + std::string(mtas::ResultName(s.result)) + "/" + s.msgid;
-        verification_info += (verification_info.empty() ? "" : "\n") +
-                             mtas::FormatVerificationInfoValue(mtas::InfoFor(s, cfg.authserv_id, policy));
-      }
-      if (decision) {
-        log += " decision=" + std::string(mtas::ActionName(decision->action));
-        using Action = mtas::PolicyDecision::Action;
-        if (decision->action == Action::kReject || decision->action == Action::kTempFail) {
-          stream_.Queue(SMFIR_REPLYCODE, decision->smtp_reply + std::string(1, '\0'));
-          finish("reason=\"" + decision->reason + "\"");
-          return;
-        }
-        if (decision->action == Action::kQuarantine) quarantine_ = decision->reason;
-      }
-      edits = mtas::ResultHeaderEdits(hs.fields(), *report, cfg.authserv_id, "\r\n", policy);
+    mtas::HopOptions hop;
+    hop.verify = cfg.mode == Mode::kVerify || (cfg.mode == Mode::kBoth && !internal);
+    hop.authserv_id = cfg.authserv_id;
+    hop.verify_options = rt->verify_options;
+    hop.envelope = mtas::Envelope{mail_from_, rcpt_to_};
+    hop.result_eol = "\r\n";
+    std::optional<mtas::DnsPolicySource> policy_source;
+    if (cfg.policy) {
+      policy_source.emplace(rt->dns);
+      hop.policy_source = &*policy_source;
+      hop.local_policy = rt->local_policy;
     }
-
-    // Signing.
-    // The SigningTable is matched against the envelope sender's domain
-    // (a list re-injecting as list-bounces@ signs as the list), then the
+    std::string from_domain;
+    // The SigningTable is matched against the envelope sender's domain (a
+    // list re-injecting as list-bounces@ signs as the list), then the first
     // From domain.
-    const mtas::Signer* signer = nullptr;
-    if (cfg.mode != Mode::kVerify) {
-      signer = rt->SignerFor(DomainOf(mail_from_));
+    hop.choose_signer = [&](const mtas::HopHeader& h) -> const mtas::Signer* {
+      if (h.from_domains.ok()) from_domain = h.from_domains->front();
+      if (cfg.mode == Mode::kVerify || !(cfg.mode == Mode::kBoth || internal)) return nullptr;
+      const mtas::Signer* signer = rt->SignerFor(DomainOf(mail_from_));
       if (!signer && !from_domain.empty()) signer = rt->SignerFor(from_domain);
-    }
-    if (signer && (cfg.mode == Mode::kBoth || internal)) {
-      auto session = signer->Begin();
-      session->SetEnvelope(envelope);
-      if (verify) session->SetVerificationInfo(verification_info);
-      st = spool_->Rewind();
-      if (st.ok()) st = mtas::ForEachChunk(*spool_, [&](const char* p, size_t n) { session->Write(p, n); });
-      if (!st.ok()) return on_error(st.message());
-      auto signed_edits = session->Finish();
-      if (!signed_edits.ok() && signed_edits.status().code() == mtas::Status::Code::kInvalidArgument) {
-        // The message itself cannot carry a signature a verifier would
-        // check (two From fields, a header readers split differently, …):
-        // retrying cannot change that, so it goes on unsigned, logged.
-        log += " unsigned=\"" + signed_edits.status().message() + "\"";
-      } else if (!signed_edits.ok()) {
-        return on_error(signed_edits.status().message());
-      } else {
-        log += " signed=" + signed_edits->msgid + "/" + std::string(mtas::CarrierName(signed_edits->carrier));
-        signed_edits->prepend.insert(signed_edits->prepend.end(), edits.prepend.begin(), edits.prepend.end());
-        signed_edits->removed.insert(signed_edits->removed.end(), edits.removed.begin(), edits.removed.end());
-        edits = std::move(*signed_edits);
+      return signer;
+    };
+    auto done = mtas::ProcessHop(*spool_, hop);
+    if (!done.ok()) return on_error(done.status().message());
+    if (done->header.from_domains.ok()) from_domain = done->header.from_domains->front();
+    if (done->report)
+      for (const auto& s : done->report->signatures)
+        log += " hop" + std::to_string(s.hop) + "=" + std::string(mtas::ResultName(s.result)) + "/" + s.msgid;
+    if (done->decision) {
+      log += " decision=" + std::string(mtas::ActionName(done->decision->action));
+      if (done->refused) {  // reject or tempfail
+        stream_.Queue(SMFIR_REPLYCODE, done->decision->smtp_reply + std::string(1, '\0'));
+        finish("reason=\"" + done->decision->reason + "\"");
+        return;
       }
+      if (done->decision->action == mtas::PolicyDecision::Action::kQuarantine) quarantine_ = done->decision->reason;
     }
+    if (!done->unsigned_reason.empty()) log += " unsigned=\"" + done->unsigned_reason + "\"";
+    if (done->signed_it) log += " signed=" + done->msgid + "/" + std::string(mtas::CarrierName(done->carrier));
+    const mtas::MessageEdits& edits = done->edits;
     // A spool that cannot be read back must not leave a half-replaced
     // body: none of the modifications go, and the error action decides.
     if (mtas::Status applied = Apply(edits); !applied.ok()) return on_error(applied.message());

@@ -7,10 +7,10 @@
 // reload, and no thread-per-callback indirection. docs/mtasd.md has why.
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
 #include <functional>
 #include <memory>
-#include <algorithm>
 #include <string>
 #include <string_view>
 
