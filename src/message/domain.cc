@@ -9,13 +9,6 @@
 namespace mtas {
 namespace {
 
-std::string Lower(std::string_view s) {
-  std::string out(s);
-  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  while (!out.empty() && out.back() == '.') out.pop_back();
-  return out;
-}
-
 // Public suffix rules, read once (Debian: publicsuffix package).
 struct SuffixList {
   std::set<std::string> rules, wildcards, exceptions;
@@ -28,20 +21,27 @@ struct SuffixList {
       line = line.substr(0, line.find_first_of(" \t\r"));
       loaded = true;
       if (line.rfind("*.", 0) == 0)
-        wildcards.insert(Lower(line.substr(2)));
+        wildcards.insert(NormalizeDomain(line.substr(2)));
       else if (line.rfind("!", 0) == 0)
-        exceptions.insert(Lower(line.substr(1)));
+        exceptions.insert(NormalizeDomain(line.substr(1)));
       else
-        rules.insert(Lower(line));
+        rules.insert(NormalizeDomain(line));
     }
   }
 };
 
 }  // namespace
 
+std::string NormalizeDomain(std::string_view s) {
+  std::string out(s);
+  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  while (!out.empty() && out.back() == '.') out.pop_back();
+  return out;
+}
+
 std::string OrganizationalDomain(std::string_view domain) {
   static const SuffixList psl;
-  std::string d = Lower(domain);
+  std::string d = NormalizeDomain(domain);
   std::vector<std::string> labels;
   for (size_t start = 0; start <= d.size();) {
     size_t dot = d.find('.', start);

@@ -12,12 +12,8 @@
 namespace mtas {
 namespace {
 
-std::string Lower(std::string_view s) {
-  std::string out(s);
-  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  while (!out.empty() && out.back() == '.') out.pop_back();
-  return out;
-}
+// Names and words of policy files compare without case or a trailing dot.
+std::string Lower(std::string_view s) { return NormalizeDomain(s); }
 
 bool IsBelowOrAt(const std::string& name, const std::string& domain) {
   return name == domain ||
