@@ -116,6 +116,9 @@ class PartSink final : public ByteSink {
   explicit PartSink(std::vector<Hasher>* hashers) : hashers_(hashers) {}
   void AddPrefix(const PrefixRequest& r) { prefixes_.push_back({r, Hasher(r.alg), {}}); }
   void TrackClosing(DigestAlg alg) { closing_alg_ = alg; }
+  // Keep the last bytes (PartInfo::last_bytes): text parts only, the only
+  // ones whose closing lines are signed.
+  void KeepTail() { keep_tail_ = true; }
   void Write(const char* p, size_t n) override {
     if (closing_alg_) {
       size_t total = tail_.size() + n;
@@ -132,9 +135,9 @@ class PartSink final : public ByteSink {
       }
     } else {
       for (auto& h : *hashers_) h.Update(p, n);
-      if (n >= kMaxClosingBytes) {
+      if (keep_tail_ && n >= kMaxClosingBytes) {
         tail_.assign(p + n - kMaxClosingBytes, kMaxClosingBytes);
-      } else {
+      } else if (keep_tail_) {
         tail_.append(p, n);
         if (tail_.size() > kMaxClosingBytes) tail_.erase(0, tail_.size() - kMaxClosingBytes);
       }
@@ -180,6 +183,7 @@ class PartSink final : public ByteSink {
   std::vector<Pending> prefixes_;
   uint64_t count_ = 0;
   std::optional<DigestAlg> closing_alg_;
+  bool keep_tail_ = false;
   std::string tail_;  // the last kMaxClosingBytes digested bytes (not yet hashed, with closing_alg_)
 };
 
@@ -192,6 +196,7 @@ class LeafPipeline {
       : part_index_(part_index), decoder_(MakeDecoder(enc)), sink_(&hashers_) {
     for (const auto& r : prefixes)
       if (r.path == path) sink_.AddPrefix(r);
+    if (ct.type == "text") sink_.KeepTail();
     if (closing_alg && ct.type == "text") sink_.TrackClosing(*closing_alg);
     // text/* and line-oriented 7bit/8bit content: line ends become CRLF and
     // trailing empty lines go, so relays' LF/CRLF changes are not changes.
