@@ -18,9 +18,9 @@ bool Write(const std::filesystem::path& path, const std::string& data) {
   return static_cast<bool>(out);
 }
 
-std::string Numbered(unsigned n, int width) {
+std::string Numbered(unsigned n, size_t width) {
   std::string s = std::to_string(n);
-  return std::string(width > static_cast<int>(s.size()) ? width - s.size() : 0, '0') + s + ".eml";
+  return std::string(width > s.size() ? width - s.size() : 0, '0') + s + ".eml";
 }
 
 }  // namespace

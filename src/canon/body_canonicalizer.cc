@@ -138,9 +138,9 @@ void BodyCanonicalizer::Update(const char* p, size_t n, ByteSink& out) {
     const bool relaxed = canon_ == Canon::kRelaxed;
     while (p < end) {
       if (p > run && end - p > static_cast<ptrdiff_t>(kStep)) {  // kStep at a time while kStep + 1 can be read
-        size_t n = RunBytes(p, relaxed);
-        p += n;
-        if (n == kStep) continue;
+        size_t run_length = RunBytes(p, relaxed);
+        p += run_length;
+        if (run_length == kStep) continue;
       }
       if (!special[static_cast<unsigned char>(*p)]) {
         ++p;

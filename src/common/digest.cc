@@ -6,6 +6,8 @@
 #include <array>
 #include <cctype>
 
+#include "common/ascii.h"
+
 namespace mtas {
 namespace {
 
@@ -107,7 +109,7 @@ std::string ToHex(std::string_view bytes) {
   static const char kHex[] = "0123456789abcdef";
   std::string out;
   out.reserve(bytes.size() * 2);
-  for (unsigned char c : bytes) {
+  for (unsigned char c : AsBytes(bytes)) {
     out.push_back(kHex[c >> 4]);
     out.push_back(kHex[c & 15]);
   }

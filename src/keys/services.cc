@@ -2,16 +2,27 @@
 
 #include <cctype>
 
+#include "common/ascii.h"
+
 namespace mtas {
 namespace {
 
 constexpr size_t kMaxServices = 16;
 
-constexpr std::string_view kKnownMethods[] = {
-    "http:download:der", "https:download:der", "ftp:download:der",  "tftp:download:der",
-    "domain:key:email",  "domain:cert:pkix",   "domain:txt:xml:_ep:keys", "domain:txt:dk",
-    "http:scvp",         "http:dvcs",          "http:pgp-keyserver", "ldap:smime-keyserver",
-    "http:soap:polycserv:email:cms", "soap-beep:polycserv:email:cms"};
+constexpr std::string_view kKnownMethods[] = {"http:download:der",
+                                              "https:download:der",
+                                              "ftp:download:der",
+                                              "tftp:download:der",
+                                              "domain:key:email",
+                                              "domain:cert:pkix",
+                                              "domain:txt:xml:_ep:keys",
+                                              "domain:txt:dk",
+                                              "http:scvp",
+                                              "http:dvcs",
+                                              "http:pgp-keyserver",
+                                              "ldap:smime-keyserver",
+                                              "http:soap:polycserv:email:cms",
+                                              "soap-beep:polycserv:email:cms"};
 
 std::vector<std::string> Words(std::string_view s) {
   std::vector<std::string> out;
@@ -26,7 +37,7 @@ std::vector<std::string> Words(std::string_view s) {
 }
 
 bool Printable(std::string_view s) {
-  for (unsigned char c : s)
+  for (unsigned char c : AsBytes(s))
     if (c < 0x21 || c > 0x7e) return false;
   return true;
 }

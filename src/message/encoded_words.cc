@@ -37,7 +37,7 @@ std::optional<std::string> ToUtf8(const std::string& charset, const std::string&
   std::string cs;
   for (char c : charset.substr(0, charset.find('*'))) cs.push_back(AsciiLower(c));  // RFC 2231 language dropped
   if (cs == "utf-8" || cs == "us-ascii") {
-    for (unsigned char c : bytes)
+    for (unsigned char c : AsBytes(bytes))
       if (cs == "us-ascii" && c >= 128) return std::nullopt;
     if (cs == "utf-8") {  // well-formed UTF-8 only
       for (size_t i = 0; i < bytes.size();) {
@@ -109,7 +109,7 @@ std::optional<std::string> DecodeWord(std::string_view word) {
     for (size_t i = 0; i < text.size(); i += 4) {
       int v[4];
       int pad = 0;
-      for (int k = 0; k < 4; ++k) {
+      for (size_t k = 0; k < 4; ++k) {
         char c = text[i + k];
         if (c == '=' && i + 4 == text.size() && k >= 2) {
           v[k] = 0;

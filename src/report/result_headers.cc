@@ -4,6 +4,8 @@
 #include <cctype>
 #include <map>
 
+#include "common/ascii.h"
+
 namespace mtas {
 namespace {
 
@@ -36,7 +38,7 @@ std::string AddedSummary(const SignatureReport& s) {
 // quotes, comments); "domain:key:email" stays readable as in spec §5.
 std::string Quoted(const std::string& v) {
   bool token = !v.empty();
-  for (unsigned char c : v)
+  for (unsigned char c : AsBytes(v))
     if (c <= ' ' || c >= 127 || std::string_view("();\\\"").find(static_cast<char>(c)) != std::string_view::npos)
       token = false;
   if (token) return v;

@@ -6,6 +6,7 @@
 #include <string_view>
 #include <utility>
 
+#include "common/ascii.h"
 #include "mtas/trace.h"
 
 namespace mtas {
@@ -17,7 +18,7 @@ std::string HtmlEscape(std::string_view s) {
   static constexpr std::string_view kSpecial = "&<>\"'";
   static constexpr const char* kReference[] = {"&amp;", "&lt;", "&gt;", "&quot;", "&#39;"};
   std::string out;
-  for (unsigned char c : s) {
+  for (unsigned char c : AsBytes(s)) {
     if (size_t i = kSpecial.find(static_cast<char>(c)); i != std::string_view::npos) {
       out += kReference[i];
     } else if ((c < 0x20 && c != '\t' && c != '\n') || c == 0x7f) {

@@ -247,13 +247,15 @@ struct SignSession::Impl {
     const std::string& start = headers.body_start();
     if (fields.empty() && !start.empty() && (start[0] == ' ' || start[0] == '\t'))
       return Status::InvalidArgument("the message starts with a folded line, which would join the field we add");
-    size_t hops = std::count_if(fields.begin(), fields.end(), [](auto& f) { return f.NameIs(kTrackingName); });
+    size_t hops = static_cast<size_t>(
+        std::count_if(fields.begin(), fields.end(), [](auto& f) { return f.NameIs(kTrackingName); }));
     if (hops >= limits::kMaxSignatures)
       return Status::InvalidArgument("the message already carries " + std::to_string(hops) +
                                      " tracking headers; verifiers examine " + std::to_string(limits::kMaxSignatures));
     // Verifiers refuse a signed From when there are several (the defence
     // against a second, unsigned From).
-    size_t froms = std::count_if(out_fields.begin(), out_fields.end(), [](auto& f) { return f.NameIs("From"); });
+    size_t froms = static_cast<size_t>(
+        std::count_if(out_fields.begin(), out_fields.end(), [](auto& f) { return f.NameIs("From"); }));
     bool signs_from = std::any_of(signer.options().headers.begin(), signer.options().headers.end(),
                                   [](auto& h) { return EqualsIgnoreCase(h, "From"); });
     if (signs_from && froms > 1)

@@ -121,7 +121,7 @@ Result<LeafText> DecodedPrefix(MessageSource& source, const ScannedMessage& now,
   size_t i = 0;
   while (i < raw.size() && count < length) {
     size_t step = raw[i] == '\r' && i + 1 < raw.size() && raw[i + 1] == '\n' ? 2 : 1;
-    count += raw[i] == '\r' || raw[i] == '\n' ? 2 : 1;
+    count += raw[i] == '\r' || raw[i] == '\n' ? 2u : 1u;
     i += step;
   }
   out.text = raw.substr(0, i);

@@ -11,9 +11,9 @@
 #include "carrier/carrier.h"
 #include "message/received.h"
 #include "mtas/address.h"
+#include "mtas/domain.h"
 #include "mtas/limits.h"
 #include "mtas/message.h"
-#include "mtas/domain.h"
 #include "mtas/signature.h"
 #include "mtas/verify.h"
 #include "verify/change_report.h"
@@ -447,7 +447,8 @@ class SignatureCheck {
       }
     bool signs_from =
         std::any_of(r.headers.begin(), r.headers.end(), [](auto& h) { return EqualsIgnoreCase(h.name, "From"); });
-    size_t froms = std::count_if(scan_.fields.begin(), scan_.fields.end(), [](auto& f) { return f.NameIs("From"); });
+    size_t froms = static_cast<size_t>(
+        std::count_if(scan_.fields.begin(), scan_.fields.end(), [](auto& f) { return f.NameIs("From"); }));
     if (signs_from && froms > 1)
       return Outcome(r, SigResult::kPermError,
                      "the message has " + std::to_string(froms) +
@@ -574,8 +575,9 @@ class SignatureCheck {
     std::string was = TransferEncodingName(cte->status == HeaderStatus::kAdded ? "" : cte->signed_value);
     std::string now = TransferEncodingName(cte->status == HeaderStatus::kRemoved ? "" : cte->current_value);
     // Only one instance then and now: two would be ambiguous anyway.
-    size_t instances = std::count_if(scan_.fields.begin(), scan_.fields.end(),
-                                     [](const HeaderField& f) { return f.NameIs("Content-Transfer-Encoding"); });
+    size_t instances =
+        static_cast<size_t>(std::count_if(scan_.fields.begin(), scan_.fields.end(),
+                                          [](const HeaderField& f) { return f.NameIs("Content-Transfer-Encoding"); }));
     if (was.empty() || now.empty() || instances > 1) return;
     r.parts[0].reencoded = was + "->" + now;
     if (r.parts[0].status == PartStatus::kSame) r.parts[0].status = PartStatus::kReencoded;

@@ -173,7 +173,9 @@ INSTANTIATE_TEST_SUITE_P(
         InvalidCase{"x@=?utf-8?q?evil.example?=", "'=?' starts a domain label"}));
 
 TEST(AddressList, CommentDepthBound) {
-  auto nested = [](int depth) { return std::string(depth, '(') + "c" + std::string(depth, ')') + " joe@example.com"; };
+  auto nested = [](size_t depth) {
+    return std::string(depth, '(') + "c" + std::string(depth, ')') + " joe@example.com";
+  };
   EXPECT_TRUE(ParseAddressList(nested(kMaxCommentDepth)).ok());
   auto r = ParseAddressList(nested(kMaxCommentDepth + 1));
   ASSERT_FALSE(r.ok());

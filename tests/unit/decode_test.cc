@@ -24,7 +24,7 @@ TEST(Base64, RoundTripAllLengths) {
     for (size_t i = 0; i < n; ++i) bytes.push_back(static_cast<char>(rng()));
     std::string text = Base64Encode(bytes, 76);
     EXPECT_EQ(Base64Decode(text), bytes) << n;
-    for (size_t chunk : {1, 3, 5, 77}) EXPECT_EQ(DecodeChunked(TransferEncoding::kBase64, text, chunk), bytes);
+    for (size_t chunk : {1u, 3u, 5u, 77u}) EXPECT_EQ(DecodeChunked(TransferEncoding::kBase64, text, chunk), bytes);
   }
 }
 
@@ -36,7 +36,7 @@ TEST(Base64, PartialGroupAtTheEndOfAFullOutputBlock) {
   for (size_t n = 16350; n < 16420; ++n) {
     std::string bytes;
     for (size_t i = 0; i < n; ++i) bytes.push_back(static_cast<char>(rng()));
-    for (size_t line : {0, 76}) ASSERT_EQ(Base64Decode(Base64Encode(bytes, line)), bytes) << n << "/" << line;
+    for (size_t line : {0u, 76u}) ASSERT_EQ(Base64Decode(Base64Encode(bytes, line)), bytes) << n << "/" << line;
   }
 }
 

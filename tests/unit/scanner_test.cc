@@ -83,7 +83,7 @@ TEST(HeaderScanner, KeepsRawFieldsFoldingDuplicatesAndOrder) {
 TEST(HeaderScanner, EveryChunkSizeGivesTheSameFields) {
   std::string msg = Example("mixed-attachment.eml");
   Scanned whole = Scan(msg);
-  for (size_t chunk : {1, 2, 3, 7, 64, 1000}) {
+  for (size_t chunk : {1u, 2u, 3u, 7u, 64u, 1000u}) {
     Scanned s = Scan(msg, chunk);
     ASSERT_EQ(s.fields.size(), whole.fields.size());
     for (size_t i = 0; i < s.fields.size(); ++i) EXPECT_EQ(s.fields[i].raw, whole.fields[i].raw);
@@ -152,7 +152,7 @@ TEST(BodyScanner, EveryChunkSizeGivesTheSameIndex) {
   for (const auto& name : test::ExampleNames()) {
     std::string msg = Example(name);
     BodyIndex whole = Scan(msg).body;
-    for (size_t chunk : {1, 2, 3, 5, 13, 64, 999, 1001, 4096}) {
+    for (size_t chunk : {1u, 2u, 3u, 5u, 13u, 64u, 999u, 1001u, 4096u}) {
       BodyIndex idx = Scan(msg, chunk).body;
       ASSERT_EQ(idx.parts.size(), whole.parts.size()) << name << " chunk " << chunk;
       for (size_t i = 0; i < idx.parts.size(); ++i) EXPECT_EQ(idx.parts[i].digests, whole.parts[i].digests) << name;
@@ -181,7 +181,7 @@ TEST(BodyScanner, SecondThreadGivesTheSameDigests) {
   for (size_t m = 0; m < messages.size(); ++m) {
     BodyIndex one = Scan(messages[m], 1 << 20, specs, 0).body;
     for (uint64_t from : {uint64_t{1}, uint64_t{200}, BodyScanner::Options{}.parallel_from})
-      for (size_t chunk : {1, 13, 4096, 1 << 20}) {
+      for (size_t chunk : {1u, 13u, 4096u, 1u << 20}) {
         if (chunk < 13 && messages[m].size() > 100000) continue;  // byte by byte is slow and adds nothing
         BodyIndex two = Scan(messages[m], chunk, specs, from).body;
         EXPECT_EQ(two.final_digests, one.final_digests) << "message " << m << " from " << from << " chunk " << chunk;

@@ -9,6 +9,7 @@
 #include <thread>
 
 #include "carrier/carrier.h"
+#include "common/ascii.h"
 #include "mtas/report.h"
 #include "mtas/result_headers.h"
 #include "test_util.h"
@@ -350,7 +351,7 @@ std::string ReencodeAsQp(const std::string& msg, const std::string& part_header_
   std::string bytes = Base64Decode(msg.substr(body, end - body));
   std::string qp;
   size_t col = 0;
-  for (unsigned char c : bytes) {
+  for (unsigned char c : AsBytes(bytes)) {
     char buf[4];
     bool plain = (c >= 33 && c <= 126 && c != '=');
     std::string tok = plain ? std::string(1, static_cast<char>(c)) : (std::snprintf(buf, sizeof buf, "=%02X", c), buf);

@@ -281,7 +281,7 @@ TEST(Signature, CorruptedSignaturesReadAsOpenSslReadsThem) {
     ASSERT_TRUE(der.ok());
     int accepted = 0;
     for (size_t i = 0; i < der->size(); ++i)
-      for (uint8_t x : {0x01, 0x5a, 0x80}) {
+      for (uint8_t x : {uint8_t{0x01}, uint8_t{0x5a}, uint8_t{0x80}}) {
         std::string d = *der;
         d[i] = static_cast<char>(d[i] ^ x);
         auto parsed = ParseSignature(d);
