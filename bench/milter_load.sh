@@ -124,24 +124,24 @@ fi
 
 write_mtasd signtcp sign "inet:$(free_port)@127.0.0.1" mx.example.org "KeyTable $work/keys.tab" "Carrier header"
 start_mtasd signtcp
-run mtasd-sign-ed25519-tcp "$(inet_of signtcp)" "$mtasd_signtcp"
+run mtasd-sign-ed25519-tcp "$(inet_of signtcp)" "${mtasd_pid[signtcp]}"
 
 write_mtasd signunix sign "unix:$work/mtasd.sock" mx.example.org "KeyTable $work/keys.tab" "Carrier header"
 start_mtasd signunix
 chmod 666 "$work/mtasd.sock"
-run mtasd-sign-ed25519-unix "unix:$work/mtasd.sock" "$mtasd_signunix"
+run mtasd-sign-ed25519-unix "unix:$work/mtasd.sock" "${mtasd_pid[signunix]}"
 
 write_mtasd verifytcp verify "inet:$(free_port)@127.0.0.1" mx.example.org "${pins[@]}"
 start_mtasd verifytcp
-run mtasd-verify-ed25519-tcp "$(inet_of verifytcp)" "$mtasd_verifytcp" "$work/signed.eml" "$work/mtasd-verifytcp.log"
+run mtasd-verify-ed25519-tcp "$(inet_of verifytcp)" "${mtasd_pid[verifytcp]}" "$work/signed.eml" "$work/mtasd-verifytcp.log"
 
 write_mtasd verifyunix verify "unix:$work/mtasd-v.sock" mx.example.org "${pins[@]}"
 start_mtasd verifyunix
 chmod 666 "$work/mtasd-v.sock"
-run mtasd-verify-ed25519-unix "unix:$work/mtasd-v.sock" "$mtasd_verifyunix" "$work/signed.eml" \
+run mtasd-verify-ed25519-unix "unix:$work/mtasd-v.sock" "${mtasd_pid[verifyunix]}" "$work/signed.eml" \
   "$work/mtasd-verifyunix.log"
-run mtasd-verify-rsa2048-tcp "$(inet_of verifytcp)" "$mtasd_verifytcp" "$work/signed-rsa.eml" "$work/mtasd-verifytcp.log"
-run mtasd-verify-rsa2048-unix "unix:$work/mtasd-v.sock" "$mtasd_verifyunix" "$work/signed-rsa.eml" \
+run mtasd-verify-rsa2048-tcp "$(inet_of verifytcp)" "${mtasd_pid[verifytcp]}" "$work/signed-rsa.eml" "$work/mtasd-verifytcp.log"
+run mtasd-verify-rsa2048-unix "unix:$work/mtasd-v.sock" "${mtasd_pid[verifyunix]}" "$work/signed-rsa.eml" \
   "$work/mtasd-verifyunix.log"
 
 # opendkim_conf ALG(rsa|ed25519) SOCKET -> $work/opendkim-ALG.conf for that socket

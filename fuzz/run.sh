@@ -104,7 +104,7 @@ for t in "${targets[@]}"; do
   if [ -d "$regressions" ] && [ -n "$(ls -A "$regressions")" ]; then
     "$bin" "$regressions"/* >"$build/regress_$t.log" 2>&1 ||
       { echo "fuzz_$t: A SAVED REGRESSION INPUT FAILS:"; tail -30 "$build/regress_$t.log"; exit 1; }
-    echo "fuzz_$t: $(ls "$regressions" | wc -l) regression inputs replayed"
+    echo "fuzz_$t: $(find "$regressions" -type f | wc -l) regression inputs replayed"
   fi
   log="$build/fuzz_$t.log"
   ASAN_OPTIONS=detect_leaks=1 "$bin" -max_total_time="$seconds" -max_len=200000 -timeout=5 -rss_limit_mb=2048 \

@@ -8,7 +8,8 @@ packages=(cmake g++ make pkg-config libssl-dev openssl libgtest-dev libgmock-dev
           mlmmj mailman3                             # real mailing-list managers in tests/e2e/lists.sh
           chromium                                   # headless, renders the trace page in tests/cli/trace_html.sh
           python3-gi gir1.2-gmime-3.0 neomutt tmux   # the readers in tests/readers/reader_matrix.sh
-          clang libclang-rt-14-dev valgrind faketime) # fuzzing, valgrind on the bad-input corpus
+          clang libclang-rt-14-dev valgrind faketime  # fuzzing, valgrind on the bad-input corpus
+          clang-format shellcheck)                   # the style checks (structure.format, structure.shellcheck)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

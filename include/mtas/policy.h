@@ -27,7 +27,6 @@ Result<PolicyLevel> ParsePolicyName(std::string_view name);
 // modifier; kNotFound when the text is not an SPF record.
 Result<PolicyLevel> ParseSpfPolicy(std::string_view txt);
 
-
 // A domain's published policy as found.
 struct DomainPolicy {
   std::string domain;    // where it was looked up first (signer or From domain)

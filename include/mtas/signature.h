@@ -26,7 +26,6 @@ namespace mtas {
 // see docs/protocol.md for why it is not the spec's UUID arc.
 std::string MtasOid(int n);
 
-
 // mtas.11 envelope [profile extension]: digests of the SMTP envelope the
 // signing hop sent the message with, so that the next hop can tell a replay
 // (the same signed message sent to other recipients), as DKIM2's mf=/rt=.

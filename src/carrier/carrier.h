@@ -8,8 +8,8 @@
 #include <string_view>
 
 #include "mtas/canon.h"
-#include "mtas/digest.h"
 #include "mtas/carrier.h"
+#include "mtas/digest.h"
 
 namespace mtas {
 

@@ -6,8 +6,8 @@
 #include <algorithm>
 #include <array>
 
-#include "common/der.h"
 #include "cms/oids.h"
+#include "common/der.h"
 #include "mtas/message.h"
 
 namespace mtas {

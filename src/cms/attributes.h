@@ -21,8 +21,8 @@ enum class MtasAttr {
   kVerificationInfo,
   kWrapped,
   kCarrier,
-  kEnvelope,      // mtas.11, see signature.h
-  kProfile,       // mtas.12 .. 15: MTAS/1.1, see signature.h
+  kEnvelope,  // mtas.11, see signature.h
+  kProfile,   // mtas.12 .. 15: MTAS/1.1, see signature.h
   kHeaderCounts,
   kPartFields,
   kPreviousHops,

@@ -17,8 +17,8 @@
 #include <openssl/objects.h>
 
 #include "cms/attributes.h"
-#include "common/der.h"
 #include "cms/oids.h"
+#include "common/der.h"
 #include "common/ossl.h"
 #include "mtas/limits.h"
 #include "mtas/signature.h"

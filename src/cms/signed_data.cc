@@ -9,8 +9,8 @@
 
 #include "cms/attributes.h"
 #include "common/der.h"
-#include "keys/key_operation.h"
 #include "common/ossl.h"
+#include "keys/key_operation.h"
 #include "mtas/signature.h"
 
 namespace mtas {

@@ -5,8 +5,8 @@
 #include <sstream>
 
 #include "common/der.h"
-#include "keys/key_operation.h"
 #include "common/ossl.h"
+#include "keys/key_operation.h"
 #include "mtas/digest.h"
 #include "mtas/keys.h"
 

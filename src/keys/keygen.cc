@@ -19,7 +19,8 @@ Status AddExtension(X509* cert, int nid, const char* value) {
   X509V3_set_ctx_nodb(&ctx);
   X509V3_set_ctx(&ctx, cert, cert, nullptr, nullptr, 0);
   ossl::ExtensionPtr ext(X509V3_EXT_conf_nid(nullptr, &ctx, nid, value));
-  if (!ext || !X509_add_ext(cert, ext.get(), -1)) return Status::CryptoFailure("certificate extension: " + ossl::LastError());
+  if (!ext || !X509_add_ext(cert, ext.get(), -1))
+    return Status::CryptoFailure("certificate extension: " + ossl::LastError());
   return Status::Ok();
 }
 
@@ -27,12 +28,17 @@ Status AddExtension(X509* cert, int nid, const char* value) {
 
 Result<KeygenResult> GenerateKey(std::string_view algorithm, const std::string& signer, int valid_days) {
   EVP_PKEY* raw = nullptr;
-  if (algorithm == "ed25519") raw = EVP_PKEY_Q_keygen(nullptr, nullptr, "ED25519");
-  else if (algorithm == "ecdsa-p256") raw = EVP_PKEY_Q_keygen(nullptr, nullptr, "EC", "P-256");
-  else if (algorithm == "rsa2048") raw = EVP_PKEY_Q_keygen(nullptr, nullptr, "RSA", size_t{2048});
-  else if (algorithm == "rsa3072") raw = EVP_PKEY_Q_keygen(nullptr, nullptr, "RSA", size_t{3072});
-  else return Status::InvalidArgument("unknown algorithm '" + std::string(algorithm) +
-                                      "' (use ed25519, ecdsa-p256, rsa2048 or rsa3072)");
+  if (algorithm == "ed25519")
+    raw = EVP_PKEY_Q_keygen(nullptr, nullptr, "ED25519");
+  else if (algorithm == "ecdsa-p256")
+    raw = EVP_PKEY_Q_keygen(nullptr, nullptr, "EC", "P-256");
+  else if (algorithm == "rsa2048")
+    raw = EVP_PKEY_Q_keygen(nullptr, nullptr, "RSA", size_t{2048});
+  else if (algorithm == "rsa3072")
+    raw = EVP_PKEY_Q_keygen(nullptr, nullptr, "RSA", size_t{3072});
+  else
+    return Status::InvalidArgument("unknown algorithm '" + std::string(algorithm) +
+                                   "' (use ed25519, ecdsa-p256, rsa2048 or rsa3072)");
   if (!raw) return Status::CryptoFailure("key generation failed: " + ossl::LastError());
   ossl::PkeyPtr key(raw);
 
@@ -47,8 +53,8 @@ Result<KeygenResult> GenerateKey(std::string_view algorithm, const std::string& 
   BN_free(bn);
   X509_set_serialNumber(cert.get(), sn.get());
   X509_NAME* name = X509_get_subject_name(cert.get());
-  X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_UTF8, reinterpret_cast<const unsigned char*>(signer.c_str()), -1,
-                             -1, 0);
+  X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_UTF8, reinterpret_cast<const unsigned char*>(signer.c_str()), -1, -1,
+                             0);
   X509_set_issuer_name(cert.get(), name);
   X509_gmtime_adj(X509_getm_notBefore(cert.get()), -3600);
   X509_gmtime_adj(X509_getm_notAfter(cert.get()), 86400L * valid_days);

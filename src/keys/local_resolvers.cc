@@ -13,7 +13,6 @@ std::string Lower(std::string s) {
   return s;
 }
 
-
 }  // namespace
 
 int KeyLookup::Severity(Outcome o) {
@@ -50,8 +49,8 @@ KeyLookup PinnedKeyResolver::Resolve(const KeyRequest& request) {
   for (auto it = begin; it != end; ++it) {
     const Entry& e = it->second;
     bool match = e.cert ? request.sid.Matches(e.cert) || (!request.sid.key_id.empty() && request.sid.Matches(e.key))
-                        : request.sid.Matches(e.key) && (!request.sid.key_id.empty() || !request.verifies ||
-                                                         request.verifies(e.key));
+                        : request.sid.Matches(e.key) &&
+                              (!request.sid.key_id.empty() || !request.verifies || request.verifies(e.key));
     if (!match) continue;
     out.outcome = KeyLookup::Outcome::kFound;
     out.key = e.key;

@@ -5,8 +5,8 @@
 
 #include <cctype>
 
-#include "mtas/key_service.h"
 #include "mtas/domain.h"
+#include "mtas/key_service.h"
 
 namespace mtas {
 namespace {
@@ -35,9 +35,7 @@ bool BelongsToSigner(const std::string& target, const std::string& signer) {
                          host[host.size() - org.size() - 1] == '.');
 }
 
-namespace {
-
-}  // namespace
+namespace {}  // namespace
 
 bool KeyCache::Get(const std::string& key, FetchedKeys* out) {
   std::lock_guard<std::mutex> lock(mu_);
@@ -121,7 +119,8 @@ KeyLookup ServiceKeyResolver::Resolve(const KeyRequest& request) {
     }
     std::string target;
     FetchedKeys f;
-    if (auto t = methods_.at(service.method)->Target(service, request.signer); t.ok() && !BelongsToSigner(*t, request.signer)) {
+    if (auto t = methods_.at(service.method)->Target(service, request.signer);
+        t.ok() && !BelongsToSigner(*t, request.signer)) {
       f.outcome = Outcome::kRejected;  // refused before any lookup
       f.reason = *t + " is outside the domain of signer " + request.signer;
       target = *t;

@@ -213,7 +213,7 @@ PY
   fi
 done
 
-kill -0 "$mtasd_A" 2>/dev/null || fail "mtasd A died"
+kill -0 "${mtasd_pid[A]}" 2>/dev/null || fail "mtasd A died"
 grep -q "qid=" "$work/mtasd-A.log" || fail "mtasd A logged no signing"
 [ "$fails" = 0 ] && echo "8bit downgrade: all checks passed"
 exit "$fails"

@@ -75,11 +75,11 @@ wait_count() {  # TAG N
 }
 
 # ---- 1. mtasd (hop A) killed with SIGKILL mid-load, restarted a second later ---
-( sleep 1.5; kill -KILL "$mtasd_A"; sleep 1; start_mtasd A; echo "$mtasd_A" >"$work/newpid" ) &
+( sleep 1.5; kill -KILL "${mtasd_pid[A]}"; sleep 1; start_mtasd A; echo "${mtasd_pid[A]}" >"$work/newpid" ) &
 killer=$!
 accepted=$(send_many kill 150)
 wait "$killer"
-[ -f "$work/newpid" ] && mtasd_A=$(cat "$work/newpid") && pids+=("$mtasd_A")
+[ -f "$work/newpid" ] && mtasd_pid[A]=$(cat "$work/newpid") && pids+=("${mtasd_pid[A]}")
 wait_count kill "$accepted" || fail "after the kill: $(count_delivered kill) of $accepted accepted messages delivered"
 dups=$(ids_delivered kill | uniq -d | wc -l)
 [ "$accepted" = 150 ] || fail "after the kill: only $accepted of 150 messages were accepted within the retry window"
@@ -122,7 +122,7 @@ except smtplib.SMTPResponseException as e:
 PY
 done
 grep -c "refused 550" "$work/bad.log" | grep -q 4 || { fail "malformed signatures under mtas=required: want 4 rejections"; cat "$work/bad.log"; }
-kill -0 "$mtasd_C" 2>/dev/null || fail "mtasd C died on malformed input"
+kill -0 "${mtasd_pid[C]}" 2>/dev/null || fail "mtasd C died on malformed input"
 
 [ "$fails" = 0 ] && echo "faults: all checks passed"
 exit "$fails"

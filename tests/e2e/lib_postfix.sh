@@ -1,9 +1,12 @@
+# shellcheck shell=bash
+# shellcheck disable=SC2154  # root, mtas, mtasd: set by the test that sources this file
 # Shared by the Postfix tests: real Postfix instances on 127.0.0.1, each in
 # its own directory (postfix -c DIR), stopped when the test ends.
 #   . lib_postfix.sh   (after setting $root)
 . "$root/tests/integration/lib.sh"
 chmod 755 "$work"  # Postfix's daemons (user postfix, nobody) reach into it
 pf_dirs=()
+declare -A mtasd_pid=()
 stop_all() {
   for d in "${pf_dirs[@]}"; do postfix -c "$d" stop >/dev/null 2>&1; done
   cleanup
@@ -71,12 +74,13 @@ write_mtasd() {
   } >"$work/$name.conf"
 }
 
-# start_mtasd NAME -> runs mtasd on $work/NAME.conf, pid in mtasd_NAME; returns
+# start_mtasd NAME -> runs mtasd on $work/NAME.conf, pid in mtasd_pid[NAME]; returns
 # once its socket exists (a slow start, under a sanitizer, took over 0.3 s)
 start_mtasd() {
   "$mtasd" -f -c "$work/$1.conf" 2>>"$work/mtasd-$1.log" &
   pids+=($!)
-  eval "mtasd_$1=$!"
+  # shellcheck disable=SC2034  # read by the tests that source this file
+  mtasd_pid[$1]=$!
   local sock port
   sock=$(sed -n 's/^Socket //p' "$work/$1.conf")
   for _ in $(seq 150); do

@@ -27,15 +27,17 @@ descendants() { local c; for c in $(ps -o pid= --ppid "$1" 2>/dev/null); do echo
 stop_mailman() {
   [ -n "$mm_started" ] || return 0
   local master; master=$(cat "$work/mm/var/master.pid" 2>/dev/null)
-  local kids=(); [ -n "$master" ] && kids=($(descendants "$master"))
+  local kids=()
+  [ -z "$master" ] || mapfile -t kids < <(descendants "$master")
   timeout 30 /usr/bin/mailman "${mm_root[@]}" -C "$mm_cfg" stop >/dev/null 2>&1
   for _ in $(seq 75); do
-    [ -n "$master" ] && kill -0 "$master" 2>/dev/null || break
+    { [ -n "$master" ] && kill -0 "$master" 2>/dev/null; } || break
     sleep 0.2
   done
   for p in $master "${kids[@]}"; do kill -9 "$p" 2>/dev/null && echo "killed leftover Mailman process $p"; done
   mm_started=""
 }
+# shellcheck disable=SC2317  # run by the EXIT trap
 stop_all() { stop_mailman; cleanup; }
 trap stop_all EXIT
 
@@ -110,7 +112,7 @@ make_mlmmj() {  # NAME -> $work/mlmmj/NAME, prefix + footer + delheaders, relayi
 # mlmmj_post NAME FILE [crlf]: as Postfix's local(8) pipes it: Return-Path and Delivered-To on top.
 mlmmj_post() {
   local eol='\n'; [ "${3:-}" = crlf ] && eol='\r\n'
-  { printf "Return-Path: <alice@example.com>$eol"; printf "Delivered-To: %s@lists.example.org$eol" "$1"; cat "$2"; } \
+  { printf 'Return-Path: <alice@example.com>%s' "$eol"; printf 'Delivered-To: %s@lists.example.org%s' "$1" "$eol"; cat "$2"; } \
     >"$work/in-$1.eml"
   timeout 30 /usr/bin/mlmmj-receive -F -L "$work/mlmmj/$1" <"$work/in-$1.eml" || fail "mlmmj-receive $1 exited $?"
 }
@@ -261,7 +263,7 @@ for line in open(manifest):
 print("lists configured")
 PY
   echo "== mailman: lists configured ($((SECONDS - start_time)) s); injecting"
-  while IFS=$'\t' read -r scenario tool config m c list input; do
+  while IFS=$'\t' read -r scenario tool _ m c list input; do
     [ "$tool" = mailman ] || continue
     timeout 60 /usr/bin/mailman "${mm_root[@]}" -C "$mm_cfg" inject -f "$input" "$list@lists.example.org" \
       >>"$work/mm/inject.log" 2>&1 || fail "mailman inject $scenario"

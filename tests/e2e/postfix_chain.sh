@@ -54,6 +54,7 @@ wait_delivered() {
   for _ in $(seq 300); do
     local files=("$work/pf-C/vmail/bob/new/"*)
     if [ -e "${files[0]}" ] && [ "${#files[@]}" -ge "$1" ]; then
+      # shellcheck disable=SC2012  # by delivery time; maildir names are safe
       delivered=$(ls -tr "$work/pf-C/vmail/bob/new/"* | sed -n "${1}p"); return 0
     fi
     sleep 0.2
@@ -95,7 +96,7 @@ PY
 
 # ---- scenario 2: hop B is a mailing list ---------------------------------------
 printf 'lists.example.org b\n' >"$work/b.signing"   # sign what the list sends
-kill -HUP "$mtasd_B"; sleep 0.5
+kill -HUP "${mtasd_pid[B]}"; sleep 0.5
 grep -q "configuration reloaded" "$work/mtasd-B.log" || fail "mtasd did not log the reload"
 send "$work/m1.eml" list@lists.example.org "$A_SMTP" || fail "scenario 2: SMTP send"
 wait_delivered 2 || exit 1
@@ -122,7 +123,7 @@ print("scenario 2: list chain ok (hop 1 partial, vouched by the list)")
 PY
 
 # ---- DKIM coexistence: a DKIM-signed message survives hop B in auto mode --------
-printf '* b\n' >"$work/b.signing"; kill -HUP "$mtasd_B"; sleep 0.5
+printf '* b\n' >"$work/b.signing"; kill -HUP "${mtasd_pid[B]}"; sleep 0.5
 openssl pkey -in "$work/keys/dk.key.pem" -out "$work/dk.pkcs1" 2>/dev/null
 sed 's/alice@example.com/alice@dkim.example.com/' "$root/examples/messages/mixed-attachment.eml" >"$work/m3.eml"
 /usr/bin/python3 - "$work/m3.eml" "$work/keys/dk.key.pem" "$work/m3.signed" <<'PY' || fail "dkim signing"
@@ -150,7 +151,7 @@ sed 's/^Subject: /X-PostalTracking: MTAS\/1.0 msgid=BROKEN000001\r\nMTAS-Signatu
   "$root/examples/messages/mixed-attachment.eml" >"$work/m4.eml"
 send "$work/m4.eml" bob@example.net "$C_SMTP" 2>"$work/send4.err"
 if grep -q "5.7.1" "$work/send4.err"; then echo "malformed signature rejected by policy"; else wait_delivered 4 >/dev/null || fail "malformed: neither delivered nor rejected"; fi
-for h in A B C; do kill -0 "$(eval echo \$mtasd_$h)" 2>/dev/null || fail "mtasd $h died"; done
+for h in A B C; do kill -0 "${mtasd_pid[$h]}" 2>/dev/null || fail "mtasd $h died"; done
 
 grep -h "qid=" "$work"/mtasd-*.log | head -8
 [ "$fails" = 0 ] && echo "postfix chain: all checks passed"

@@ -17,15 +17,19 @@ done
 expect_pass() {  # PROGRAM LABEL
   local got
   got=$(LD_LIBRARY_PATH="$prefix/lib" "$1" "$work/signed.eml" mail.example.com "$work/keys/a.crt.pem")
-  [ "$got" = pass ] && echo "ok: $2 verifies: pass" || fail "$2: got '$got', want pass"
+  if [ "$got" = pass ]; then echo "ok: $2 verifies: pass"; else fail "$2: got '$got', want pass"; fi
 }
-cmake -S "$root/tests/install/consumer" -B "$work/consumer" -DCMAKE_PREFIX_PATH="$prefix" >/dev/null &&
-  cmake --build "$work/consumer" >/dev/null || fail "find_package(mtas) build failed"
+if ! { cmake -S "$root/tests/install/consumer" -B "$work/consumer" -DCMAKE_PREFIX_PATH="$prefix" >/dev/null &&
+  cmake --build "$work/consumer" >/dev/null; }; then fail "find_package(mtas) build failed"; fi
 for kind in static shared; do
   [ -x "$work/consumer/consumer_$kind" ] && expect_pass "$work/consumer/consumer_$kind" "find_package, $kind"
 done
-flags=$(PKG_CONFIG_PATH="$prefix/lib/pkgconfig" pkg-config --cflags --libs mtas) || fail "pkg-config mtas failed"
-g++ -std=c++20 -o "$work/consumer_pc" "$root/tests/install/consumer/main.cc" $flags &&
-  expect_pass "$work/consumer_pc" "pkg-config" || fail "the pkg-config build failed"
+pc=$(PKG_CONFIG_PATH="$prefix/lib/pkgconfig" pkg-config --cflags --libs mtas) || fail "pkg-config mtas failed"
+read -ra flags <<<"$pc"
+if g++ -std=c++20 -o "$work/consumer_pc" "$root/tests/install/consumer/main.cc" "${flags[@]}"; then
+  expect_pass "$work/consumer_pc" "pkg-config"
+else
+  fail "the pkg-config build failed"
+fi
 [ "$fails" = 0 ] && echo "install: all checks passed"
 exit "$fails"

@@ -81,6 +81,8 @@ in.tftpd -L -s -a "127.0.0.1:$tftp_port" "$work/tftp" >"$work/tftp.log" 2>&1 &
 pids+=($!)
 for _ in $(seq 50); do [ -f "$work/ports" ] && break; sleep 0.1; done
 [ -f "$work/ports" ] || { echo "test servers did not start"; exit 1; }
+port_http="" port_https="" port_big="" port_slow="" port_blackhole=""  # from the servers' ports file
+# shellcheck source=/dev/null
 . <(sed 's/^/port_/' "$work/ports")
 sleep 0.5
 

@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # Shared by the integration tests: ephemeral ports, an nsd serving zone
 # files on 127.0.0.1, and cleanup of everything started.
 #   . lib.sh; start_nsd DIR ZONE:FILE...   -> sets dns_port
@@ -9,6 +10,7 @@ fails=0
 fail() { echo "FAIL: $*"; fails=$((fails + 1)); }
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 # soa ZONE. -> SOA, NS and glue lines for a test zone
+# shellcheck disable=SC2016  # $TTL is zone-file syntax, not a shell variable
 soa() { printf '$TTL 300\n%s IN SOA ns.%s hostmaster.%s 1 3600 600 86400 300\n%s IN NS ns.%s\nns.%s IN A 127.0.0.1\n' "$1" "$1" "$1" "$1" "$1" "$1"; }
 
 start_nsd() {  # DIR ZONE:FILE...

@@ -198,5 +198,5 @@ finally:
 sys.exit(1 if failures else 0)
 PY
 
-[ "$fails" = 0 ] && echo "mtasd protocol: all checks passed" || { echo "$fails failure(s)"; cat "$work/mtasd.log" | tail -20; }
+if [ "$fails" = 0 ]; then echo "mtasd protocol: all checks passed"; else echo "$fails failure(s)"; tail -20 "$work/mtasd.log"; fi
 exit $((fails > 0))
