@@ -21,7 +21,7 @@ namespace mtas {
 struct FetchedKeys {
   KeyLookup::Outcome outcome = KeyLookup::Outcome::kNoKey;
   std::vector<std::pair<PublicKey, Certificate>> candidates;  // cert may be empty
-  std::string trust;                                          // dnssec | https | weak
+  KeyTrust trust = KeyTrust::kNone;                           // dnssec | https | weak
   std::string reason;                                         // one line
   uint32_t ttl = 0;                                           // seconds, for the cache (0: the method's default)
 };

@@ -24,6 +24,12 @@ class KeyOperation;  // src/cms/key_operation.h
 enum class KeyAlgorithm { kEd25519, kEcdsaP256, kRsa, kUnknown };
 std::string_view KeyAlgorithmName(KeyAlgorithm alg);  // "ed25519", "ecdsa-p256", "rsa"
 
+// How a found key is vouched for, strongest first: pinned by the
+// administrator, a certificate chaining to a trusted CA, DNSSEC, an https
+// server's certificate; kWeak: plain DNS or http, ftp, tftp.
+enum class KeyTrust { kNone, kLocal, kPkix, kDnssec, kHttps, kWeak };
+std::string_view KeyTrustName(KeyTrust trust);  // "", "local", "pkix", "dnssec", "https", "weak"
+
 // An X.509 certificate (shared, immutable).
 class Certificate {
  public:
@@ -131,9 +137,9 @@ struct KeyLookup {
   };
   Outcome outcome = Outcome::kNoKey;
   PublicKey key;
-  Certificate cert;                // when the key came in a certificate
-  std::string method;              // "pinned", "pkix", later "domain:key:email", …
-  std::string trust;               // "local", "pkix", "dnssec", "https", "weak"
+  Certificate cert;    // when the key came in a certificate
+  std::string method;  // "pinned", "pkix", later "domain:key:email", …
+  KeyTrust trust = KeyTrust::kNone;
   std::string reason;              // one line, for the report
   std::vector<std::string> notes;  // services skipped (unsupported, budget)
 

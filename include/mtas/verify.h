@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "mtas/canon.h"
+#include "mtas/carrier.h"
 #include "mtas/keys.h"
 #include "mtas/signature.h"
 #include "mtas/sink.h"
@@ -119,15 +120,15 @@ struct SignatureReport {
   int hop = 0;  // 1 = oldest; 0 = a carrier without a tracking header
   std::string msgid;
   std::string signer;
-  std::string carrier;    // body | header
-  std::string algorithm;  // ed25519 | ecdsa-p256 | rsa
-  std::string digest;     // sha256 …
+  std::optional<Carrier> carrier;                   // where the signature was found (body or header)
+  KeyAlgorithm algorithm = KeyAlgorithm::kUnknown;  // kUnknown until the signature is read
+  std::string digest;                               // sha256 …
   std::string canonicalization;
   std::optional<std::time_t> signing_time;
   SigResult result = SigResult::kPermError;
   std::string reason;  // one line
   std::string key_method;
-  std::string key_trust;
+  KeyTrust key_trust = KeyTrust::kNone;
   std::string services;
   std::string verification_info;  // what this hop said of earlier hops
   std::string wrapped;            // the original Content-Type when this hop wrapped the body

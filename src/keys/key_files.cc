@@ -63,6 +63,24 @@ std::string_view KeyAlgorithmName(KeyAlgorithm alg) {
   }
 }
 
+std::string_view KeyTrustName(KeyTrust trust) {
+  switch (trust) {
+    case KeyTrust::kNone:
+      return "";
+    case KeyTrust::kLocal:
+      return "local";
+    case KeyTrust::kPkix:
+      return "pkix";
+    case KeyTrust::kDnssec:
+      return "dnssec";
+    case KeyTrust::kHttps:
+      return "https";
+    case KeyTrust::kWeak:
+      return "weak";
+  }
+  return "";
+}
+
 // ---- Certificate ----
 
 Certificate Certificate::Adopt(X509* cert) {

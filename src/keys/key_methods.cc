@@ -39,7 +39,7 @@ FetchedKeys FromDns(DnsClient* dns, const std::string& name, int type, const cha
   }
   FetchedKeys f;
   f.ttl = std::max<uint32_t>(a.ttl, 1);  // 0 means "do not keep": the cache's minimum
-  f.trust = a.secure ? "dnssec" : "weak";
+  f.trust = a.secure ? KeyTrust::kDnssec : KeyTrust::kWeak;
   std::string last_error;
   bool malformed = false;
   for (const auto& rdata : a.rdata) {
@@ -161,7 +161,7 @@ class DownloadMethod final : public KeyMethod {
     if (!cert.ok()) return Fail(Outcome::kMalformed, url + ": not a DER certificate");
     FetchedKeys f;
     f.outcome = Outcome::kFound;
-    f.trust = scheme_ == "https" ? "https" : "weak";
+    f.trust = scheme_ == "https" ? KeyTrust::kHttps : KeyTrust::kWeak;
     f.reason = url + ": certificate downloaded";
     f.candidates.emplace_back(PublicKey::Adopt(X509_get_pubkey(cert->get())), *cert);
     return f;

@@ -55,7 +55,7 @@ KeyLookup PinnedKeyResolver::Resolve(const KeyRequest& request) {
     out.outcome = KeyLookup::Outcome::kFound;
     out.key = e.key;
     out.cert = e.cert;
-    out.trust = "local";
+    out.trust = KeyTrust::kLocal;
     out.reason = "key pinned from " + e.path;
     return out;
   }
@@ -109,7 +109,7 @@ KeyLookup PkixResolver::Resolve(const KeyRequest& request) {
   out.outcome = KeyLookup::Outcome::kFound;
   out.cert = *leaf;
   out.key = PublicKey::Adopt(X509_get_pubkey(leaf->get()));
-  out.trust = "pkix";
+  out.trust = KeyTrust::kPkix;
   out.reason = "embedded certificate chains to a trusted CA, DNS name matches";
   return out;
 }

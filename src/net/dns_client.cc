@@ -1,4 +1,4 @@
-// DnsClient on libunbound. Each query runs asynchronously and is cancelled
+// DnsClient on libunbound, loaded at first use (net/libraries.h). Each query runs asynchronously and is cancelled
 // at the deadline, so a stalled server costs at most the timeout.
 #include <poll.h>
 #include <unbound.h>
@@ -9,13 +9,12 @@
 
 #include "mtas/blocking.h"
 #include "mtas/dns.h"
+#include "net/libraries.h"
 
 namespace mtas {
 namespace {
 
-struct UbCtxFree {
-  void operator()(ub_ctx* c) const { ub_ctx_delete(c); }
-};
+using ContextPtr = std::unique_ptr<ub_ctx, decltype(UnboundLibrary::ctx_delete)>;
 
 struct Pending {
   bool done = false;
@@ -32,39 +31,39 @@ void OnResult(void* arg, int err, ub_result* result) {
 
 class UnboundClient final : public DnsClient {
  public:
-  UnboundClient(ub_ctx* ctx, int timeout_ms, bool validating)
-      : ctx_(ctx), timeout_ms_(timeout_ms), validating_(validating) {}
+  UnboundClient(const UnboundLibrary& ub, ContextPtr ctx, int timeout_ms, bool validating)
+      : ub_(ub), ctx_(std::move(ctx)), timeout_ms_(timeout_ms), validating_(validating) {}
   ~UnboundClient() override = default;
 
   bool validating() const override { return validating_; }
 
   DnsAnswer Query(const std::string& name, int type) override {
     AnnounceBlocking();  // the lock below and the answer may both take a while
-    // One query at a time per context: ub_process() delivers whatever
+    // One query at a time per context: ub_.process() delivers whatever
     // results are ready, so concurrent waiters would steal each other's.
     std::lock_guard<std::mutex> lock(mu_);
     DnsAnswer answer;
     Pending pending;
     int id = 0;
-    if (int rc = ub_resolve_async(ctx_.get(), name.c_str(), type, 1 /* IN */, &pending, OnResult, &id); rc != 0) {
-      answer.why = ub_strerror(rc);
+    if (int rc = ub_.resolve_async(ctx_.get(), name.c_str(), type, 1 /* IN */, &pending, OnResult, &id); rc != 0) {
+      answer.why = ub_.strerror(rc);
       return answer;
     }
     auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms_);
     while (!pending.done) {
       auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
       if (left.count() <= 0) {
-        ub_cancel(ctx_.get(), id);
+        ub_.cancel(ctx_.get(), id);
         answer.outcome = DnsAnswer::Outcome::kTimeout;
         answer.why = "no answer for " + name + " within " + std::to_string(timeout_ms_) + " ms";
         return answer;
       }
-      pollfd pfd{ub_fd(ctx_.get()), POLLIN, 0};
-      if (poll(&pfd, 1, static_cast<int>(left.count())) > 0) ub_process(ctx_.get());
+      pollfd pfd{ub_.fd(ctx_.get()), POLLIN, 0};
+      if (poll(&pfd, 1, static_cast<int>(left.count())) > 0) ub_.process(ctx_.get());
     }
-    std::unique_ptr<ub_result, void (*)(ub_result*)> result(pending.result, ub_resolve_free);
+    std::unique_ptr<ub_result, decltype(ub_.resolve_free)> result(pending.result, ub_.resolve_free);
     if (pending.err != 0 || !result) {
-      answer.why = ub_strerror(pending.err);
+      answer.why = ub_.strerror(pending.err);
       return answer;
     }
     answer.secure = result->secure;
@@ -95,7 +94,8 @@ class UnboundClient final : public DnsClient {
 
  private:
   std::mutex mu_;
-  std::unique_ptr<ub_ctx, UbCtxFree> ctx_;
+  const UnboundLibrary& ub_;
+  ContextPtr ctx_;
   int timeout_ms_;
   bool validating_;
 };
@@ -103,31 +103,34 @@ class UnboundClient final : public DnsClient {
 }  // namespace
 
 Result<std::unique_ptr<DnsClient>> DnsClient::Create(const DnsOptions& options) {
-  std::unique_ptr<ub_ctx, UbCtxFree> ctx(ub_ctx_create());
+  std::string why;
+  const UnboundLibrary* ub = Unbound(&why);
+  if (!ub) return Status::IoError(why);
+  ContextPtr ctx(ub->ctx_create(), ub->ctx_delete);
   if (!ctx) return Status::IoError("cannot create a DNS resolver context");
-  ub_ctx_async(ctx.get(), 1);  // background work in a thread, not a forked process
+  ub->ctx_async(ctx.get(), 1);  // background work in a thread, not a forked process
   if (options.server.empty()) {
-    if (int rc = ub_ctx_resolvconf(ctx.get(), nullptr); rc != 0)
-      return Status::IoError(std::string("reading resolv.conf: ") + ub_strerror(rc));
+    if (int rc = ub->ctx_resolvconf(ctx.get(), nullptr); rc != 0)
+      return Status::IoError(std::string("reading resolv.conf: ") + ub->strerror(rc));
   } else {
     std::string server = options.server;
     size_t colon = server.rfind(':');
     if (colon != std::string::npos && server.find(':') == colon) server[colon] = '@';  // HOST:PORT -> HOST@PORT
-    ub_ctx_set_option(ctx.get(), "do-not-query-localhost:", "no");
-    if (int rc = ub_ctx_set_fwd(ctx.get(), server.c_str()); rc != 0)
-      return Status::InvalidArgument("resolver '" + options.server + "': " + ub_strerror(rc));
+    ub->ctx_set_option(ctx.get(), "do-not-query-localhost:", "no");
+    if (int rc = ub->ctx_set_fwd(ctx.get(), server.c_str()); rc != 0)
+      return Status::InvalidArgument("resolver '" + options.server + "': " + ub->strerror(rc));
   }
   bool validating = !options.trust_anchor_file.empty();
   if (validating) {
-    if (int rc = ub_ctx_add_ta_file(ctx.get(), options.trust_anchor_file.c_str()); rc != 0)
-      return Status::InvalidArgument("trust anchor " + options.trust_anchor_file + ": " + ub_strerror(rc));
+    if (int rc = ub->ctx_add_ta_file(ctx.get(), options.trust_anchor_file.c_str()); rc != 0)
+      return Status::InvalidArgument("trust anchor " + options.trust_anchor_file + ": " + ub->strerror(rc));
   }
   // unbound answers the special-use name test. (RFC 6761) itself; with an
   // explicit server, ask that server instead (test zones live there). This
   // finalizes the context, so it comes last.
-  if (!options.server.empty()) ub_ctx_zone_remove(ctx.get(), "test.");
-  std::unique_ptr<DnsClient> client =
-      std::make_unique<UnboundClient>(ctx.release(), options.timeout_ms > 0 ? options.timeout_ms : 5000, validating);
+  if (!options.server.empty()) ub->ctx_zone_remove(ctx.get(), "test.");
+  std::unique_ptr<DnsClient> client = std::make_unique<UnboundClient>(
+      *ub, std::move(ctx), options.timeout_ms > 0 ? options.timeout_ms : 5000, validating);
   return client;
 }
 

@@ -2,6 +2,7 @@
 #include <cstdio>
 
 #include "mtas/report.h"
+#include "report/hop_names.h"
 
 namespace mtas {
 
@@ -96,14 +97,14 @@ std::string SignatureJson(const SignatureReport& s) {
   o.Num("hop", s.hop)
       .Str("msgid", s.msgid)
       .Str("signer", s.signer)
-      .Str("carrier", s.carrier)
-      .Str("algorithm", s.algorithm)
+      .Str("carrier", CarrierText(s))
+      .Str("algorithm", s.algorithm == KeyAlgorithm::kUnknown ? "" : KeyAlgorithmName(s.algorithm))
       .Str("digest", s.digest)
       .Str("canonicalization", s.canonicalization)
       .Str("result", ResultName(s.result))
       .Str("reason", s.reason)
       .Str("key_method", s.key_method)
-      .Str("key_trust", s.key_trust);
+      .Str("key_trust", KeyTrustName(s.key_trust));
   o.Raw("signing_time", s.signing_time ? std::to_string(*s.signing_time) : "null");
   o.Str("services", s.services).Bool("content_intact", s.content_intact);
   o.Raw("headers", Array(s.headers, [](const HeaderReport& h) {

@@ -2,6 +2,7 @@
 #include <ctime>
 
 #include "mtas/report.h"
+#include "report/hop_names.h"
 
 namespace mtas {
 
@@ -11,8 +12,8 @@ std::string ReportText(const VerifyReport& report, const PolicyDecision* decisio
   for (const auto& s : report.signatures) {
     out += "hop " + std::to_string(s.hop) + "  " + (s.signer.empty() ? "(unknown signer)" : s.signer) +
            "  msgid=" + s.msgid + "  " + std::string(ResultName(s.result));
-    if (!s.algorithm.empty()) out += "  " + s.algorithm + "/" + s.digest + "  carrier=" + s.carrier;
-    if (!s.key_method.empty()) out += "  key=" + s.key_method + "(" + s.key_trust + ")";
+    if (s.algorithm != KeyAlgorithm::kUnknown) out += "  " + AlgorithmText(s) + "  carrier=" + CarrierText(s);
+    if (!s.key_method.empty()) out += "  key=" + s.key_method + "(" + std::string(KeyTrustName(s.key_trust)) + ")";
     out += "\n";
     if (s.signing_time) {
       char buf[64];

@@ -5,6 +5,7 @@
 #include <ctime>
 
 #include "mtas/report.h"
+#include "report/hop_names.h"
 
 namespace mtas {
 namespace {
@@ -112,8 +113,8 @@ std::string TraceText(const Trace& t) {
       continue;
     }
     const SignatureReport& s = t.hops[step.index].sig;
-    std::string alg = s.algorithm.empty() ? "-" : s.algorithm + "/" + s.digest;
-    std::string key = s.key_method.empty() ? "-" : s.key_method + (s.key_trust.empty() ? "" : " (" + s.key_trust + ")");
+    std::string alg = s.algorithm == KeyAlgorithm::kUnknown ? "-" : AlgorithmText(s);
+    std::string key = s.key_method.empty() ? "-" : KeyText(s);
     out += Pad(s.hop ? "H" + std::to_string(s.hop) : "H?", 6) + Pad(s.signer.empty() ? "(unknown)" : s.signer, 28) +
            Pad(Time(s.signing_time), 22) + Pad(std::string(ResultName(s.result)), 10) + Pad(alg, 18) + key + "\n";
     std::string indent(6, ' ');

@@ -8,6 +8,7 @@
 
 #include "common/ascii.h"
 #include "mtas/trace.h"
+#include "report/hop_names.h"
 
 namespace mtas {
 namespace {
@@ -235,12 +236,12 @@ std::string TraceHtml(const Trace& t) {
   for (const auto& step : t.path) {
     if (step.kind != Trace::Step::Kind::kHop) continue;
     const SignatureReport& s = t.hops[step.index].sig;
-    std::string key = s.key_method.empty() ? "-" : s.key_method + (s.key_trust.empty() ? "" : " (" + s.key_trust + ")");
+    std::string key = s.key_method.empty() ? "-" : KeyText(s);
     out += "<tr><td>" + HopLabel(s) + "</td><td>" + HtmlEscape(s.signer) + "</td><td class=\"nowrap\">" +
            Utc(s.signing_time) + "</td><td class=\"nowrap\">" +
-           HtmlEscape(s.algorithm.empty() ? "-" : s.algorithm + "/" + s.digest) + "</td><td>" + HtmlEscape(s.carrier) +
-           "</td><td>" + HtmlEscape(key) + "</td><td>" + Badge(s.result) + "</td><td>" + HtmlEscape(s.reason) +
-           "</td><td>" + HopNotes(s) + "</td></tr>\n";
+           HtmlEscape(s.algorithm == KeyAlgorithm::kUnknown ? "-" : AlgorithmText(s)) + "</td><td>" +
+           HtmlEscape(CarrierText(s)) + "</td><td>" + HtmlEscape(key) + "</td><td>" + Badge(s.result) + "</td><td>" +
+           HtmlEscape(s.reason) + "</td><td>" + HopNotes(s) + "</td></tr>\n";
   }
   out += "</table>\n";
 

@@ -26,7 +26,7 @@ namespace {
 struct Located {
   int hop = 0;
   std::string msgid;
-  std::string carrier;   // "body" or "header"
+  std::optional<Carrier> carrier;
   std::string services;  // from the carrier's header, unsigned
   std::string base64;
   std::string der;         // base64 decoded, once
@@ -190,7 +190,7 @@ std::vector<Located> LocateSignatures(const Scan& scan, std::vector<std::string>
       for (size_t i = 0; i < sig_fields.size(); ++i)
         if (parsed_fields[i] && parsed_fields[i]->msgid == t->msgid) {
           field_used[i] = true;
-          loc.carrier = "header";
+          loc.carrier = Carrier::kHeader;
           loc.services = parsed_fields[i]->services;
           loc.base64 = parsed_fields[i]->signature_base64;
           if (parsed_fields[i]->version != "MTAS/1.0")
@@ -201,7 +201,7 @@ std::vector<Located> LocateSignatures(const Scan& scan, std::vector<std::string>
         const PostalEntity& e = scan.body.entities[i];
         if (e.msgid != t->msgid) continue;
         entity_used[i] = true;
-        loc.carrier = "body";
+        loc.carrier = Carrier::kBody;
         loc.entity = static_cast<int>(i);
         loc.services = e.services;
         loc.base64 = e.signature_base64;
@@ -223,7 +223,7 @@ std::vector<Located> LocateSignatures(const Scan& scan, std::vector<std::string>
       Located loc;
       loc.untracked = true;
       loc.msgid = parsed_fields[i]->msgid;
-      loc.carrier = "header";
+      loc.carrier = Carrier::kHeader;
       loc.services = parsed_fields[i]->services;
       loc.base64 = parsed_fields[i]->signature_base64;
       if (field_count[loc.msgid] + entity_count[loc.msgid] > 1)
@@ -238,7 +238,7 @@ std::vector<Located> LocateSignatures(const Scan& scan, std::vector<std::string>
       Located loc;
       loc.untracked = true;
       loc.msgid = e.msgid;
-      loc.carrier = "body";
+      loc.carrier = Carrier::kBody;
       loc.entity = static_cast<int>(i);
       loc.services = e.services;
       loc.base64 = e.signature_base64;
@@ -258,13 +258,13 @@ std::vector<Located> LocateSignatures(const Scan& scan, std::vector<std::string>
 const std::vector<std::string>* ContentDigests(const Located& loc, const std::vector<Located>& all, const Scan& scan,
                                                uint64_t* length) {
   const auto& entities = scan.body.entities;
-  if (loc.carrier == "body") {
+  if (loc.carrier == Carrier::kBody) {
     *length = entities[static_cast<size_t>(loc.entity)].offset;
     return &entities[static_cast<size_t>(loc.entity)].content_digests;
   }
   for (const auto& e : entities)
     for (const auto& other : all)
-      if (other.hop > loc.hop && other.carrier == "body" && other.msgid == e.msgid) {
+      if (other.hop > loc.hop && other.carrier == Carrier::kBody && other.msgid == e.msgid) {
         *length = e.offset;
         return &e.content_digests;
       }
@@ -363,7 +363,7 @@ class SignatureCheck {
     const ParsedSignature& sig = *parsed;
     r.cms_der = loc.der;
     r.signer = sig.attrs.signer;
-    r.algorithm = std::string(KeyAlgorithmName(sig.algorithm));
+    r.algorithm = sig.algorithm;
     r.digest = std::string(DigestName(sig.digest));
     r.signing_time = sig.signing_time;
     r.verification_info = sig.attrs.verification_info;
@@ -409,9 +409,10 @@ class SignatureCheck {
     found->key = key;
     if (sig.attrs.msgid != loc.msgid)
       return Outcome(r, SigResult::kFail, "signed msgid " + sig.attrs.msgid + " is not the carrier's " + loc.msgid);
-    if (!sig.attrs.carrier.empty() && sig.attrs.carrier != loc.carrier)
+    if (!sig.attrs.carrier.empty() && loc.carrier && sig.attrs.carrier != CarrierName(*loc.carrier))
       return Outcome(r, SigResult::kFail,
-                     "signed for the " + sig.attrs.carrier + " carrier, found in the " + loc.carrier + " carrier");
+                     "signed for the " + sig.attrs.carrier + " carrier, found in the " +
+                         std::string(CarrierName(*loc.carrier)) + " carrier");
 
     // The signature is genuine: now what changed since.
     found->valid = true;
@@ -741,8 +742,8 @@ void PlaceUntracked(std::vector<Located>* located, std::vector<Result<ParsedSign
     if (!l.untracked) continue;  // a tracked hop that cannot be read keeps its place
     l.hop = 0;
     if (l.link_error.empty()) {
-      l.link_error = (l.carrier == "header" ? "MTAS-Signature for msgid " : "postal-data entity for msgid ") + l.msgid +
-                     " has no tracking header";
+      l.link_error = (l.carrier == Carrier::kHeader ? "MTAS-Signature for msgid " : "postal-data entity for msgid ") +
+                     l.msgid + " has no tracking header";
       (*parsed)[i] = Status::Malformed(l.link_error);
     }
   }

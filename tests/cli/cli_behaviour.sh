@@ -80,5 +80,14 @@ expect_status 64 "inspect a missing hop" "$mtas" inspect --cms 9 "$work/s.eml"
 "$mtas" inspect --cms 1 "$work/s.eml" | openssl asn1parse -inform DER >/dev/null ||
   { echo "FAIL: inspect --cms is not DER"; fails=$((fails + 1)); }
 
+# The network libraries are loaded only by a run that needs them
+# (docs/performance.md): signing never maps libcurl or libunbound; verifying
+# with the network on loads libunbound, and still verifies.
+LD_DEBUG=libs "$mtas" sign --key "$work/keys/k.key.pem" --signer mx.example.com "$msg" /dev/null 2>"$work/ld"
+if grep -qE 'libcurl|libunbound' "$work/ld"; then echo "FAIL: sign loaded a network library"; fails=$((fails + 1)); fi
+LD_DEBUG=libs "$mtas" verify "${pin[@]}" --resolver 127.0.0.1:9 --timeout 300 "$work/s.eml" >/dev/null 2>"$work/ld" ||
+  { echo "FAIL: verify with the network on"; fails=$((fails + 1)); }
+grep -q 'libunbound' "$work/ld" || { echo "FAIL: verify did not load libunbound"; fails=$((fails + 1)); }
+
 [ "$fails" = 0 ] && echo "cli behaviour: all checks passed"
 exit "$fails"

@@ -20,6 +20,7 @@
 #include "mtas/hop.h"
 #include "mtas/key_records.h"
 #include "mtas/key_service.h"
+#include "mtas/key_sources.h"
 #include "mtas/keys.h"
 #include "mtas/policy.h"
 #include "mtas/report.h"
@@ -215,58 +216,56 @@ int Keygen(const std::vector<std::string>& argv) {
 namespace {
 
 struct VerifySetup {
-  std::unique_ptr<ChainResolver> resolver;
+  KeySources keys;
   VerifyOptions options;
 };
 
 // The network options every command that looks keys up shares.
 const std::set<std::string> kNetworkOptions = {"resolver", "trust-anchor", "timeout", "tls-ca-file", "connect-to"};
 
-Result<NetworkOptions> NetworkFrom(const Args& a) {
-  NetworkOptions net;
+Status NetworkSettings(const Args& a, DnsOptions* dns, FetchOptions* fetch) {
   int timeout = 5000;
   if (a.Has("timeout")) {
     timeout = std::atoi(a.Get("timeout").c_str());
     if (timeout <= 0 || timeout > 600000) return Status::InvalidArgument("--timeout wants milliseconds (1..600000)");
   }
+  dns->server = a.Get("resolver");
+  dns->trust_anchor_file = a.Get("trust-anchor");
+  dns->timeout_ms = timeout;
+  fetch->timeout_ms = timeout;
+  fetch->tls_ca_file = a.Get("tls-ca-file");
+  fetch->connect_to = a.All("connect-to");
+  return Status::Ok();
+}
+
+Result<NetworkOptions> NetworkFrom(const Args& a) {
+  NetworkOptions net;
   DnsOptions dns;
-  dns.server = a.Get("resolver");
-  dns.trust_anchor_file = a.Get("trust-anchor");
-  dns.timeout_ms = timeout;
+  MTAS_RETURN_IF_ERROR(NetworkSettings(a, &dns, &net.fetch));
   auto client = DnsClient::Create(dns);
   if (!client.ok()) return client.status();
   net.dns = std::move(*client);
-  net.fetch.timeout_ms = timeout;
-  net.fetch.tls_ca_file = a.Get("tls-ca-file");
-  net.fetch.connect_to = a.All("connect-to");
   return net;
 }
 
-// Builds the key sources: --key-file pins first, then an embedded
-// certificate that chains to --ca-file (or the system store) — no lookup
-// needed —, then the signer's verification services over the network
-// (unless --no-network).
+// The key sources (mtas/key_sources.h): --key-file pins, an embedded
+// certificate that chains to --ca-file (or the system store), then the
+// signer's verification services over the network (unless --no-network).
 Status SetupVerify(const Args& a, VerifySetup* setup) {
-  setup->resolver = std::make_unique<ChainResolver>();
-  auto pinned = std::make_unique<PinnedKeyResolver>();
+  KeySourceOptions sources;
   for (const auto& kf : a.All("key-file")) {
     size_t eq = kf.find('=');
     if (eq == std::string::npos || eq == 0)
       return Status::InvalidArgument("--key-file wants FQDN=PATH, got '" + kf + "'");
-    MTAS_RETURN_IF_ERROR(pinned->Add(kf.substr(0, eq), kf.substr(eq + 1)));
+    sources.pinned.emplace_back(kf.substr(0, eq), kf.substr(eq + 1));
   }
-  if (!pinned->empty()) setup->resolver->Add(std::move(pinned));
-  {  // embedded certificates: --ca-file, else the system trust store
-    auto pkix = PkixResolver::FromCaFile(a.Get("ca-file"));
-    if (!pkix.ok()) return pkix.status();
-    setup->resolver->Add(std::move(*pkix));
-  }
-  if (!a.Has("no-network")) {
-    auto net = NetworkFrom(a);
-    if (!net.ok()) return net.status();
-    setup->resolver->Add(std::make_unique<ServiceKeyResolver>(std::move(*net)));
-  }
-  setup->options.resolver = setup->resolver->empty() ? nullptr : setup->resolver.get();
+  sources.ca_file = a.Get("ca-file");
+  sources.network = !a.Has("no-network");
+  if (sources.network) MTAS_RETURN_IF_ERROR(NetworkSettings(a, &sources.dns, &sources.fetch));
+  auto keys = BuildKeySources(sources);
+  if (!keys.ok()) return keys.status();
+  setup->keys = std::move(*keys);
+  setup->options.resolver = setup->keys.resolver.get();
   setup->options.allow_sha1 = a.Has("allow-sha1");
   return Status::Ok();
 }
@@ -321,13 +320,7 @@ int RunHop(const std::string& cmd, const Args& a, const std::string& input, Veri
         if (!lp.ok()) return Error(cmd, lp.status().message(), kUsage);
         hop.local_policy = *lp;
       }
-      std::shared_ptr<DnsClient> dns;
-      if (!a.Has("no-network")) {
-        auto net = NetworkFrom(a);
-        if (!net.ok()) return Error(cmd, net.status().message(), kUsage);
-        dns = net->dns;
-      }
-      policy_source = std::make_unique<DnsPolicySource>(dns);
+      policy_source = std::make_unique<DnsPolicySource>(setup.keys.dns);  // null without network
       hop.policy_source = policy_source.get();
     }
   }
@@ -557,7 +550,8 @@ int DnsRecord(const std::vector<std::string>& argv) {
     } else if (f.outcome == KeyLookup::Outcome::kFound) {
       bool match = false;
       for (const auto& c : f.candidates) match |= c.first.SpkiDer() == want.SpkiDer();
-      verdict = match ? "ok: the published key matches (" + f.trust + ")" : "MISMATCH: a different key is published";
+      verdict = match ? "ok: the published key matches (" + std::string(KeyTrustName(f.trust)) + ")"
+                      : "MISMATCH: a different key is published";
       bad += match ? 0 : 1;
     } else {
       verdict = "FAILED: " + f.reason;

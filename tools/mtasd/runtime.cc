@@ -5,7 +5,7 @@
 #include <cstdio>
 #include <mutex>
 
-#include "mtas/key_service.h"
+#include "mtas/key_sources.h"
 
 namespace mtasd {
 namespace {
@@ -61,26 +61,18 @@ mtas::Result<std::shared_ptr<const Runtime>> BuildRuntime(const Config& config) 
     if (!signer.ok()) return mtas::Status::InvalidArgument("KeyTable " + k.id + ": " + signer.status().message());
     rt->signers[k.id] = *signer;
   }
-  rt->resolver = std::make_shared<mtas::ChainResolver>();
-  auto pinned = std::make_unique<mtas::PinnedKeyResolver>();
-  for (const auto& [signer, path] : config.pinned_keys) MTAS_RETURN_IF_ERROR(pinned->Add(signer, path));
-  if (!pinned->empty()) rt->resolver->Add(std::move(pinned));
-  auto pkix = mtas::PkixResolver::FromCaFile(config.ca_file);
-  if (!pkix.ok()) return pkix.status();
-  rt->resolver->Add(std::move(*pkix));
-  if (config.network) {
-    mtas::DnsOptions dns;
-    dns.server = config.resolver;
-    dns.trust_anchor_file = config.trust_anchor;
-    dns.timeout_ms = config.timeout_ms;
-    auto client = mtas::DnsClient::Create(dns);
-    if (!client.ok()) return client.status();
-    rt->dns = std::move(*client);
-    mtas::NetworkOptions net;
-    net.dns = rt->dns;
-    net.fetch.timeout_ms = config.timeout_ms;
-    rt->resolver->Add(std::make_unique<mtas::ServiceKeyResolver>(std::move(net)));
-  }
+  mtas::KeySourceOptions sources;
+  sources.pinned = config.pinned_keys;
+  sources.ca_file = config.ca_file;
+  sources.network = config.network;
+  sources.dns.server = config.resolver;
+  sources.dns.trust_anchor_file = config.trust_anchor;
+  sources.dns.timeout_ms = config.timeout_ms;
+  sources.fetch.timeout_ms = config.timeout_ms;
+  auto keys = mtas::BuildKeySources(sources);
+  if (!keys.ok()) return keys.status();
+  rt->resolver = keys->resolver;
+  rt->dns = keys->dns;
   if (!config.policy_file.empty()) {
     auto lp = mtas::LocalPolicy::Load(config.policy_file);
     if (!lp.ok()) return lp.status();

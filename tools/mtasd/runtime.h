@@ -17,7 +17,7 @@ namespace mtasd {
 struct Runtime {
   Config config;
   std::map<std::string, std::shared_ptr<const mtas::Signer>> signers;  // by KeyTable id
-  std::shared_ptr<mtas::ChainResolver> resolver;
+  std::shared_ptr<mtas::KeyResolver> resolver;
   std::shared_ptr<mtas::DnsClient> dns;
   mtas::LocalPolicy local_policy;
   mtas::VerifyOptions verify_options;

@@ -1,0 +1,81 @@
+#include "net/libraries.h"
+
+#include "common/shared_library.h"
+
+namespace mtas {
+namespace {
+
+struct LoadedCurl {
+  CurlLibrary api{};
+  std::string error;
+};
+
+LoadedCurl LoadCurl() {
+  LoadedCurl out;
+  SharedLibrary lib("libcurl.so.4");
+  CurlLibrary& c = out.api;
+  decltype(&curl_global_init) global_init = nullptr;
+  lib.Bind(global_init, "curl_global_init");
+  lib.Bind(c.easy_init, "curl_easy_init");
+  lib.Bind(c.easy_cleanup, "curl_easy_cleanup");
+  lib.Bind(c.easy_setopt, "curl_easy_setopt");
+  lib.Bind(c.easy_perform, "curl_easy_perform");
+  lib.Bind(c.easy_getinfo, "curl_easy_getinfo");
+  lib.Bind(c.easy_strerror, "curl_easy_strerror");
+  lib.Bind(c.slist_append, "curl_slist_append");
+  lib.Bind(c.slist_free_all, "curl_slist_free_all");
+  if (!lib.ok())
+    out.error = "libcurl: " + lib.error();
+  else if (global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
+    out.error = "libcurl failed to initialise";
+  return out;
+}
+
+struct LoadedUnbound {
+  UnboundLibrary api{};
+  std::string error;
+};
+
+LoadedUnbound LoadUnbound() {
+  LoadedUnbound out;
+  SharedLibrary lib("libunbound.so.8");
+  UnboundLibrary& u = out.api;
+  lib.Bind(u.ctx_create, "ub_ctx_create");
+  lib.Bind(u.ctx_delete, "ub_ctx_delete");
+  lib.Bind(u.ctx_async, "ub_ctx_async");
+  lib.Bind(u.ctx_resolvconf, "ub_ctx_resolvconf");
+  lib.Bind(u.ctx_set_option, "ub_ctx_set_option");
+  lib.Bind(u.ctx_set_fwd, "ub_ctx_set_fwd");
+  lib.Bind(u.ctx_add_ta_file, "ub_ctx_add_ta_file");
+  lib.Bind(u.ctx_zone_remove, "ub_ctx_zone_remove");
+  lib.Bind(u.resolve_async, "ub_resolve_async");
+  lib.Bind(u.resolve_free, "ub_resolve_free");
+  lib.Bind(u.cancel, "ub_cancel");
+  lib.Bind(u.fd, "ub_fd");
+  lib.Bind(u.process, "ub_process");
+  lib.Bind(u.strerror, "ub_strerror");
+  if (!lib.ok()) out.error = "libunbound: " + lib.error();
+  return out;
+}
+
+}  // namespace
+
+const CurlLibrary* Curl(std::string* error) {
+  static const LoadedCurl loaded = LoadCurl();  // once, thread-safe (C++11 statics)
+  if (!loaded.error.empty()) {
+    *error = loaded.error;
+    return nullptr;
+  }
+  return &loaded.api;
+}
+
+const UnboundLibrary* Unbound(std::string* error) {
+  static const LoadedUnbound loaded = LoadUnbound();
+  if (!loaded.error.empty()) {
+    *error = loaded.error;
+    return nullptr;
+  }
+  return &loaded.api;
+}
+
+}  // namespace mtas
