@@ -4,15 +4,18 @@
 //  - finds the postal-data entities in the top-level epilogue (spec §2.2) and
 //    takes a snapshot of every content digest where each one starts.
 //
-// Bytes are split into line segments without copying: a segment that starts
-// a line is either the whole line or at least kCarryMax bytes of it, which
-// is all that classifying a line (boundary, entity start) needs. Only the
-// start of a line cut by a chunk edge is copied (into `carry`).
+// Three stages: the line framer (message/line_framer.h) cuts the bytes into
+// line segments without copying; the MIME walker here (BodyScanner::Impl)
+// classifies them and routes content to the canonicalizers and the leaf
+// pipelines; the postal-data entity reader (message/postal_entity_reader.h)
+// reads the entities it finds in the top-level epilogue.
 #include <array>
 #include <cstring>
 #include <system_error>
 
 #include "common/background_sink.h"
+#include "message/line_framer.h"
+#include "message/postal_entity_reader.h"
 #include "mtas/digest.h"
 #include "mtas/limits.h"
 #include "mtas/message.h"
@@ -20,16 +23,13 @@
 namespace mtas {
 namespace {
 
-constexpr size_t kCarryMax = limits::kMaxBoundaryLine + 2;
 // A coalesced run is handed on once it is this long, so that with a second
 // thread the two streams (canonical body, parts) alternate in slices and
 // overlap, even when the caller writes the whole message at once.
 constexpr size_t kMaxRun = 64 * 1024;
-constexpr size_t kMaxEntityHeader = 16 * 1024;
 // Entities indexed: each holds a digest snapshot, so crafted input must not
 // make their number unbounded. Twice the signatures a verifier examines.
 constexpr size_t kMaxEntities = 2 * limits::kMaxSignatures;
-constexpr size_t kMaxSignatureText = limits::kMaxSignatureBlob / 3 * 4 + limits::kMaxSignatureBlob / 38 + 64;
 
 class FanoutSink final : public ByteSink {
  public:
@@ -51,26 +51,6 @@ class CanonStage final : public ByteSink {
   BodyCanonicalizer* c_;
   ByteSink* next_;
 };
-
-std::string_view StripEol(std::string_view s) {
-  if (!s.empty() && s.back() == '\n') s.remove_suffix(1);
-  if (!s.empty() && s.back() == '\r') s.remove_suffix(1);
-  return s;
-}
-
-bool IsBlank(std::string_view s) {
-  for (char c : s)
-    if (c != ' ' && c != '\t' && c != '\r' && c != '\n') return false;
-  return true;
-}
-
-bool IsEntityStart(std::string_view line) {
-  static constexpr std::string_view kField = "content-type:";
-  if (!StartsWithIgnoreCase(line, kField)) return false;
-  line.remove_prefix(kField.size());
-  while (!line.empty() && (line.front() == ' ' || line.front() == '\t')) line.remove_prefix(1);
-  return StartsWithIgnoreCase(line, "multipart/x-postal-data");
-}
 
 PartInfo NewPart(std::string path, std::string content_type, bool container, std::vector<std::string> fields) {
   PartInfo p;
@@ -261,7 +241,8 @@ BodyScanner::Options BodyOptionsFor(const std::vector<HeaderField>& fields) {
   return o;
 }
 
-struct BodyScanner::Impl {
+// The MIME walker: what each line segment is, and where its bytes go.
+struct BodyScanner::Impl final : LineFramer::Consumer {
   enum class State {
     kSingle,         // non-multipart body: all of it is part 1
     kPreamble,       // inside frames.back(), before its first delimiter
@@ -269,11 +250,8 @@ struct BodyScanner::Impl {
     kPartBody,       // body of a leaf part
     kInnerEpilogue,  // after a nested multipart closed, until the parent's next delimiter
     kTopEpilogue,    // after the top-level closing delimiter
-    kEntityHeader,   // postal-data entity header block
-    kEntityBody,     // postal-data entity, between its delimiters
-    kEntityPartHeader,
-    kEntityPartBody,
-    kAfterEntity,  // after an entity's closing delimiter
+    kEntity,         // a postal-data entity, read by `entity`
+    kAfterEntity,    // after an entity's closing delimiter
   };
   struct Frame {
     std::string boundary;
@@ -312,8 +290,7 @@ struct BodyScanner::Impl {
   std::optional<BackgroundSink> background;
 
   // Framing.
-  std::string carry;
-  bool at_line_start = true;
+  LineFramer framer{this};
   uint64_t offset = 0;
   char last_byte = '\n';
   size_t prev_eol_len = 0;  // the line end of the line before the current one
@@ -342,10 +319,7 @@ struct BodyScanner::Impl {
   std::string part_path;
   std::optional<LeafPipeline> leaf;
 
-  // Entity state.
-  std::string entity_header;
-  std::string entity_boundary;
-  int entity_parts = 0;
+  PostalEntityReader entity;
 
   explicit Impl(Options o) : opt(std::move(o)) {
     for (size_t i = 0; i < opt.content_specs.size(); ++i) {
@@ -502,50 +476,9 @@ struct BodyScanner::Impl {
     return out;
   }
 
-  // ---- framing ----
-  void Write(const char* p, size_t n) {
-    const char* end = p + n;
-    if (!carry.empty()) {
-      const char* nl = static_cast<const char*>(std::memchr(p, '\n', n));
-      size_t want = nl ? static_cast<size_t>(nl - p) + 1 : n;
-      size_t room = kCarryMax - carry.size();
-      if (want <= room && !nl) {  // still an incomplete short line
-        carry.append(p, n);
-        return;
-      }
-      size_t take = std::min(want, room);
-      carry.append(p, take);
-      p += take;
-      bool ends = carry.back() == '\n';
-      Segment(carry.data(), carry.size(), true, ends);
-      FlushRuns();  // the runs may point into carry
-      carry.clear();
-      at_line_start = ends;
-    }
-    while (p < end) {
-      if (size_t plain = at_line_start ? PlainLines(p, end) : 0) {
-        PassPlainLines(p, plain);
-        p += plain;
-        continue;
-      }
-      const char* nl = static_cast<const char*>(std::memchr(p, '\n', static_cast<size_t>(end - p)));
-      if (nl) {
-        Segment(p, static_cast<size_t>(nl - p) + 1, at_line_start, true);
-        at_line_start = true;
-        p = nl + 1;
-        continue;
-      }
-      size_t rest = static_cast<size_t>(end - p);
-      if (at_line_start && rest < kCarryMax) {
-        carry.assign(p, rest);
-      } else {
-        Segment(p, rest, at_line_start, false);
-        at_line_start = false;
-      }
-      break;
-    }
-    FlushRuns();
-  }
+  // ---- framing (LineFramer::Consumer) ----
+  void Write(const char* p, size_t n) { framer.Write(p, n); }
+  void Release() override { FlushRuns(); }
 
   // ---- bare CRs ----
   // Readers that split lines at a bare CR (Python's email) read the bytes
@@ -600,21 +533,12 @@ struct BodyScanner::Impl {
     return -1;
   }
 
-  static bool EntityDelimiter(std::string_view line, const std::string& b, bool* closing) {
-    if (b.empty() || line.size() < b.size() + 2 || line.substr(0, 2) != "--" || line.substr(2, b.size()) != b)
-      return false;
-    std::string_view tail = line.substr(2 + b.size());
-    *closing = tail.substr(0, 2) == "--";
-    if (*closing) tail.remove_prefix(2);
-    return IsBlank(tail);
-  }
-
   // Whole lines from `p` (at a line start) that nothing classifies: inside a
   // leaf part, lines that cannot be delimiters (those not starting with '-');
   // in a single-part body, any. Returns their length (0: none), at most
   // about kMaxRun. Base64 has no '-', so an attachment passes in long spans
   // instead of line by line.
-  size_t PlainLines(const char* p, const char* end) const {
+  size_t PlainLines(const char* p, const char* end) const override {
     if (state != State::kSingle && state != State::kPartBody) return 0;
     const char* stop = p + std::min(static_cast<size_t>(end - p), kMaxRun);
     if (state == State::kPartBody) {
@@ -632,7 +556,7 @@ struct BodyScanner::Impl {
     return last_nl ? static_cast<size_t>(static_cast<const char*>(last_nl) - p) + 1 : 0;
   }
   // What Segment does to each of those lines, for all of them at once.
-  void PassPlainLines(const char* p, size_t n) {
+  void PassPlainLines(const char* p, size_t n) override {
     offset += n;
     last_byte = '\n';
     prev_eol_len = n >= 2 && p[n - 2] == '\r' ? 2 : 1;
@@ -642,7 +566,7 @@ struct BodyScanner::Impl {
     FeedLeaf(p, n, eol_len);
   }
 
-  void Segment(const char* p, size_t n, bool starts, bool ends) {
+  void Segment(const char* p, size_t n, bool starts, bool ends) override {
     std::string_view seg(p, n);
     std::string_view line = StripEol(seg);
     size_t eol_len = ends ? n - line.size() : 0;
@@ -668,19 +592,17 @@ struct BodyScanner::Impl {
       }
     }
     if (in_tree) TrackBareCr(ends ? StripEol(seg) : seg, starts, ends, seg_offset);
-    if (starts && (state == State::kTopEpilogue || state == State::kAfterEntity) && IsEntityStart(line) &&
-        index.entities.size() >= kMaxEntities) {
-      LimitHit("more than " + std::to_string(kMaxEntities) + " postal-data entities; later ones are not indexed");
-    } else if (starts && (state == State::kTopEpilogue || state == State::kAfterEntity) && IsEntityStart(line)) {
-      PostalEntity e;
-      e.offset = seg_offset;
-      e.content_digests = SnapshotDigests();
-      index.entities.push_back(std::move(e));
-      index.unsigned_after_entities = 0;
-      entity_header.clear();
-      entity_boundary.clear();
-      entity_parts = 0;
-      state = State::kEntityHeader;
+    if (starts && (state == State::kTopEpilogue || state == State::kAfterEntity) && PostalEntityReader::Opens(line)) {
+      if (index.entities.size() >= kMaxEntities) {
+        LimitHit("more than " + std::to_string(kMaxEntities) + " postal-data entities; later ones are not indexed");
+      } else {
+        PostalEntity& e = index.entities.emplace_back();
+        e.offset = seg_offset;
+        e.content_digests = SnapshotDigests();
+        index.unsigned_after_entities = 0;
+        entity.Begin(&e);
+        state = State::kEntity;
+      }
     }
     FeedCanon(p, n);
 
@@ -707,19 +629,9 @@ struct BodyScanner::Impl {
       case State::kAfterEntity:
         if (!IsBlank(seg)) index.unsigned_after_entities += n;
         break;
-      case State::kEntityHeader:
-        if (starts && ends && line.empty()) {
-          StartEntityBody();
-        } else if (entity_header.size() + n <= kMaxEntityHeader) {
-          entity_header.append(seg);
-        } else {
-          EntityError("postal-data entity header too long");
-        }
-        break;
-      case State::kEntityBody:
-      case State::kEntityPartHeader:
-      case State::kEntityPartBody:
-        EntityLine(seg, line, starts, ends);
+      case State::kEntity:
+        entity.Line(seg, line, starts, ends, offset);
+        if (!entity.reading()) state = State::kAfterEntity;
         break;
     }
   }
@@ -803,105 +715,14 @@ struct BodyScanner::Impl {
                  opt.closing_alg);
   }
 
-  // ---- postal-data entities ----
-  PostalEntity& Entity() { return index.entities.back(); }
-
-  void EntityError(std::string e) {
-    if (Entity().error.empty()) Entity().error = std::move(e);
-  }
-
-  void StartEntityBody() {
-    HeaderScanner hs;
-    hs.Write(entity_header.data(), entity_header.size());
-    hs.Finish();
-    for (const auto& f : hs.fields()) {
-      if (!f.NameIs("Content-Type")) continue;
-      ContentType ct = ContentType::Parse(f.value());
-      Entity().msgid = ct.Param("msgid");
-      entity_boundary = ct.Param("boundary");
-      break;
-    }
-    if (entity_boundary.empty()) EntityError("postal-data entity has no boundary");
-    if (Entity().msgid.empty()) EntityError("postal-data entity has no msgid");
-    state = State::kEntityBody;
-  }
-
-  void EntityLine(std::string_view seg, std::string_view line, bool starts, bool ends) {
-    bool closing = false;
-    if (starts && EntityDelimiter(line, entity_boundary, &closing)) {
-      if (closing) {
-        Entity().complete = true;
-        Entity().end_offset = offset;
-        state = State::kAfterEntity;
-      } else {
-        ++entity_parts;
-        entity_header.clear();
-        state = State::kEntityPartHeader;
-      }
-      return;
-    }
-    if (state == State::kEntityPartHeader) {
-      if (starts && ends && line.empty()) {
-        if (entity_parts == 1) ParseSignaturePartHeader();
-        state = State::kEntityPartBody;
-      } else if (entity_header.size() + seg.size() <= kMaxEntityHeader) {
-        entity_header.append(seg);
-      } else {
-        EntityError("postal-data part header too long");
-      }
-    } else if (state == State::kEntityPartBody && entity_parts == 1) {
-      std::string& text = Entity().signature_base64;
-      if (text.size() + line.size() > kMaxSignatureText) {
-        EntityError("signature exceeds " + std::to_string(limits::kMaxSignatureBlob) + " bytes");
-      } else {
-        text.append(line);
-      }
-    }
-  }
-
-  void ParseSignaturePartHeader() {
-    HeaderScanner hs;
-    hs.Write(entity_header.data(), entity_header.size());
-    hs.Finish();
-    for (const auto& f : hs.fields()) {
-      if (f.NameIs("Content-Type")) {
-        ContentType ct = ContentType::Parse(f.value());
-        Entity().label = ct.MimeType();
-        Entity().micalg = ct.Param("micalg");
-      } else if (f.NameIs("X-Certificate-Verification-Service")) {
-        std::string v;
-        for (char c : f.value())
-          if (c != '\r' && c != '\n') v.push_back(c);
-        size_t a = v.find_first_not_of(" \t");
-        size_t b = v.find_last_not_of(" \t");
-        v = a == std::string::npos ? "" : v.substr(a, b - a + 1);
-        if (v.size() >= 2 && v.front() == '"' && v.back() == '"') v = v.substr(1, v.size() - 2);
-        Entity().services = v;
-      }
-    }
-  }
-
   BodyIndex Finish() {
-    if (!carry.empty()) {
-      Segment(carry.data(), carry.size(), true, false);
-      FlushRuns();
-      carry.clear();
-    }
+    framer.Finish();
     FlushRuns();
     if (leaf) index.parts[leaf->part_index()].content_end = offset;
     std::string single;  // part 1's content, unhashed (see FinalDigests)
     bool single_unhashed = state == State::kSingle && !background && EndLeaf(true, &single);
     EndLeaf(state == State::kSingle);  // a leaf still open (the line above ends a single part)
-    switch (state) {
-      case State::kEntityHeader:
-      case State::kEntityBody:
-      case State::kEntityPartHeader:
-      case State::kEntityPartBody:
-        EntityError("postal-data entity is not closed");
-        break;
-      default:
-        break;
-    }
+    entity.Finish();
     if (index.multipart && !index.top_closed) Error("top-level multipart has no closing delimiter");
     index.final_digests = FinalDigests(single_unhashed ? &single : nullptr);
     if (single_unhashed) {  // part 1 was held whole, not streamed through its sink
