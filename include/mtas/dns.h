@@ -30,6 +30,7 @@ inline constexpr int kDnsTypeTxt = 16;
 inline constexpr int kDnsTypeKey = 25;
 inline constexpr int kDnsTypeCert = 37;
 
+// Thread safety: Query may be called from any number of threads at once.
 class DnsClient {
  public:
   static Result<std::unique_ptr<DnsClient>> Create(const DnsOptions& options);

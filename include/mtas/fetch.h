@@ -26,6 +26,7 @@ struct FetchResult {
   std::string why;
 };
 
+// Thread safety: reentrant (each call has its own libcurl handle).
 FetchResult Fetch(const std::string& url, const FetchOptions& options);
 
 }  // namespace mtas

@@ -148,6 +148,10 @@ struct KeyLookup {
   static int Severity(Outcome o);
 };
 
+// Thread safety: Certificate, PublicKey and SigningKey are immutable and
+// cheap to copy (shared handles). The resolvers here are thread-safe once
+// set up (Add and FromCaFile before sharing); a resolver of one's own that
+// a shared Verifier uses must be too.
 class KeyResolver {
  public:
   virtual ~KeyResolver() = default;

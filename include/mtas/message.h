@@ -45,6 +45,8 @@ struct HeaderField {
   bool NameIs(std::string_view n) const { return EqualsIgnoreCase(name(), n); }
 };
 
+// Thread safety: a scanner (HeaderScanner, BodyScanner) reads one message on
+// one thread at a time; what it returns is plain data.
 // Streaming header-section scanner: feed the message from its first byte;
 // it stops at the empty line (or at the first line that is not a field).
 class HeaderScanner {

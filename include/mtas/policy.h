@@ -65,6 +65,8 @@ enum class PartialAction { kQuarantine, kReject, kAccept };
 //   additions [DOMAIN] accept|quarantine|reject
 //        (an unvouched partial hop recovered with additions only: appended
 //        or inserted text, added parts, a Subject tag; see DecidePolicy)
+// Thread safety: LocalPolicy is plain data; DecidePolicy is a pure function.
+// DnsPolicySource::Lookup may be called from several threads at once.
 struct LocalPolicy {
   std::map<std::string, PolicyLevel> overrides;  // lowercase domain or "*.domain"
   PartialAction partial = PartialAction::kQuarantine;

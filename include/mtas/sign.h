@@ -64,6 +64,9 @@ struct MessageEdits {
 
 class SignSession;
 
+// Thread safety: a Signer is immutable once created; share it (mtasd shares
+// one per KeyTable entry across sessions). A SignSession is one message's
+// and belongs to one thread at a time.
 class Signer {
  public:
   static Result<std::shared_ptr<const Signer>> Create(SigningKey key, SignOptions options);

@@ -13,6 +13,7 @@
 
 namespace mtas {
 
+// Thread safety: a source is one reader's (it has a read position).
 class MessageSource {
  public:
   virtual ~MessageSource() = default;

@@ -202,6 +202,10 @@ inline constexpr size_t kMaxWrappedMessages = 2;
 
 struct RestorePlan;  // src/verify/restore.h
 
+// Thread safety: Verify and Restore are const and keep no state between
+// calls; one Verifier may serve any number of threads at once when its
+// options' resolver and policy source are thread-safe (BuildKeySources'
+// are). The MessageSource is the caller's, one per call.
 class Verifier {
  public:
   explicit Verifier(VerifyOptions options) : options_(options) {}

@@ -80,10 +80,21 @@ expect_status 64 "inspect a missing hop" "$mtas" inspect --cms 9 "$work/s.eml"
 "$mtas" inspect --cms 1 "$work/s.eml" | openssl asn1parse -inform DER >/dev/null ||
   { echo "FAIL: inspect --cms is not DER"; fails=$((fails + 1)); }
 
+# An OUTPUT that is not a regular file (a FIFO here; /dev/null alike) is
+# written in place, never replaced by a rename.
+mkfifo "$work/fifo"
+cat "$work/fifo" >"$work/from-fifo.eml" &
+reader=$!
+"$mtas" sign --key "$work/keys/k.key.pem" --signer mx.example.com "$msg" "$work/fifo" ||
+  { echo "FAIL: sign to a FIFO"; fails=$((fails + 1)); }
+wait "$reader"
+[ -p "$work/fifo" ] || { echo "FAIL: the FIFO was replaced"; fails=$((fails + 1)); }
+"$mtas" verify "${pin[@]}" "$work/from-fifo.eml" >/dev/null || { echo "FAIL: what went through the FIFO"; fails=$((fails + 1)); }
+
 # The network libraries are loaded only by a run that needs them
 # (docs/performance.md): signing never maps libcurl or libunbound; verifying
 # with the network on loads libunbound, and still verifies.
-LD_DEBUG=libs "$mtas" sign --key "$work/keys/k.key.pem" --signer mx.example.com "$msg" /dev/null 2>"$work/ld"
+LD_DEBUG=libs "$mtas" sign --key "$work/keys/k.key.pem" --signer mx.example.com "$msg" "$work/ld.eml" 2>"$work/ld"
 if grep -qE 'libcurl|libunbound' "$work/ld"; then echo "FAIL: sign loaded a network library"; fails=$((fails + 1)); fi
 LD_DEBUG=libs "$mtas" verify "${pin[@]}" --resolver 127.0.0.1:9 --timeout 300 "$work/s.eml" >/dev/null 2>"$work/ld" ||
   { echo "FAIL: verify with the network on"; fails=$((fails + 1)); }

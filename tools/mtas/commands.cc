@@ -137,13 +137,25 @@ Status OpenInput(const std::string& path, Input* in) {
   return Status::Ok();
 }
 
-// Writes through `write` to OUTPUT atomically (temporary file + rename), or stdout.
+// Writes through `write` to OUTPUT atomically (temporary file + rename), or
+// stdout. An OUTPUT that exists and is not a regular file (/dev/null, a
+// FIFO, /dev/stdout) is written in place: a rename would replace it.
 Status WriteOutput(const std::string& path, const std::function<Status(ByteSink&)>& write) {
   if (path.empty() || path == "-") {
     FileSink sink(stdout);
     MTAS_RETURN_IF_ERROR(write(sink));
     if (std::fflush(stdout) != 0 || sink.failed()) return Status::IoError("writing stdout failed");
     return Status::Ok();
+  }
+  if (struct stat st; ::stat(path.c_str(), &st) == 0 && !S_ISREG(st.st_mode)) {
+    std::FILE* f = std::fopen(path.c_str(), "wb");
+    if (!f) return Status::IoError(path + ": " + std::strerror(errno));
+    FileSink sink(f);
+    Status status = write(sink);
+    bool failed = sink.failed();
+    if (std::fclose(f) != 0) failed = true;
+    if (status.ok() && failed) status = Status::IoError(path + ": write failed");
+    return status;
   }
   std::string tmp = path + ".mtas-tmp";
   std::FILE* f = std::fopen(tmp.c_str(), "wb");
