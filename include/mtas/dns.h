@@ -30,6 +30,12 @@ inline constexpr int kDnsTypeTxt = 16;
 inline constexpr int kDnsTypeKey = 25;
 inline constexpr int kDnsTypeCert = 37;
 
+// Whether `server` is a resolver address DnsOptions::server takes: an IP
+// address, optionally with a port 1..65535 (IPv4 "A.B.C.D:PORT", either
+// family "ADDRESS@PORT"). Names are refused: the resolver cannot look up
+// where it should ask.
+Status CheckResolverAddress(const std::string& server);
+
 // Thread safety: Query may be called from any number of threads at once.
 class DnsClient {
  public:

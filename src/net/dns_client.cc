@@ -1,7 +1,10 @@
 // DnsClient on libunbound, loaded at first use (net/libraries.h). Each query runs asynchronously and is cancelled
 // at the deadline, so a stalled server costs at most the timeout.
+#include <arpa/inet.h>
+#include <fcntl.h>
 #include <poll.h>
 #include <unbound.h>
+#include <unistd.h>
 
 #include <chrono>
 #include <cstring>
@@ -102,7 +105,39 @@ class UnboundClient final : public DnsClient {
 
 }  // namespace
 
+Status CheckResolverAddress(const std::string& server) {
+  std::string host = server, port;
+  if (size_t at = server.find('@'); at != std::string::npos) {
+    host = server.substr(0, at);
+    port = server.substr(at + 1);
+  } else if (size_t colon = server.find(':'); colon != std::string::npos && server.rfind(':') == colon) {
+    host = server.substr(0, colon);
+    port = server.substr(colon + 1);
+  }
+  unsigned char buf[16];
+  if (inet_pton(AF_INET, host.c_str(), buf) != 1 && inet_pton(AF_INET6, host.c_str(), buf) != 1)
+    return Status::InvalidArgument("'" + server + "' is not an IP address (optionally with :PORT or @PORT)");
+  if (server.size() > host.size()) {
+    bool digits = !port.empty() && port.size() <= 5 && port.find_first_not_of("0123456789") == std::string::npos;
+    if (!digits || std::stoi(port) < 1 || std::stoi(port) > 65535)
+      return Status::InvalidArgument("'" + server + "': the port is not 1..65535");
+  }
+  return Status::Ok();
+}
+
 Result<std::unique_ptr<DnsClient>> DnsClient::Create(const DnsOptions& options) {
+  if (!options.server.empty()) {
+    if (Status st = CheckResolverAddress(options.server); !st.ok())
+      return Status::InvalidArgument("resolver " + st.message());
+  }
+  // libunbound reads the trust anchor only at the first query: a missing
+  // file would turn every lookup into an error, so it is checked here.
+  if (!options.trust_anchor_file.empty()) {
+    int fd = ::open(options.trust_anchor_file.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+    if (fd < 0)
+      return Status::InvalidArgument("trust anchor " + options.trust_anchor_file + ": " + std::strerror(errno));
+    ::close(fd);
+  }
   std::string why;
   const UnboundLibrary* ub = Unbound(&why);
   if (!ub) return Status::IoError(why);

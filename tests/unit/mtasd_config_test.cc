@@ -33,7 +33,9 @@ TEST_F(ConfigTest, FullConfiguration) {
   auto c = Parse(
       "Mode both\nSocket inet:8894@127.0.0.1\nAuthservID mx.example.net\nKeyTable keys\n"
       "SigningTable signing\nInternalHosts 127.0.0.1, 10.0.0.0/8\nTimeout 1500\nMaxMessageSize 10M\n"
-      "OnError accept\nPolicy yes\nPinnedKey a.example /etc/k.pem\nSyslog local3\n"
+      "OnError accept\nPolicy yes\nPinnedKey a.example " +
+      key_ +
+      "\nSyslog local3\n"
       "TrustedForwarders Lists.Example.org, fwd.example.net\n");
   ASSERT_TRUE(c.ok()) << c.status().message();
   EXPECT_EQ(c->mode, Mode::kBoth);
@@ -67,6 +69,66 @@ TEST_F(ConfigTest, ErrorsNameTheLine) {
   Write("keys1", "k " + key_ + " a.example\n");
   Write("signing1", "example.com nokey\n");
   EXPECT_FALSE(Parse("KeyTable keys1\nSigningTable signing1\n").ok());
+}
+
+// What `mtasd -n` must refuse because it would break mail, each with the
+// exact message an administrator sees (file:line, the setting, the reason).
+TEST_F(ConfigTest, ConfigsThatWouldBreakMailAreRefusedWithTheReason) {
+  auto error = [&](const std::string& text) {
+    auto c = Parse(text);
+    return c.ok() ? std::string("accepted") : c.status().message();
+  };
+  EXPECT_EQ(error("Mode verify\nTrustAnchor /nonexistent/root.key\n"),
+            "mtasd.conf:2: TrustAnchor /nonexistent/root.key: No such file or directory");
+  EXPECT_EQ(error("Mode verify\nCAFile /nonexistent/ca.pem\n"),
+            "mtasd.conf:2: CAFile /nonexistent/ca.pem: No such file or directory");
+  EXPECT_EQ(error("Mode verify\nPinnedKey a.example /nonexistent/k.pem\n"),
+            "mtasd.conf:2: PinnedKey /nonexistent/k.pem: No such file or directory");
+  EXPECT_EQ(error("Mode verify\nSocket inet:127.0.0.1:8894\n"),
+            "mtasd.conf:2: Socket inet:127.0.0.1:8894: that is Postfix's notation; mtasd, like OpenDKIM, wants "
+            "inet:PORT@ADDRESS (here inet:8894@127.0.0.1)");
+  EXPECT_EQ(error("Mode verify\nSocket inet:99999@127.0.0.1\n"),
+            "mtasd.conf:2: Socket inet:99999@127.0.0.1: '99999' is not a port (1..65535)");
+  EXPECT_EQ(error("Mode verify\nSocket unix:run/mtasd.sock\n"),
+            "mtasd.conf:2: Socket unix:run/mtasd.sock: unix:/PATH wants an absolute path");
+  EXPECT_EQ(
+      error("Mode verify\nInternalHosts 127.0.0.1, 10.0.0.0/33\n"),
+      "mtasd.conf:2: InternalHosts: '10.0.0.0/33' is not an IP address or CIDR block (prefix 0..32, IPv6 0..128)");
+  EXPECT_EQ(error("Mode verify\nInternalHosts mx.example.com\n"),
+            "mtasd.conf:2: InternalHosts: 'mx.example.com' is not an IP address or CIDR block (prefix 0..32, IPv6 "
+            "0..128)");
+  EXPECT_EQ(error("Mode verify\nAuthservID \"mx.example.com\n"), "mtasd.conf:2: a quote is not closed");
+  EXPECT_EQ(error("Mode verify\nResolver 127.0.0.1:70000\n"),
+            "mtasd.conf:2: Resolver: '127.0.0.1:70000': the port is not 1..65535");
+  EXPECT_EQ(error("Mode verify\nResolver dns.example.com\n"),
+            "mtasd.conf:2: Resolver: 'dns.example.com' is not an IP address (optionally with :PORT or @PORT)");
+  EXPECT_EQ(error("Mode verify\nResolver 127.0.0.1:5353\n"), "accepted");
+  EXPECT_EQ(error("Mode verify\nResolver ::1@5353\n"), "accepted");
+
+  std::string keys = dir_ + "/keys";
+  Write("keys", "k " + key_ + " mail_example.com\n");
+  EXPECT_EQ(error("KeyTable keys\n"),
+            keys + ":1: signer 'mail_example.com' is not a host name (the FQDN verifiers look its key up under)");
+  Write("keys", "k " + key_ + " mail.example.com services=\"domian:key:email k._certs\"\n");
+  EXPECT_EQ(
+      error("KeyTable keys\n"),
+      keys +
+          ":1: services: unknown method 'domian:key:email' (they implement: http:download:der, https:download:der, "
+          "ftp:download:der, tftp:download:der, domain:key:email, domain:cert:pkix, domain:txt:dk)");
+  Write("keys", "k " + key_ + " mail.example.com services=\"domain:key:email\"\n");
+  EXPECT_NE(error("KeyTable keys\n").find(keys + ":1: services: "), std::string::npos);
+  Write("keys", "k " + key_ + " mail.example.com services=\"domain:key:email k._certs\n");
+  EXPECT_EQ(error("KeyTable keys\n"), keys + ":1: a quote is not closed");
+  std::string open_key = dir_ + "/open.key.pem";
+  std::filesystem::copy_file(key_, open_key, std::filesystem::copy_options::overwrite_existing);
+  std::filesystem::permissions(open_key, std::filesystem::perms(0644));
+  Write("keys", "k " + open_key + " mail.example.com\n");
+  EXPECT_EQ(error("KeyTable keys\n"), keys + ":1: key " + open_key +
+                                          " is readable or writable by others (mode 0644): chmod 600 it, or 640 "
+                                          "with mtasd's group");
+  Write("keys", "k " + dir_ + "/missing.pem mail.example.com\n");
+  EXPECT_EQ(error("KeyTable keys\n"), keys + ":1: key " + dir_ + "/missing.pem: No such file or directory");
+  EXPECT_EQ(error("KeyTable nokeys\n"), dir_ + "/nokeys: No such file or directory");
 }
 
 }  // namespace

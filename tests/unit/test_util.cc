@@ -48,6 +48,7 @@ const TestKey& Key(const std::string& algorithm, const std::string& signer) {
   TestKey k{algorithm, signer, dir + "/" + algorithm + "-" + signer + ".key.pem",
             dir + "/" + algorithm + "-" + signer + ".crt.pem"};
   std::ofstream(k.key_path) << gen->key_pem;
+  std::filesystem::permissions(k.key_path, std::filesystem::perms::owner_read | std::filesystem::perms::owner_write);
   std::ofstream(k.cert_path) << gen->cert_pem;
   return keys.emplace(id, k).first->second;
 }

@@ -1,6 +1,8 @@
 #include "config.h"
 
 #include <arpa/inet.h>
+#include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cctype>
@@ -10,6 +12,9 @@
 #include <functional>
 #include <optional>
 #include <sstream>
+
+#include "mtas/key_service.h"
+#include "mtas/services.h"
 
 namespace mtasd {
 namespace {
@@ -26,27 +31,158 @@ std::string Lower(std::string s) {
 // regular file (a FIFO, /dev/zero), is refused rather than read forever.
 constexpr std::uintmax_t kMaxConfigFileBytes = 4u << 20;
 
+std::string OsError(const std::string& path) { return path + ": " + std::strerror(errno); }
+
 Result<std::string> ReadFile(const std::string& path) {
-  std::error_code ec;
-  auto status = std::filesystem::status(path, ec);
-  if (ec || !std::filesystem::exists(status)) return Status::IoError(path + ": cannot open");
-  if (!std::filesystem::is_regular_file(status)) return Status::IoError(path + ": not a regular file");
-  if (std::filesystem::file_size(path, ec) > kMaxConfigFileBytes || ec)
-    return Status::IoError(path + ": larger than 4 MiB");
-  std::ifstream in(path);
-  if (!in) return Status::IoError(path + ": cannot open");
-  std::ostringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK);  // O_NONBLOCK: a FIFO must not hang the open
+  if (fd < 0) return Status::IoError(OsError(path));
+  struct stat st;
+  std::string out;
+  Status status = Status::Ok();
+  if (::fstat(fd, &st) != 0)
+    status = Status::IoError(OsError(path));
+  else if (!S_ISREG(st.st_mode))
+    status = Status::IoError(path + ": not a regular file");
+  else if (static_cast<std::uintmax_t>(st.st_size) > kMaxConfigFileBytes)
+    status = Status::IoError(path + ": larger than 4 MiB");
+  char buf[8192];
+  while (status.ok()) {
+    ssize_t n = ::read(fd, buf, sizeof buf);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) status = Status::IoError(OsError(path));
+    if (n <= 0) break;
+    out.append(buf, static_cast<size_t>(n));
+    if (out.size() > kMaxConfigFileBytes) status = Status::IoError(path + ": larger than 4 MiB");
+  }
+  ::close(fd);
+  if (!status.ok()) return status;
+  return out;
+}
+
+// A file the daemon will read: it must be there and readable now, or the
+// first message that needs it fails (every verified message deferred for a
+// missing trust anchor, say). The error names the setting and the OS reason.
+Status Readable(const std::string& path, const std::string& where, const std::string& setting) {
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+  if (fd < 0) return Status::InvalidArgument(where + ": " + setting + " " + OsError(path));
+  ::close(fd);
+  return Status::Ok();
+}
+
+// A private key readable or writable by others is refused, as OpenDKIM's
+// RequireSafeKeys does: group read is allowed (a key group for mtasd).
+Status SafeKey(const std::string& path, const std::string& where) {
+  MTAS_RETURN_IF_ERROR(Readable(path, where, "key"));
+  struct stat st;
+  if (::stat(path.c_str(), &st) != 0) return Status::InvalidArgument(where + ": key " + OsError(path));
+  if (st.st_mode & (S_IROTH | S_IWOTH | S_IWGRP)) {
+    char mode[8];
+    std::snprintf(mode, sizeof mode, "%04o", static_cast<unsigned>(st.st_mode & 07777));
+    return Status::InvalidArgument(where + ": key " + path + " is readable or writable by others (mode " + mode +
+                                   "): chmod 600 it, or 640 with mtasd's group");
+  }
+  return Status::Ok();
+}
+
+// A host name as DNS has it (RFC 1123): at least two labels of letters,
+// digits and inner hyphens, 1..63 bytes each, 253 in all.
+bool IsHostName(const std::string& name) {
+  if (name.empty() || name.size() > 253 || name.find('.') == std::string::npos) return false;
+  size_t start = 0;
+  while (start <= name.size()) {
+    size_t dot = name.find('.', start);
+    std::string_view label(name.data() + start, (dot == std::string::npos ? name.size() : dot) - start);
+    if (label.empty() || label.size() > 63 || label.front() == '-' || label.back() == '-') return false;
+    for (char c : label)
+      if (!std::isalnum(static_cast<unsigned char>(c)) && c != '-') return false;
+    if (dot == std::string::npos) break;
+    start = dot + 1;
+  }
+  return true;
+}
+
+// A port number 1..65535, digits only.
+bool IsPort(std::string_view p) {
+  if (p.empty() || p.size() > 5) return false;
+  unsigned n = 0;
+  for (char c : p) {
+    if (c < '0' || c > '9') return false;
+    n = n * 10 + static_cast<unsigned>(c - '0');
+  }
+  return n >= 1 && n <= 65535;
+}
+
+// libmilter's socket forms: inet:PORT[@HOST], inet6:PORT[@HOST], unix:/PATH
+// (local:/PATH). Postfix writes inet:HOST:PORT, a common slip.
+Status CheckSocket(const std::string& v, const std::string& where) {
+  auto bad = [&](const std::string& why) { return Status::InvalidArgument(where + ": Socket " + v + ": " + why); };
+  if (v.rfind("unix:", 0) == 0 || v.rfind("local:", 0) == 0) {
+    std::string path = v.substr(v.find(':') + 1);
+    if (path.empty() || path[0] != '/') return bad("unix:/PATH wants an absolute path");
+    if (path.size() >= 108) return bad("the path is longer than a socket address holds (107 bytes)");
+    return Status::Ok();
+  }
+  size_t colon = v.find(':');
+  std::string scheme = v.substr(0, colon);
+  if (colon == std::string::npos || (scheme != "inet" && scheme != "inet6"))
+    return bad("want inet:PORT@ADDRESS, inet6:PORT@ADDRESS or unix:/PATH");
+  std::string rest = v.substr(colon + 1);
+  size_t at = rest.find('@');
+  std::string port = rest.substr(0, at);
+  if (at == std::string::npos && rest.find(':') != std::string::npos) {
+    size_t last = rest.rfind(':');
+    return bad("that is Postfix's notation; mtasd, like OpenDKIM, wants inet:PORT@ADDRESS (here " + scheme + ":" +
+               rest.substr(last + 1) + "@" + rest.substr(0, last) + ")");
+  }
+  if (!IsPort(port)) return bad("'" + port + "' is not a port (1..65535)");
+  if (at != std::string::npos && at + 1 == rest.size()) return bad("no address after '@'");
+  return Status::Ok();
+}
+
+// An InternalHosts entry: an IP address or a CIDR block.
+bool IsAddressOrBlock(const std::string& spec) {
+  std::string net = spec;
+  size_t slash = spec.find('/');
+  if (slash != std::string::npos) net = spec.substr(0, slash);
+  unsigned char buf[16];
+  int family = net.find(':') != std::string::npos ? AF_INET6 : AF_INET;
+  if (inet_pton(family, net.c_str(), buf) != 1) return false;
+  if (slash == std::string::npos) return true;
+  std::string bits = spec.substr(slash + 1);
+  if (bits.empty() || bits.size() > 3 || bits.find_first_not_of("0123456789") != std::string::npos) return false;
+  return std::stoi(bits) <= (family == AF_INET ? 32 : 128);
+}
+
+// A KeyTable services string: it must parse, and name only methods mtas
+// verifiers implement, or receivers find no key (neutral) for every message.
+Status CheckServices(const std::string& services, const std::string& where) {
+  auto parsed = mtas::ParseServices(services);
+  if (!parsed.ok()) return Status::InvalidArgument(where + ": services: " + parsed.status().message());
+  std::vector<std::string> implemented;
+  for (const auto& m : mtas::DefaultKeyMethods(mtas::NetworkOptions{})) implemented.emplace_back(m->name());
+  for (const auto& service : *parsed) {
+    bool ok = false;
+    for (const auto& name : implemented) ok |= name == service.method;
+    if (ok) continue;
+    std::string list;
+    for (const auto& name : implemented) list += (list.empty() ? "" : ", ") + name;
+    return Status::InvalidArgument(where + ": services: " +
+                                   (service.known
+                                        ? "method '" + service.method + "' is not one mtas verifiers implement"
+                                        : "unknown method '" + service.method + "'") +
+                                   " (they implement: " + list + ")");
+  }
+  return Status::Ok();
 }
 
 std::string Resolve(const std::string& base, const std::string& p) {
   return p.empty() || p[0] == '/' || base.empty() ? p : base + "/" + p;
 }
 
-// Splits a line into words; "quoted strings" keep their spaces.
-std::vector<std::string> Words(const std::string& line) {
-  std::vector<std::string> out;
+// Splits a line into words; "quoted strings" keep their spaces. False when
+// a quote is not closed.
+bool Words(const std::string& line, std::vector<std::string>& out) {
+  out.clear();
   size_t i = 0;
   while (i < line.size()) {
     while (i < line.size() && std::isspace(static_cast<unsigned char>(line[i]))) ++i;
@@ -60,9 +196,10 @@ std::vector<std::string> Words(const std::string& line) {
       }
       w += line[i];
     }
+    if (quoted) return false;
     out.push_back(w);
   }
-  return out;
+  return true;
 }
 
 // "1500", "64K", "10M" (K = 1024). nullopt when it is not a number.
@@ -94,10 +231,12 @@ Status ForEachTableLine(const std::string& path,
   if (!text.ok()) return text.status();
   std::istringstream in(*text);
   std::string line;
+  std::vector<std::string> w;
   for (int n = 1; std::getline(in, line); ++n) {
-    auto w = Words(line);
+    std::string where = path + ":" + std::to_string(n);
+    if (!Words(line, w)) return Status::InvalidArgument(where + ": a quote is not closed");
     if (w.empty()) continue;
-    MTAS_RETURN_IF_ERROR(fn(w, path + ":" + std::to_string(n)));
+    MTAS_RETURN_IF_ERROR(fn(w, where));
   }
   return Status::Ok();
 }
@@ -111,10 +250,15 @@ Status LoadKeyTable(const std::string& path, const std::string& base, Config* c)
     for (const auto& other : c->keys)
       if (other.id == w[0]) return Status::InvalidArgument(where + ": key id '" + w[0] + "' appears twice");
     KeyEntry k{w[0], Resolve(base, w[1]), "", w[2], "", c->carrier};
+    if (!IsHostName(k.signer))
+      return Status::InvalidArgument(where + ": signer '" + k.signer +
+                                     "' is not a host name (the FQDN verifiers look its key up under)");
+    MTAS_RETURN_IF_ERROR(SafeKey(k.key_file, where));
     for (size_t i = 3; i < w.size(); ++i) {
       size_t eq = w[i].find('=');
       std::string name = Lower(w[i].substr(0, eq)), value = eq == std::string::npos ? "" : w[i].substr(eq + 1);
       if (name == "services") {
+        MTAS_RETURN_IF_ERROR(CheckServices(value, where));
         k.services = value;
       } else if (name == "carrier") {
         auto car = mtas::ParseCarrier(Lower(value));
@@ -122,6 +266,7 @@ Status LoadKeyTable(const std::string& path, const std::string& base, Config* c)
         k.carrier = *car;
       } else if (name == "cert") {
         k.cert_file = Resolve(base, value);
+        MTAS_RETURN_IF_ERROR(Readable(k.cert_file, where, "cert"));
       } else {
         return Status::InvalidArgument(where + ": unknown key option '" + name + "'");
       }
@@ -170,10 +315,11 @@ Result<Config> ParseConfig(std::string_view text, const std::string& name, const
   std::string key_table, signing_table;
   std::istringstream in{std::string(text)};
   std::string line;
+  std::vector<std::string> w;
   for (int n = 1; std::getline(in, line); ++n) {
-    auto w = Words(line);
-    if (w.empty()) continue;
     std::string where = name + ":" + std::to_string(n);
+    if (!Words(line, w)) return Status::InvalidArgument(where + ": a quote is not closed");
+    if (w.empty()) continue;
     std::string key = Lower(w[0]);
     std::string value = w.size() > 1 ? w[1] : "";
     auto need = [&](size_t count) -> Status {
@@ -184,6 +330,7 @@ Result<Config> ParseConfig(std::string_view text, const std::string& name, const
     if (key == "pinnedkey") {
       MTAS_RETURN_IF_ERROR(need(2));
       c.pinned_keys.emplace_back(w[1], Resolve(base_dir, w[2]));
+      MTAS_RETURN_IF_ERROR(Readable(c.pinned_keys.back().second, where, "PinnedKey"));
       continue;
     }
     // Lists: the words after the name, each split at commas.
@@ -202,6 +349,10 @@ Result<Config> ParseConfig(std::string_view text, const std::string& name, const
     if (key == "internalhosts") {
       if (w.size() < 2) return Status::InvalidArgument(where + ": InternalHosts needs addresses");
       c.internal_hosts = items();
+      for (const auto& h : c.internal_hosts)
+        if (!IsAddressOrBlock(h))
+          return Status::InvalidArgument(where + ": InternalHosts: '" + h +
+                                         "' is not an IP address or CIDR block (prefix 0..32, IPv6 0..128)");
       continue;
     }
     if (key == "trustedforwarders") {
@@ -226,8 +377,7 @@ Result<Config> ParseConfig(std::string_view text, const std::string& name, const
       else
         return Status::InvalidArgument(where + ": Mode is sign, verify or both");
     } else if (key == "socket") {
-      if (value.rfind("inet:", 0) != 0 && value.rfind("unix:", 0) != 0 && value.rfind("local:", 0) != 0)
-        return Status::InvalidArgument(where + ": Socket is inet:PORT@ADDRESS or unix:/PATH");
+      MTAS_RETURN_IF_ERROR(CheckSocket(value, where));
       c.socket = value;
     } else if (key == "authservid") {
       c.authserv_id = value;
@@ -245,13 +395,18 @@ Result<Config> ParseConfig(std::string_view text, const std::string& name, const
       c.policy = *b;
     } else if (key == "policyfile") {
       c.policy_file = Resolve(base_dir, value);
+      MTAS_RETURN_IF_ERROR(Readable(c.policy_file, where, "PolicyFile"));
       c.policy = true;
     } else if (key == "cafile") {
       c.ca_file = Resolve(base_dir, value);
+      MTAS_RETURN_IF_ERROR(Readable(c.ca_file, where, "CAFile"));
     } else if (key == "resolver") {
+      if (Status st = mtas::CheckResolverAddress(value); !st.ok())  // the library's own rule
+        return Status::InvalidArgument(where + ": Resolver: " + st.message());
       c.resolver = value;
     } else if (key == "trustanchor") {
       c.trust_anchor = Resolve(base_dir, value);
+      MTAS_RETURN_IF_ERROR(Readable(c.trust_anchor, where, "TrustAnchor"));
     } else if (key == "timeout") {
       auto ms = Number(value);
       if (!ms || *ms <= 0 || *ms > 600000)
