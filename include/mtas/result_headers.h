@@ -59,9 +59,12 @@ Result<AuthResults> ParseAuthResults(std::string_view value);
 // Folds "Name: value" at spaces so no line is longer than `width`.
 std::string FoldField(const std::string& field, const std::string& eol, size_t width = 78);
 
-// Edits that take out MTAS-VerificationInfo and Authentication-Results
-// fields claiming `authserv_id` and prepend ours (the milter and
-// `mtas verify --add-header` both apply them).
+// Edits that take out the fields that could pass for ours — every
+// MTAS-VerificationInfo claiming `authserv_id`, and the
+// Authentication-Results claiming it that hold an mtas result (or cannot be
+// parsed and mention mtas) — and prepend ours (the milter and `mtas verify
+// --add-header` both apply them). Another local filter's results under the
+// same authserv-id (OpenDKIM's dkim=pass) are kept.
 MessageEdits ResultHeaderEdits(const std::vector<HeaderField>& fields, const VerifyReport& report,
                                const std::string& authserv_id, const std::string& eol, const std::string& policy = "");
 

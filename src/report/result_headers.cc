@@ -236,6 +236,21 @@ Result<AuthResults> ParseAuthResults(std::string_view value) {
   return ar;
 }
 
+namespace {
+
+// Whether an Authentication-Results value could carry an mtas result: it
+// names the method mtas, or it does not parse and mentions mtas at all (a
+// reader's parser may still find one there; removing too much is safe).
+bool MayHoldMtasResult(std::string_view value) {
+  auto parsed = ParseAuthResults(value);
+  if (!parsed.ok()) return Lower(std::string(value)).find("mtas") != std::string::npos;
+  for (const auto& r : parsed->results)
+    if (r.method == "mtas") return true;
+  return false;
+}
+
+}  // namespace
+
 MessageEdits ResultHeaderEdits(const std::vector<HeaderField>& fields, const VerifyReport& report,
                                const std::string& authserv_id, const std::string& eol, const std::string& policy) {
   MessageEdits edits;
@@ -248,7 +263,11 @@ MessageEdits ResultHeaderEdits(const std::vector<HeaderField>& fields, const Ver
     int occurrence = ++seen[key];
     Lexer lx(f.value());
     if (!EqualsIgnoreCase(lx.Word(";"), authserv_id)) continue;
-    // A field claiming to be ours that we did not write now: a forgery.
+    // A field claiming to be ours that we did not write now: a forgery. An
+    // Authentication-Results field under the same authserv-id that holds no
+    // mtas result is another local filter's (OpenDKIM, OpenDMARC, SPF
+    // policy daemons all use the host name) and stays.
+    if (ar && !MayHoldMtasResult(f.value())) continue;
     edits.removed.push_back({std::string(f.name()), occurrence - removed[key]++, f.offset, f.length});
   }
   for (const auto& s : report.signatures)

@@ -134,5 +134,29 @@ TEST(ResultHeaderEdits, ForgedFieldsWithOurIdAreRemoved) {
             "From: a@example.com\r\n\r\nbody\r\n");
 }
 
+// A local filter that runs before mtasd under the same authserv-id (OpenDKIM
+// uses the host name too) keeps its results; only fields that could pass for
+// an mtas result go: a parsed mtas= method, or unparsable text naming mtas.
+TEST(ResultHeaderEdits, OtherFiltersResultsUnderOurIdStay) {
+  std::string msg =
+      "Authentication-Results: mx.example.net; dkim=pass (2048-bit key) header.d=example.com "
+      "header.i=@example.com header.b=abcd\r\n"
+      "Authentication-Results: mx.example.net; spf=pass smtp.mailfrom=example.com\r\n"
+      "Authentication-Results: mx.example.net; dkim=pass header.d=a.example; mtas=pass\r\n"
+      "Authentication-Results: mx.example.net; mtas=pass reason=\"unclosed\r\n"
+      "Authentication-Results: mx.example.net; dkim\r\n"
+      "From: a@example.com\r\n\r\nbody\r\n";
+  HeaderScanner hs;
+  hs.Write(msg.data(), msg.size());
+  MessageEdits e = ResultHeaderEdits(hs.fields(), VerifyReport{}, "mx.example.net", "\r\n");
+  std::vector<uint64_t> removed;
+  for (const auto& r : e.removed) removed.push_back(r.offset);
+  std::vector<uint64_t> want;
+  for (const auto& f : hs.fields())
+    if (f.value().find("mtas") != std::string_view::npos) want.push_back(f.offset);
+  EXPECT_EQ(removed, want);
+  EXPECT_EQ(removed.size(), 2u);
+}
+
 }  // namespace
 }  // namespace mtas
