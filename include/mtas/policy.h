@@ -67,8 +67,18 @@ enum class PartialAction { kQuarantine, kReject, kAccept };
 //        or inserted text, added parts, a Subject tag; see DecidePolicy)
 // Thread safety: LocalPolicy is plain data; DecidePolicy is a pure function.
 // DnsPolicySource::Lookup may be called from several threads at once.
+// What an unknown policy (its lookup failed for now) means for a message
+// that carries no good signature of that domain. Either way a failed,
+// permerror or temperror signature of the domain itself is deferred: the
+// domain signs, and its policy may forbid exactly that.
+enum class PolicyErrorAction {
+  kAccept,    // accept (the default): mail no policy is known to protect is never delayed by DNS trouble
+  kTempFail,  // defer until the policy can be read
+};
+
 struct LocalPolicy {
-  std::map<std::string, PolicyLevel> overrides;  // lowercase domain or "*.domain"
+  std::map<std::string, PolicyLevel> overrides;                    // lowercase domain or "*.domain"
+  PolicyErrorAction on_policy_error = PolicyErrorAction::kAccept;  // policy file: on-policy-error accept|tempfail
   PartialAction partial = PartialAction::kQuarantine;
   std::map<std::string, PartialAction> additions;  // lowercase domain, or "*" for every domain
   std::vector<std::string> trusted_forwarders;     // lowercase domains

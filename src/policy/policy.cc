@@ -167,6 +167,14 @@ Result<LocalPolicy> LocalPolicy::Parse(std::string_view text) {
       lp.trusted_forwarders.push_back(d);
       continue;
     }
+    if (Lower(a) == "on-policy-error") {
+      std::string v = Lower(b);
+      if (v != "accept" && v != "tempfail")
+        return Status::InvalidArgument("policy file line " + std::to_string(n) +
+                                       ": on-policy-error wants accept or tempfail");
+      lp.on_policy_error = v == "accept" ? PolicyErrorAction::kAccept : PolicyErrorAction::kTempFail;
+      continue;
+    }
     if (Lower(a) == "partial") {
       auto parsed = ParsePartialAction(b);
       if (!parsed)
@@ -226,6 +234,18 @@ std::string_view ActionName(PolicyDecision::Action a) {
   }
 }
 
+namespace {
+
+// Who set the policy that applies to `domain`, for replies and reasons: the
+// name whose record carried it (a parent domain's, perhaps), or the local
+// policy file.
+std::string Publisher(const DomainPolicy& p, const std::string& domain) {
+  if (p.found_at == "local") return "the local policy for " + domain;
+  return p.found_at.empty() ? domain : p.found_at;
+}
+
+}  // namespace
+
 bool MayVouch(const SignatureReport& later, const SignatureReport& earlier,
               const std::vector<std::string>& from_domains, const LocalPolicy& local) {
   if (later.hop <= earlier.hop || later.result != SigResult::kPass || later.signer.empty()) return false;
@@ -272,6 +292,7 @@ PolicyDecision DecidePolicy(const VerifyReport& report, const Result<std::vector
     return false;
   };
 
+  std::string unknown_note;  // an unknown policy let pass, for the reason when nothing else decides
   for (const std::string& domain : domains) {
     DomainPolicy p = source.Lookup(domain);
     if (PolicyLevel o = local.For(domain); o != PolicyLevel::kNone) {
@@ -295,9 +316,19 @@ PolicyDecision DecidePolicy(const VerifyReport& report, const Result<std::vector
       return s->result == SigResult::kPass || s->result == SigResult::kPartial;
     });
 
-    if (p.temporary_error) {  // unknown policy: never silently accept what it might forbid
-      if (!any_good)
-        decide(Action::kTempFail, p.error, "451 4.7.1 MTAS policy of " + domain + " unavailable, try again later");
+    if (p.temporary_error) {   // the policy is unknown for now
+      if (any_good) continue;  // whatever it is, a good signature of the domain satisfies it
+      bool own_bad = std::any_of(own.begin(), own.end(), [](const SignatureReport* s) {
+        return s->result == SigResult::kFail || s->result == SigResult::kPermError ||
+               s->result == SigResult::kTempError;
+      });
+      if (own_bad || local.on_policy_error == PolicyErrorAction::kTempFail)
+        decide(Action::kTempFail,
+               p.error + (own_bad ? "; a signature of " + domain + " did not verify, and its policy is unknown"
+                                  : "; on-policy-error tempfail"),
+               "451 4.7.1 MTAS policy of " + domain + " unavailable, try again later");
+      else if (unknown_note.empty())
+        unknown_note = p.error + "; accepted (on-policy-error accept: no signature of " + domain + " failed)";
       continue;
     }
     if (p.level != PolicyLevel::kVerify && p.level != PolicyLevel::kRequired) continue;
@@ -309,7 +340,8 @@ PolicyDecision DecidePolicy(const VerifyReport& report, const Result<std::vector
           decide(Action::kReject,
                  "hop " + std::to_string(s->hop) + " (" + s->signer + ") " + std::string(ResultName(s->result)) +
                      " under mtas=" + pname + " of " + domain + ": " + s->reason,
-                 "550 5.7.1 MTAS signature of " + s->signer + " failed; " + domain + " publishes mtas=" + pname);
+                 "550 5.7.1 MTAS signature of " + s->signer + " failed; " + Publisher(p, domain) +
+                     (p.found_at == "local" ? " sets" : " publishes") + " mtas=" + pname);
           break;
         case SigResult::kTempError:
           decide(Action::kTempFail, "hop " + std::to_string(s->hop) + " key lookup failed for now: " + s->reason,
@@ -349,7 +381,9 @@ PolicyDecision DecidePolicy(const VerifyReport& report, const Result<std::vector
     }
   }
   if (d.action == Action::kAccept)
-    d.reason = d.applied == PolicyLevel::kNone ? "no MTAS policy published" : "policy satisfied";
+    d.reason = !unknown_note.empty()             ? unknown_note
+               : d.applied == PolicyLevel::kNone ? "no MTAS policy published"
+                                                 : "policy satisfied";
   return d;
 }
 

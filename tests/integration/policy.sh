@@ -112,11 +112,24 @@ done
 sed "s/alice@example.com/alice@news.parent.test/" "$msg" >"$work/m.eml"
 got=$(decide parent)
 [ "$got" = reject ] || fail "parent policy: decision $got, want reject"
-# The From domain's policy cannot be read: no silent accept.
+# The From domain's policy cannot be read (nsd refuses the zone it does not
+# serve): unsigned mail is accepted with the reason named (on-policy-error
+# accept, the default), deferred under on-policy-error tempfail; a failing
+# signature of the domain itself is deferred either way.
 sed "s/alice@example.com/alice@unserved.example/" "$msg" >"$work/m.eml"
 got=$(decide unserved)
-[ "$got" = tempfail ] || fail "policy lookup failure: decision $got, want tempfail"
+[ "$got" = accept ] || fail "unknown policy, unsigned: decision $got, want accept"
+grep -q 'accepted (on-policy-error accept' "$work/r.json" || fail "unknown policy accepted without the reason"
+printf 'on-policy-error tempfail\n' >"$work/ope.conf"
+got=$(decide unserved --policy-file "$work/ope.conf")
+[ "$got" = tempfail ] || fail "unknown policy, unsigned, on-policy-error tempfail: decision $got, want tempfail"
 grep -q '"smtp_reply": "451 4.7.1' "$work/r.json" || fail "tempfail without a 4.7.1 reply"
+"$mtas" keygen --algorithm ed25519 --signer mx.unserved.example --selector s1 --out "$work/keys/unserved" >/dev/null
+sed "s/alice@example.com/alice@unserved.example/" "$msg" >"$work/in.eml"
+"$mtas" sign --key "$work/keys/unserved/s1.key.pem" --signer mx.unserved.example "$work/in.eml" "$work/m.eml"
+sed -i 's/^From: Alice Example/From: Mallory Example/' "$work/m.eml"
+got=$(decide unserved --key-file "mx.unserved.example=$work/keys/unserved/s1.crt.pem")
+[ "$got" = tempfail ] || fail "unknown policy, own signature failing: decision $got, want tempfail"
 
 # Local overrides.
 printf '# local policy\nnopolicy.policy.test required\npartial reject\n' >"$work/local.conf"

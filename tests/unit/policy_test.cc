@@ -116,16 +116,71 @@ TEST(Decision, FromDomainRequiresItsOwnSignature) {
   EXPECT_EQ(DecidePolicy(r, From("example.com"), src, {}).action, PolicyDecision::Action::kAccept);
 }
 
-TEST(Decision, UnknownPolicyIsNeverASilentAccept) {
+// An unknown policy (the lookup failed for now), case by case: mail that
+// carries no failing signature of the domain is accepted with the reason
+// named (on-policy-error accept, the default) or deferred (tempfail); a
+// failing, permerror or temperror signature of the domain itself is always
+// deferred; a good one satisfies any policy.
+TEST(Decision, UnknownPolicyDependsOnTheDomainsOwnSignatures) {
+  using A = PolicyDecision::Action;
   FixedPolicies src;
-  src.map["example.com"] = {"example.com", "", PolicyLevel::kNone, true, "SPF lookup timed out"};
-  VerifyReport none;
-  PolicyDecision d = DecidePolicy(none, From("example.com"), src, {});
-  EXPECT_EQ(d.action, PolicyDecision::Action::kTempFail);
-  EXPECT_EQ(d.smtp_reply.rfind("451 4.7.1", 0), 0u);
-  VerifyReport passing;
-  passing.signatures = {Sig(1, "mail.example.com", SigResult::kPass)};
-  EXPECT_EQ(DecidePolicy(passing, From("example.com"), src, {}).action, PolicyDecision::Action::kAccept);
+  src.map["example.com"] = {"example.com", "", PolicyLevel::kNone, true, "SPF lookup of example.com: timed out"};
+  struct Case {
+    std::optional<SigResult> own;  // the From domain's own signature, if any
+    A on_accept, on_tempfail;
+  };
+  const Case cases[] = {
+      {std::nullopt, A::kAccept, A::kTempFail},
+      {SigResult::kPass, A::kAccept, A::kAccept},
+      {SigResult::kFail, A::kTempFail, A::kTempFail},
+      {SigResult::kPermError, A::kTempFail, A::kTempFail},
+      {SigResult::kTempError, A::kTempFail, A::kTempFail},
+      {SigResult::kPartial, A::kAccept, A::kTempFail},
+      {SigResult::kNeutral, A::kAccept, A::kTempFail},
+  };
+  for (const Case& c : cases) {
+    VerifyReport r;
+    r.signatures = {Sig(1, "relay.example.net", SigResult::kPass)};  // someone else's
+    if (c.own) r.signatures.push_back(Sig(2, "mail.example.com", *c.own));
+    std::string what = c.own ? std::string(ResultName(*c.own)) : "unsigned";
+    LocalPolicy local;
+    PolicyDecision d = DecidePolicy(r, From("example.com"), src, local);
+    EXPECT_EQ(d.action, c.on_accept) << what;
+    if (d.action == A::kTempFail) {
+      EXPECT_EQ(d.smtp_reply.rfind("451 4.7.1 MTAS policy of example.com", 0), 0u);
+    }
+    if (d.action == A::kAccept && c.own != SigResult::kPass) {
+      EXPECT_EQ(d.reason,
+                "SPF lookup of example.com: timed out; accepted (on-policy-error accept: no signature of "
+                "example.com failed)")
+          << what;
+    }
+    local.on_policy_error = PolicyErrorAction::kTempFail;
+    EXPECT_EQ(DecidePolicy(r, From("example.com"), src, local).action, c.on_tempfail) << what;
+  }
+  auto lp = LocalPolicy::Parse("on-policy-error tempfail\n");
+  ASSERT_TRUE(lp.ok());
+  EXPECT_EQ(lp->on_policy_error, PolicyErrorAction::kTempFail);
+  EXPECT_FALSE(LocalPolicy::Parse("on-policy-error maybe\n").ok());
+}
+
+// The reply names who published the policy: a parent domain's record, or
+// the local policy file.
+TEST(Decision, TheReplyNamesThePublisher) {
+  FixedPolicies src;
+  src.map["news.example.com"] = {"news.example.com", "example.com", PolicyLevel::kVerify, false, ""};
+  VerifyReport r;
+  r.signatures = {Sig(1, "mail.news.example.com", SigResult::kFail)};
+  PolicyDecision d = DecidePolicy(r, From("news.example.com"), src, {});
+  EXPECT_EQ(d.smtp_reply,
+            "550 5.7.1 MTAS signature of mail.news.example.com failed; example.com publishes mtas=verify");
+  LocalPolicy local;
+  local.overrides["news.example.com"] = PolicyLevel::kVerify;
+  src.map["news.example.com"] = {"news.example.com", "", PolicyLevel::kNone, false, ""};
+  d = DecidePolicy(r, From("news.example.com"), src, local);
+  EXPECT_EQ(d.smtp_reply,
+            "550 5.7.1 MTAS signature of mail.news.example.com failed; the local policy for news.example.com sets "
+            "mtas=verify");
 }
 
 // Every From domain readers display has its say; the strictest wins, and a

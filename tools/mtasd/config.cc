@@ -416,6 +416,11 @@ Result<Config> ParseConfig(std::string_view text, const std::string& name, const
       std::string v = Lower(value);
       if (v != "tempfail" && v != "accept") return Status::InvalidArgument(where + ": OnError is tempfail or accept");
       c.on_error_tempfail = v == "tempfail";
+    } else if (key == "onpolicyerror") {
+      std::string v = Lower(value);
+      if (v != "tempfail" && v != "accept")
+        return Status::InvalidArgument(where + ": OnPolicyError is accept or tempfail");
+      c.on_policy_error = v == "accept" ? mtas::PolicyErrorAction::kAccept : mtas::PolicyErrorAction::kTempFail;
     } else if (key == "maxmessagesize") {
       auto v = Number(value);
       if (!v || *v <= 0)

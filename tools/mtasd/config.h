@@ -1,10 +1,12 @@
 // mtasd.conf: plain "Key value" lines like opendkim.conf (mtasd.conf(5)).
 #pragma once
 
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
 
+#include "mtas/policy.h"
 #include "mtas/sign.h"
 #include "mtas/status.h"
 
@@ -48,6 +50,9 @@ struct Config {
   std::string trust_anchor;
   int timeout_ms = 5000;
   bool on_error_tempfail = true;  // OnError tempfail | accept
+  // OnPolicyError accept | tempfail (LocalPolicy::on_policy_error); unset:
+  // the policy file's on-policy-error line, else accept.
+  std::optional<mtas::PolicyErrorAction> on_policy_error;
   size_t max_message_size = 64u << 20;
   std::string syslog_facility = "mail";  // "no": log to stderr
   std::string pid_file;

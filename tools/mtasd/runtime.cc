@@ -79,6 +79,7 @@ mtas::Result<std::shared_ptr<const Runtime>> BuildRuntime(const Config& config) 
     rt->local_policy = *lp;
   }
   for (const auto& d : config.trusted_forwarders) rt->local_policy.trusted_forwarders.push_back(d);
+  if (config.on_policy_error) rt->local_policy.on_policy_error = *config.on_policy_error;
   rt->verify_options.resolver = rt->resolver.get();
   return std::shared_ptr<const Runtime>(std::move(rt));
 }
