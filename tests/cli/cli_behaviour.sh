@@ -80,6 +80,21 @@ expect_status 64 "inspect a missing hop" "$mtas" inspect --cms 9 "$work/s.eml"
 "$mtas" inspect --cms 1 "$work/s.eml" | openssl asn1parse -inform DER >/dev/null ||
   { echo "FAIL: inspect --cms is not DER"; fails=$((fails + 1)); }
 
+# --help on every command (exit 0, its own usage on stdout), --version, and
+# exit 64 for a usage error, in mtas and mtasd alike.
+for c in keygen sign verify trace inspect dns-record; do
+  expect_status 0 "$c --help" "$mtas" "$c" --help
+  grep -q "^  $c " "$work/out" || { echo "FAIL: $c --help does not show its usage"; fails=$((fails + 1)); }
+  expect_status 64 "$c with an unknown option" "$mtas" "$c" --no-such-option
+done
+expect_status 0 "--version" "$mtas" --version
+grep -qE '^mtas [0-9]+\.[0-9]+\.[0-9]+ \(MTAS/' "$work/out" || { echo "FAIL: mtas --version"; fails=$((fails + 1)); }
+mtasd="$(dirname "$mtas")/mtasd"
+expect_status 0 "mtasd -V" "$mtasd" -V
+grep -qE '^mtasd [0-9]+\.[0-9]+\.[0-9]+ ' "$work/out" || { echo "FAIL: mtasd -V"; fails=$((fails + 1)); }
+expect_status 0 "mtasd -h" "$mtasd" -h
+expect_status 64 "mtasd with an unknown option" "$mtasd" -Z
+
 # An OUTPUT that is not a regular file (a FIFO here; /dev/null alike) is
 # written in place, never replaced by a rename.
 mkfifo "$work/fifo"

@@ -4,52 +4,84 @@
 #include <vector>
 
 #include "commands.h"
+#include "mtas/version.h"
 
 namespace {
 
-constexpr const char* kUsageText =
-    "usage: mtas <command> [options]\n"
-    "\n"
-    "  keygen  --algorithm ed25519|ecdsa-p256|rsa2048|rsa3072 --signer FQDN --selector LABEL --out DIR\n"
-    "  sign    --key KEY.pem [--cert CERT.pem] [--embed-cert] --signer FQDN [--services \"...\"]\n"
-    "          [--carrier auto|body|header] [--canonicalization relaxed|simple]\n"
-    "          [--digest sha256|sha384|sha512|sha1] [--allow-sha1] [--headers From,To,...]\n"
-    "          [--verification-info TEXT] [--envelope-from ADDR] [--envelope-to ADDR]...\n"
-    "          [--resign AUTHSERV-ID [verify's key and policy options]] [INPUT [OUTPUT]]\n"
-    "  verify  [--key-file FQDN=PATH]... [--ca-file CA.pem] [--allow-sha1] [--json]\n"
-    "          [--add-header AUTHSERV-ID] [--policy] [--policy-file FILE] [--max-age DAYS]\n"
-    "          [--envelope-from ADDR] [--envelope-to ADDR]... [--no-network] [NETWORK]\n"
-    "          [--restore HOP OUTPUT] [INPUT]\n"
-    "  trace   [--format text|json|html] [--output FILE] [verify's key and policy options] INPUT\n"
-    "  inspect [--json] INPUT | --view INPUT | --cms N INPUT | --content N INPUT\n"
-    "  dns-record --check --signer FQDN --services \"...\" --key-file KEY|CERT [NETWORK]\n"
-    "  dns-record --signer FQDN --selector LABEL --cert CERT.pem    (print zone records)\n"
-    "\n"
+// One entry per command: `mtas COMMAND --help` prints its own.
+struct CommandUsage {
+  const char* name;
+  const char* text;
+};
+constexpr CommandUsage kCommands[] = {
+    {"keygen", "  keygen  --algorithm ed25519|ecdsa-p256|rsa2048|rsa3072 --signer FQDN --selector LABEL --out DIR\n"},
+    {"sign",
+     "  sign    --key KEY.pem [--cert CERT.pem] [--embed-cert] --signer FQDN [--services \"...\"]\n"
+     "          [--carrier auto|body|header] [--canonicalization relaxed|simple]\n"
+     "          [--digest sha256|sha384|sha512|sha1] [--allow-sha1] [--headers From,To,...]\n"
+     "          [--verification-info TEXT] [--envelope-from ADDR] [--envelope-to ADDR]...\n"
+     "          [--resign AUTHSERV-ID [verify's key and policy options]] [INPUT [OUTPUT]]\n"},
+    {"verify",
+     "  verify  [--key-file FQDN=PATH]... [--ca-file CA.pem] [--allow-sha1] [--json]\n"
+     "          [--add-header AUTHSERV-ID] [--policy] [--policy-file FILE] [--max-age DAYS]\n"
+     "          [--envelope-from ADDR] [--envelope-to ADDR]... [--no-network] [NETWORK]\n"
+     "          [--restore HOP OUTPUT] [INPUT]\n"},
+    {"trace", "  trace   [--format text|json|html] [--output FILE] [verify's key and policy options] INPUT\n"},
+    {"inspect", "  inspect [--json] INPUT | --view INPUT | --cms N INPUT | --content N INPUT\n"},
+    {"dns-record",
+     "  dns-record --check --signer FQDN --services \"...\" --key-file KEY|CERT [NETWORK]\n"
+     "  dns-record --signer FQDN --selector LABEL --cert CERT.pem    (print zone records)\n"},
+};
+
+constexpr const char* kNetworkText =
     "  NETWORK: [--resolver HOST[:PORT]] [--trust-anchor FILE] [--timeout MS]\n"
-    "           [--tls-ca-file CA.pem] [--connect-to HOST:PORT:HOST2:PORT2]...\n"
-    "\n"
+    "           [--tls-ca-file CA.pem] [--connect-to HOST:PORT:HOST2:PORT2]...\n";
+constexpr const char* kExitText =
     "verify exit status: 0 pass, 1 fail, 2 no signature, 3 temperror, 4 permerror,\n"
     "5 partial, 6 neutral (no key), 64 usage error.\n";
+
+std::string UsageText(const std::string& only = "") {
+  std::string out = "usage: mtas <command> [options]   (mtas --version; mtas COMMAND --help)\n\n";
+  for (const auto& c : kCommands)
+    if (only.empty() || only == c.name) out += c.text;
+  bool network = only.empty() || only == "verify" || only == "trace" || only == "sign" || only == "dns-record";
+  if (network) out += std::string("\n") + kNetworkText;
+  if (only.empty() || only == "verify") out += std::string("\n") + kExitText;
+  return out;
+}
 
 }  // namespace
 
 int main(int argc, char** argv) {
   if (argc < 2) {
-    std::fputs(kUsageText, stderr);
+    std::fputs(UsageText().c_str(), stderr);
     return mtas::cli::kUsage;
   }
   std::string cmd = argv[1];
   std::vector<std::string> args(argv + 2, argv + argc);
+  if (cmd == "-h" || cmd == "--help" || cmd == "help") {
+    std::fputs(UsageText(args.empty() ? "" : args[0]).c_str(), stdout);
+    return 0;
+  }
+  if (cmd == "-V" || cmd == "--version" || cmd == "version") {
+    std::printf("mtas %s (%s)\n", mtas::Version(), mtas::kProtocolProfile);
+    return 0;
+  }
+  bool known = false;
+  for (const auto& c : kCommands) known |= cmd == c.name;
+  if (!known) {
+    std::fprintf(stderr, "mtas: unknown command '%s'\n%s", cmd.c_str(), UsageText().c_str());
+    return mtas::cli::kUsage;
+  }
+  for (const auto& a : args)
+    if (a == "--help" || a == "-h") {
+      std::fputs(UsageText(cmd).c_str(), stdout);
+      return 0;
+    }
   if (cmd == "keygen") return mtas::cli::Keygen(args);
   if (cmd == "sign") return mtas::cli::Sign(args);
   if (cmd == "verify") return mtas::cli::Verify(args);
   if (cmd == "inspect") return mtas::cli::Inspect(args);
   if (cmd == "dns-record") return mtas::cli::DnsRecord(args);
-  if (cmd == "trace") return mtas::cli::Trace(args);
-  if (cmd == "-h" || cmd == "--help" || cmd == "help") {
-    std::fputs(kUsageText, stdout);
-    return 0;
-  }
-  std::fprintf(stderr, "mtas: unknown command '%s'\n%s", cmd.c_str(), kUsageText);
-  return mtas::cli::kUsage;
+  return mtas::cli::Trace(args);
 }

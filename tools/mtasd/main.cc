@@ -25,6 +25,7 @@
 #include "event_pool.h"
 #include "milter.h"
 #include "mtas/blocking.h"
+#include "mtas/version.h"
 #include "runtime.h"
 
 namespace {
@@ -32,10 +33,12 @@ namespace {
 using namespace mtasd;
 
 constexpr const char* kUsage =
-    "usage: mtasd [-c FILE] [-n] [-f]\n"
+    "usage: mtasd [-c FILE] [-n] [-f] [-V] [-h]\n"
     "  -c FILE  configuration (default /etc/mtas/mtasd.conf)\n"
     "  -n       check the configuration and the keys, then exit\n"
-    "  -f       stay in the foreground, log to stderr\n";
+    "  -f       stay in the foreground, log to stderr\n"
+    "  -V       print the version and exit\n"
+    "  -h       print this help and exit\n";
 
 std::mutex runtime_mu;
 std::shared_ptr<const Runtime> current;
@@ -109,7 +112,7 @@ bool DropPrivileges(const std::string& user, std::string* error) {
 int main(int argc, char** argv) {
   std::string config_path = "/etc/mtas/mtasd.conf";
   bool check_only = false, foreground = false;
-  for (int opt; (opt = getopt(argc, argv, "c:nfh")) != -1;) {
+  for (int opt; (opt = getopt(argc, argv, "c:nfhV")) != -1;) {
     switch (opt) {
       case 'c':
         config_path = optarg;
@@ -122,6 +125,9 @@ int main(int argc, char** argv) {
         break;
       case 'h':
         std::fputs(kUsage, stdout);
+        return 0;
+      case 'V':
+        std::printf("mtasd %s (%s, milter protocol 6)\n", mtas::Version(), mtas::kProtocolProfile);
         return 0;
       default:
         std::fputs(kUsage, stderr);

@@ -1,0 +1,7 @@
+#include "mtas/version.h"
+
+namespace mtas {
+
+const char* Version() { return MTAS_VERSION_STRING; }
+
+}  // namespace mtas
