@@ -10,7 +10,7 @@
 # MTAS_QUICK=1 runs step 1 only. Extra arguments go to ctest.
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
-"$root/scripts/deps.sh"
+"$root/scripts/test-deps.sh"
 
 echo "== 1/3 tests"
 # A warning fails the build; the benchmarks' quick runs are tests here too.
