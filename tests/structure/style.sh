@@ -18,7 +18,7 @@ case "$2" in
     ;;
   shellcheck)
     mapfile -t files < <(find . -path ./build\* -prune -o -name '*.sh' -print | sort)
-    files+=(.ci/run)
+    files+=(.ci/run packaging/postinst packaging/postrm)
     shellcheck "${files[@]}" || exit 1
     echo "shellcheck: ${#files[@]} scripts clean"
     ;;
