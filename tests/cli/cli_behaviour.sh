@@ -87,6 +87,10 @@ for c in keygen sign verify trace inspect dns-record; do
   grep -q "^  $c " "$work/out" || { echo "FAIL: $c --help does not show its usage"; fails=$((fails + 1)); }
   expect_status 64 "$c with an unknown option" "$mtas" "$c" --no-such-option
 done
+for d in x 0 -5 99999999999; do
+  expect_status 64 "keygen --days $d" "$mtas" keygen --algorithm ed25519 --signer a.example --selector s --days "$d" \
+    --out "$work/days"
+done
 expect_status 0 "--version" "$mtas" --version
 grep -qE '^mtas [0-9]+\.[0-9]+\.[0-9]+ \(MTAS/' "$work/out" || { echo "FAIL: mtas --version"; fails=$((fails + 1)); }
 mtasd="$(dirname "$mtas")/mtasd"

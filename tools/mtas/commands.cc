@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <charconv>
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
@@ -203,7 +204,12 @@ int Keygen(const std::vector<std::string>& argv) {
     if (!a.Has(req)) return Usage("keygen", std::string("--") + req + " is required");
   std::string selector = a.Get("selector");
   if (selector.find('/') != std::string::npos) return Usage("keygen", "--selector must not contain '/'");
-  auto keys = GenerateKey(a.Get("algorithm"), a.Get("signer"), std::stoi(a.Get("days", "730")));
+  std::string days_text = a.Get("days", "730");
+  int days = 0;
+  if (auto [end, ec] = std::from_chars(days_text.data(), days_text.data() + days_text.size(), days);
+      ec != std::errc() || end != days_text.data() + days_text.size() || days < 1 || days > 36500)
+    return Usage("keygen", "--days wants a number of days (1..36500)");
+  auto keys = GenerateKey(a.Get("algorithm"), a.Get("signer"), days);
   if (!keys.ok()) return Error("keygen", keys.status().message(), kUsage);
   std::string base = a.Get("out") + "/" + selector;
   std::error_code ec;
