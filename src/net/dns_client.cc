@@ -6,7 +6,9 @@
 #include <unbound.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
+#include <condition_variable>
 #include <cstring>
 #include <mutex>
 
@@ -32,6 +34,13 @@ void OnResult(void* arg, int err, ub_result* result) {
   p->result = result;
 }
 
+// Queries from any number of threads run at once in one libunbound context
+// (its resolver works in a thread of its own). Results arrive through
+// ub_process(), which runs the callbacks of every query that is ready: one
+// waiting thread at a time polls the context's descriptor without holding
+// the lock, the others wait on the condition until their own query is done,
+// their deadline passes, or the poller's turn ends. So a name server that
+// never answers costs only the queries sent to it, not everyone's.
 class UnboundClient final : public DnsClient {
  public:
   UnboundClient(const UnboundLibrary& ub, ContextPtr ctx, int timeout_ms, bool validating)
@@ -41,29 +50,43 @@ class UnboundClient final : public DnsClient {
   bool validating() const override { return validating_; }
 
   DnsAnswer Query(const std::string& name, int type) override {
-    AnnounceBlocking();  // the lock below and the answer may both take a while
-    // One query at a time per context: ub_.process() delivers whatever
-    // results are ready, so concurrent waiters would steal each other's.
-    std::lock_guard<std::mutex> lock(mu_);
+    AnnounceBlocking();  // the answer may take a while
+    using Clock = std::chrono::steady_clock;
     DnsAnswer answer;
     Pending pending;
     int id = 0;
+    std::unique_lock<std::mutex> lock(mu_);
     if (int rc = ub_.resolve_async(ctx_.get(), name.c_str(), type, 1 /* IN */, &pending, OnResult, &id); rc != 0) {
       answer.why = ub_.strerror(rc);
       return answer;
     }
-    auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms_);
+    auto deadline = Clock::now() + std::chrono::milliseconds(timeout_ms_);
     while (!pending.done) {
-      auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
-      if (left.count() <= 0) {
-        ub_.cancel(ctx_.get(), id);
+      auto now = Clock::now();
+      if (now >= deadline) {
+        ub_.cancel(ctx_.get(), id);  // under the lock: its callback cannot run any more
         answer.outcome = DnsAnswer::Outcome::kTimeout;
         answer.why = "no answer for " + name + " within " + std::to_string(timeout_ms_) + " ms";
         return answer;
       }
+      // A turn polls for at most kTurn, so a waiter whose query is ready
+      // or whose deadline passes is never held up longer than that.
+      auto turn_end = std::min(deadline, now + kTurn);
+      if (polling_) {
+        cv_.wait_until(lock, turn_end);
+        continue;
+      }
+      polling_ = true;
+      lock.unlock();
       pollfd pfd{ub_.fd(ctx_.get()), POLLIN, 0};
-      if (poll(&pfd, 1, static_cast<int>(left.count())) > 0) ub_.process(ctx_.get());
+      auto wait = std::chrono::duration_cast<std::chrono::milliseconds>(turn_end - now).count();
+      bool readable = poll(&pfd, 1, static_cast<int>(std::max<long long>(wait, 1))) > 0;
+      lock.lock();
+      if (readable) ub_.process(ctx_.get());  // callbacks run here, under the lock
+      polling_ = false;
+      cv_.notify_all();
     }
+    lock.unlock();
     std::unique_ptr<ub_result, decltype(ub_.resolve_free)> result(pending.result, ub_.resolve_free);
     if (pending.err != 0 || !result) {
       answer.why = ub_.strerror(pending.err);
@@ -96,7 +119,10 @@ class UnboundClient final : public DnsClient {
   }
 
  private:
-  std::mutex mu_;
+  static constexpr std::chrono::milliseconds kTurn{50};
+  std::mutex mu_;  // the context's callbacks, the Pending records, polling_
+  std::condition_variable cv_;
+  bool polling_ = false;  // a waiter is polling the descriptor (without mu_)
   const UnboundLibrary& ub_;
   ContextPtr ctx_;
   int timeout_ms_;

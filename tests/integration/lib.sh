@@ -17,7 +17,7 @@ start_nsd() {  # DIR ZONE:FILE...
   local dir="$1"; shift
   dns_port=${keep_dns_port:-$(free_port)}  # keep_dns_port: restart on the same port
   {
-    printf 'server:\n  ip-address: 127.0.0.1@%s\n  port: %s\n  username: ""\n  database: ""\n' "$dns_port" "$dns_port"
+    printf 'server:\n  ip-address: 127.0.0.1@%s\n  port: %s\n  username: ""\n  database: ""\n  rrl-ratelimit: 0\n' "$dns_port" "$dns_port"
     printf '  zonelistfile: "%s/zone.list"\n  xfrdfile: "%s/xfrd.state"\n  pidfile: "%s/nsd.pid"\n' "$dir" "$dir" "$dir"
     printf '  logfile: "%s/nsd.log"\n  zonesdir: "%s"\n  verbosity: 1\nremote-control:\n  control-enable: no\n' "$dir" "$dir"
     for z in "$@"; do printf 'zone:\n  name: %s\n  zonefile: %s\n' "${z%%:*}" "${z#*:}"; done
