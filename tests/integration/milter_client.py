@@ -11,7 +11,9 @@ ALL_PROTOCOL = 0x1FFFFF
 
 class Milter:
     def __init__(self, path, timeout=10):
-        self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        """path: a unix socket's path, or (host, port) for TCP."""
+        family = socket.AF_INET if isinstance(path, tuple) else socket.AF_UNIX
+        self.sock = socket.socket(family, socket.SOCK_STREAM)
         self.sock.settimeout(timeout)
         self.sock.connect(path)
         self.protocol = 0

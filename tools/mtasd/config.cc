@@ -114,8 +114,10 @@ bool IsPort(std::string_view p) {
 
 // libmilter's socket forms: inet:PORT[@HOST], inet6:PORT[@HOST], unix:/PATH
 // (local:/PATH). Postfix writes inet:HOST:PORT, a common slip.
-Status CheckSocket(const std::string& v, const std::string& where) {
-  auto bad = [&](const std::string& why) { return Status::InvalidArgument(where + ": Socket " + v + ": " + why); };
+Status CheckSocket(const std::string& v, const std::string& where, const std::string& setting) {
+  auto bad = [&](const std::string& why) {
+    return Status::InvalidArgument(where + ": " + setting + " " + v + ": " + why);
+  };
   if (v.rfind("unix:", 0) == 0 || v.rfind("local:", 0) == 0) {
     std::string path = v.substr(v.find(':') + 1);
     if (path.empty() || path[0] != '/') return bad("unix:/PATH wants an absolute path");
@@ -355,6 +357,15 @@ Result<Config> ParseConfig(std::string_view text, const std::string& name, const
                                          "' is not an IP address or CIDR block (prefix 0..32, IPv6 0..128)");
       continue;
     }
+    if (key == "peerlist") {
+      if (w.size() < 2) return Status::InvalidArgument(where + ": PeerList needs addresses");
+      c.peer_list = items();
+      for (const auto& h : c.peer_list)
+        if (!IsAddressOrBlock(h))
+          return Status::InvalidArgument(where + ": PeerList: '" + h +
+                                         "' is not an IP address or CIDR block (prefix 0..32, IPv6 0..128)");
+      continue;
+    }
     if (key == "trustedforwarders") {
       if (w.size() < 2) return Status::InvalidArgument(where + ": TrustedForwarders needs domains");
       for (std::string d : items()) {
@@ -377,8 +388,16 @@ Result<Config> ParseConfig(std::string_view text, const std::string& name, const
       else
         return Status::InvalidArgument(where + ": Mode is sign, verify or both");
     } else if (key == "socket") {
-      MTAS_RETURN_IF_ERROR(CheckSocket(value, where));
+      MTAS_RETURN_IF_ERROR(CheckSocket(value, where, "Socket"));
       c.socket = value;
+    } else if (key == "metricssocket") {
+      MTAS_RETURN_IF_ERROR(CheckSocket(value, where, "MetricsSocket"));
+      c.metrics_socket = value;
+    } else if (key == "maxconnections") {
+      auto limit = Number(value);
+      if (!limit || *limit < 1 || *limit > 100000)
+        return Status::InvalidArgument(where + ": MaxConnections is 1..100000");
+      c.max_connections = static_cast<int>(*limit);
     } else if (key == "authservid") {
       c.authserv_id = value;
     } else if (key == "keytable") {
@@ -479,10 +498,12 @@ const KeyEntry* KeyFor(const Config& c, const std::string& sender_domain) {
   return nullptr;
 }
 
-bool IsInternal(const Config& c, const std::string& address) {
-  for (const auto& spec : c.internal_hosts)
+bool AddressInList(const std::vector<std::string>& specs, const std::string& address) {
+  for (const auto& spec : specs)
     if (AddressMatches(spec, address)) return true;
   return false;
 }
+
+bool IsInternal(const Config& c, const std::string& address) { return AddressInList(c.internal_hosts, address); }
 
 }  // namespace mtasd

@@ -58,7 +58,10 @@ struct Config {
   std::string pid_file;
   std::string user_id;
   bool foreground = false;
-  bool network = true;  // key lookups over DNS/HTTP (Network no: pinned and PKIX only)
+  bool network = true;                 // key lookups over DNS/HTTP (Network no: pinned and PKIX only)
+  std::string metrics_socket;          // MetricsSocket: "" = no metrics endpoint
+  std::vector<std::string> peer_list;  // PeerList: MTAs allowed to connect over TCP; empty = any
+  int max_connections = 0;             // MaxConnections: 0 = no limit
 };
 
 // Parses a config file; errors name the file and line. KeyTable and
@@ -71,5 +74,8 @@ const KeyEntry* KeyFor(const Config& config, const std::string& sender_domain);
 
 // Whether a client address is in InternalHosts (addresses and CIDR blocks).
 bool IsInternal(const Config& config, const std::string& address);
+
+// Whether `address` matches one of `specs` (addresses and CIDR blocks).
+bool AddressInList(const std::vector<std::string>& specs, const std::string& address);
 
 }  // namespace mtasd

@@ -46,7 +46,10 @@ EventPool::EventPool(int listener, Factory make_handler, Options options)
       idle_timeout_(options.idle_timeout),
       base_threads_(options.base_threads > 0 ? options.base_threads
                                              : std::max(2, static_cast<int>(std::thread::hardware_concurrency()))),
-      surplus_idle_(options.surplus_idle) {}
+      surplus_idle_(options.surplus_idle),
+      max_connections_(options.max_connections),
+      admit_(std::move(options.admit)),
+      refused_(std::move(options.refused)) {}
 
 // Only once threads() is 0 (the daemon leaves with _Exit instead).
 EventPool::~EventPool() {
@@ -172,12 +175,17 @@ void EventPool::Accept() {
   if (fd < 0 && errno != EAGAIN && errno != EWOULDBLOCK)  // EMFILE and the like: let it pass
     std::this_thread::sleep_for(std::chrono::milliseconds(50));
   Connection* c = nullptr;
+  const char* refused = nullptr;
+  if (fd >= 0 && admit_ && !admit_(fd)) refused = "peer-list";
   {
     std::lock_guard<std::mutex> lock(mu_);
     if (!stopping_) Arm(epoll_, EPOLL_CTL_MOD, listener_, kListener);
     if (fd < 0) return;
-    if (stopping_) {
+    if (!refused && max_connections_ > 0 && open_.size() >= static_cast<size_t>(max_connections_))
+      refused = "connection-limit";
+    if (stopping_ || refused) {
       ::close(fd);  // the MTA applies its milter_default_action
+      if (refused && refused_) refused_(refused);
       return;
     }
     auto owned = std::make_unique<Connection>();

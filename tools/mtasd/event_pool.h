@@ -49,6 +49,11 @@ class EventPool {
     std::chrono::seconds idle_timeout{600};
     int base_threads = 0;  // 0: one per core, at least 2
     std::chrono::milliseconds surplus_idle{10000};
+    int max_connections = 0;  // more open at once are closed at accept (0: no limit)
+    // Asked for each accepted connection before it is served; false closes
+    // it (PeerList). May be empty.
+    std::function<bool(int fd)> admit;
+    std::function<void(const char* why)> refused;  // told when a connection is closed at accept
   };
   EventPool(int listener, Factory make_handler, Options options);
   EventPool(int listener, Factory make_handler) : EventPool(listener, std::move(make_handler), Options()) {}
@@ -91,6 +96,9 @@ class EventPool {
   std::chrono::seconds idle_timeout_;
   int base_threads_;
   std::chrono::milliseconds surplus_idle_;
+  int max_connections_;
+  std::function<bool(int fd)> admit_;
+  std::function<void(const char* why)> refused_;
   int epoll_ = -1, timer_ = -1, wake_ = -1;
 
   mutable std::mutex mu_;  // guards open_ and stopping_

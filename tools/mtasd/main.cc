@@ -23,6 +23,8 @@
 
 #include "config.h"
 #include "event_pool.h"
+#include "listen.h"
+#include "metrics.h"
 #include "milter.h"
 #include "mtas/blocking.h"
 #include "mtas/version.h"
@@ -46,51 +48,6 @@ std::shared_ptr<const Runtime> current;
 std::shared_ptr<const Runtime> CurrentRuntime() {
   std::lock_guard<std::mutex> lock(runtime_mu);
   return current;
-}
-
-bool IsUnixSocket(const std::string& spec) { return spec.rfind("unix:", 0) == 0 || spec.rfind("local:", 0) == 0; }
-
-// inet:PORT@ADDRESS or unix:/PATH -> a listening socket.
-int Listen(const std::string& spec, std::string* error) {
-  if (IsUnixSocket(spec)) {
-    std::string path = spec.substr(spec.find(':') + 1);
-    int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    sockaddr_un sa{};
-    sa.sun_family = AF_UNIX;
-    if (path.size() >= sizeof sa.sun_path) {
-      *error = "socket path too long";
-      return -1;
-    }
-    std::strcpy(sa.sun_path, path.c_str());
-    ::unlink(path.c_str());
-    if (bind(fd, reinterpret_cast<sockaddr*>(&sa), sizeof sa) != 0 || listen(fd, 128) != 0) {
-      *error = path + ": " + std::strerror(errno);
-      return -1;
-    }
-    ::chmod(path.c_str(), 0660);
-    return fd;
-  }
-  std::string rest = spec.substr(5);
-  std::string port = rest.substr(0, rest.find('@'));
-  std::string host = rest.find('@') == std::string::npos ? "127.0.0.1" : rest.substr(rest.find('@') + 1);
-  addrinfo hints{}, *res = nullptr;
-  hints.ai_socktype = SOCK_STREAM;
-  hints.ai_flags = AI_PASSIVE | AI_NUMERICSERV;
-  if (int rc = getaddrinfo(host.c_str(), port.c_str(), &hints, &res); rc != 0) {
-    *error = spec + ": " + gai_strerror(rc);
-    return -1;
-  }
-  int fd = socket(res->ai_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  int one = 1;
-  setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-  bool ok = bind(fd, res->ai_addr, res->ai_addrlen) == 0 && listen(fd, 128) == 0;
-  freeaddrinfo(res);
-  if (!ok) {
-    *error = spec + ": " + std::strerror(errno);
-    ::close(fd);
-    return -1;
-  }
-  return fd;
 }
 
 bool DropPrivileges(const std::string& user, std::string* error) {
@@ -183,6 +140,7 @@ int main(int argc, char** argv) {
   sigaddset(&set, SIGHUP);
   sigaddset(&set, SIGTERM);
   sigaddset(&set, SIGINT);
+  sigaddset(&set, SIGUSR1);  // logs the statistics (it used to end the daemon)
   pthread_sigmask(SIG_BLOCK, &set, nullptr);
   signal(SIGPIPE, SIG_IGN);
   // Fixed allocator thresholds: by default glibc hands the top of each
@@ -195,7 +153,29 @@ int main(int argc, char** argv) {
   const bool tcp = !IsUnixSocket(config->socket);
   PrepareListener(listener, tcp);
   mtas::SetBlockingHook(&EventPool::MayBlock);  // DNS and downloads: another thread takes the events
-  EventPool pool(listener, [&provider, tcp](int fd) { return NewMilterSession(fd, tcp, provider); });
+  EventPool::Options pool_options;
+  pool_options.max_connections = config->max_connections;
+  if (tcp && !config->peer_list.empty())
+    pool_options.admit = [peers = config->peer_list](int fd) {
+      std::string peer = PeerAddress(fd);
+      if (AddressInList(peers, peer)) return true;
+      Log(LOG_WARNING, "refused a connection from " + (peer.empty() ? std::string("?") : peer) + ": not in PeerList");
+      return false;
+    };
+  pool_options.refused = [max = config->max_connections](const char* why) {
+    GlobalMetrics().Refused(why);
+    if (std::string_view(why) == "connection-limit")
+      Log(LOG_WARNING, "refused a connection: MaxConnections " + std::to_string(max) + " are open");
+  };
+  EventPool pool(
+      listener, [&provider, tcp](int fd) { return NewMilterSession(fd, tcp, provider); }, pool_options);
+  if (!config->metrics_socket.empty()) {
+    if (!StartMetricsServer(config->metrics_socket, &error)) {
+      Log(LOG_ERR, "cannot serve metrics: " + error);
+      return 71;
+    }
+    Log(LOG_INFO, "metrics on " + config->metrics_socket);
+  }
   std::mutex stop_mu;
   std::condition_variable stop_cv;
   bool stopping = false;
@@ -203,10 +183,15 @@ int main(int argc, char** argv) {
     for (;;) {
       int sig = 0;
       if (sigwait(&set, &sig) != 0) continue;
+      if (sig == SIGUSR1) {
+        Log(LOG_INFO, GlobalMetrics().Summary());
+        continue;
+      }
       if (sig == SIGHUP) {
         auto cfg = LoadConfig(config_path);
         if (cfg.ok() && foreground) cfg->foreground = true;
         auto rt = cfg.ok() ? BuildRuntime(*cfg) : mtas::Result<std::shared_ptr<const Runtime>>(cfg.status());
+        GlobalMetrics().Reload(rt.ok());
         if (!rt.ok()) {
           Log(LOG_ERR, "reload failed, keeping the running configuration: " + rt.status().message());
           continue;

@@ -15,6 +15,7 @@
 #include <cstdio>
 #include <cstring>
 
+#include "metrics.h"
 #include "mtas/address.h"
 #include "mtas/hop.h"
 #include "mtas/result_headers.h"
@@ -137,7 +138,10 @@ std::string Address(std::string_view data) {
 class Session final : public ConnectionHandler {
  public:
   Session(int fd, bool tcp, const std::function<std::shared_ptr<const Runtime>()>& runtime)
-      : stream_(fd, tcp), runtime_(runtime) {}
+      : stream_(fd, tcp), runtime_(runtime) {
+    GlobalMetrics().ConnectionOpened();
+  }
+  ~Session() override { GlobalMetrics().ConnectionClosed(); }
 
   // Handles every whole packet that has arrived, then sends the replies
   // they called for in one write.
@@ -298,25 +302,30 @@ class Session final : public ConnectionHandler {
     if (!rt_) rt_ = runtime_();
     std::shared_ptr<const Runtime> rt = rt_;
     const Config& cfg = rt->config;
-    std::string log = "qid=" + (queue_id_.empty() ? std::string("-") : queue_id_);
-    auto finish = [&](const std::string& outcome) {
-      auto ms =
+    // One line per message (qid= is Postfix's queue id, as in its own log).
+    std::string log = "qid=" + (queue_id_.empty() ? std::string("-") : queue_id_) +
+                      " client=" + (client_.empty() ? std::string("-") : client_);
+    auto finish = [&](Disposition disposition, const std::string& outcome) {
+      auto us =
           std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - started).count();
-      Log(LOG_INFO, log + " " + outcome + " ms=" + std::to_string(ms / 1000) + "." + std::to_string(ms % 1000 / 100));
+      GlobalMetrics().Message(disposition, static_cast<double>(us) / 1e6);
+      Log(LOG_INFO, log + " " + outcome + " ms=" + std::to_string(us / 1000) + "." + std::to_string(us % 1000 / 100));
     };
-    auto on_error = [&](const std::string& why) {
+    auto on_error = [&](const std::string& kind, const std::string& why) {
+      GlobalMetrics().Error(kind);
       if (cfg.on_error_tempfail)
         stream_.Queue(SMFIR_REPLYCODE, "451 4.7.0 mtasd: " + why + std::string(1, '\0'));
       else
         stream_.Queue(SMFIR_CONTINUE);
-      finish(std::string("error=\"") + why + "\" action=" + (cfg.on_error_tempfail ? "tempfail" : "accept"));
+      finish(Disposition::kError,
+             std::string("error=\"") + why + "\" action=" + (cfg.on_error_tempfail ? "tempfail" : "accept"));
     };
     if (!spool_ || too_large_) {  // nothing to do with it: pass it on untouched
       stream_.Queue(SMFIR_CONTINUE);
-      finish(too_large_ ? "skipped=too-large" : "skipped=empty");
+      finish(Disposition::kSkipped, too_large_ ? "skipped=too-large" : "skipped=empty");
       return;
     }
-    if (spool_failed_) return on_error("spool write failed");
+    if (spool_failed_) return on_error("spool", "spool write failed");
 
     // The hop's job (mtas/hop.h). InternalHosts: our own clients' mail is
     // signed, not judged; what arrives from elsewhere is verified (and in
@@ -334,41 +343,51 @@ class Session final : public ConnectionHandler {
       hop.policy_source = &*policy_source;
       hop.local_policy = rt->local_policy;
     }
-    std::string from_domain;
+    std::string from_domain, key_id;
     // The SigningTable is matched against the envelope sender's domain (a
     // list re-injecting as list-bounces@ signs as the list), then the first
     // From domain.
     hop.choose_signer = [&](const mtas::HopHeader& h) -> const mtas::Signer* {
       if (h.from_domains.ok()) from_domain = h.from_domains->front();
       if (cfg.mode == Mode::kVerify || !(cfg.mode == Mode::kBoth || internal)) return nullptr;
-      const mtas::Signer* signer = rt->SignerFor(DomainOf(mail_from_));
-      if (!signer && !from_domain.empty()) signer = rt->SignerFor(from_domain);
+      const mtas::Signer* signer = rt->SignerFor(DomainOf(mail_from_), &key_id);
+      if (!signer && !from_domain.empty()) signer = rt->SignerFor(from_domain, &key_id);
       return signer;
     };
     auto done = mtas::ProcessHop(*spool_, hop);
-    if (!done.ok()) return on_error(done.status().message());
+    if (!done.ok()) return on_error("hop", done.status().message());
     if (done->header.from_domains.ok()) from_domain = done->header.from_domains->front();
     if (done->report)
-      for (const auto& s : done->report->signatures)
-        log += " hop" + std::to_string(s.hop) + "=" + std::string(mtas::ResultName(s.result)) + "/" + s.msgid;
+      for (const auto& s : done->report->signatures) {
+        GlobalMetrics().Hop(s.result);
+        log += " hop" + std::to_string(s.hop) + "=" + std::string(mtas::ResultName(s.result)) + "/" + s.msgid +
+               (s.signer.empty() ? "" : "/" + s.signer);
+      }
+    std::string quarantine;  // this message's reason, if it is to be held
     if (done->decision) {
+      GlobalMetrics().Decision(done->decision->action);
       log += " decision=" + std::string(mtas::ActionName(done->decision->action));
       if (done->refused) {  // reject or tempfail
         stream_.Queue(SMFIR_REPLYCODE, done->decision->smtp_reply + std::string(1, '\0'));
-        finish("reason=\"" + done->decision->reason + "\"");
+        bool reject = done->decision->action == mtas::PolicyDecision::Action::kReject;
+        finish(reject ? Disposition::kRejected : Disposition::kTempFailed,
+               "from=" + from_domain + " reason=\"" + done->decision->reason + "\"");
         return;
       }
-      if (done->decision->action == mtas::PolicyDecision::Action::kQuarantine) quarantine_ = done->decision->reason;
+      if (done->decision->action == mtas::PolicyDecision::Action::kQuarantine) quarantine = done->decision->reason;
     }
     if (!done->unsigned_reason.empty()) log += " unsigned=\"" + done->unsigned_reason + "\"";
-    if (done->signed_it) log += " signed=" + done->msgid + "/" + std::string(mtas::CarrierName(done->carrier));
+    if (done->signed_it)
+      log += " signed=" + done->msgid + "/" + std::string(mtas::CarrierName(done->carrier)) + " key=" + key_id;
     const mtas::MessageEdits& edits = done->edits;
     // A spool that cannot be read back must not leave a half-replaced
     // body: none of the modifications go, and the error action decides.
-    if (mtas::Status applied = Apply(edits); !applied.ok()) return on_error(applied.message());
-    if (!quarantine_.empty()) stream_.Queue(SMFIR_QUARANTINE, quarantine_ + std::string(1, '\0'));
+    if (mtas::Status applied = Apply(edits); !applied.ok()) return on_error("spool", applied.message());
+    if (done->signed_it) GlobalMetrics().Signed(key_id);
+    if (!quarantine.empty()) stream_.Queue(SMFIR_QUARANTINE, quarantine + std::string(1, '\0'));
     stream_.Queue(SMFIR_CONTINUE);
-    finish("from=" + from_domain);
+    finish(quarantine.empty() ? Disposition::kAccepted : Disposition::kQuarantined,
+           "from=" + from_domain + (quarantine.empty() ? "" : " reason=\"" + quarantine + "\""));
   }
 
   mtas::Status Apply(const mtas::MessageEdits& edits) {
@@ -427,7 +446,6 @@ class Session final : public ConnectionHandler {
   uint64_t body_offset_ = 0;
   bool too_large_ = false;
   bool spool_failed_ = false;
-  std::string quarantine_;
 };
 
 }  // namespace

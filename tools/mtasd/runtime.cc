@@ -40,9 +40,10 @@ void Log(int priority, const std::string& line) {
   }
 }
 
-const mtas::Signer* Runtime::SignerFor(const std::string& sender_domain) const {
+const mtas::Signer* Runtime::SignerFor(const std::string& sender_domain, std::string* key_id) const {
   const KeyEntry* k = KeyFor(config, sender_domain);
   if (!k) return nullptr;
+  if (key_id) *key_id = k->id;
   auto it = signers.find(k->id);
   return it == signers.end() ? nullptr : it->second.get();
 }

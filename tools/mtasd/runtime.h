@@ -22,7 +22,8 @@ struct Runtime {
   mtas::LocalPolicy local_policy;
   mtas::VerifyOptions verify_options;
 
-  const mtas::Signer* SignerFor(const std::string& sender_domain) const;
+  // The signer for a sender domain and its KeyTable id (*key_id), or nullptr.
+  const mtas::Signer* SignerFor(const std::string& sender_domain, std::string* key_id = nullptr) const;
 };
 
 mtas::Result<std::shared_ptr<const Runtime>> BuildRuntime(const Config& config);
