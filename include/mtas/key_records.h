@@ -40,9 +40,13 @@ namespace mtas {
 // key type for the algorithm, TXT), with a comment naming the service
 // string to sign with. Names: SELECTOR._certs.SIGNER (KEY, CERT) and
 // SELECTOR._domainkey.SIGNER (TXT).
-Result<std::string> ZoneRecords(const std::string& signer, const std::string& selector, const Certificate& cert);
-// The --services value matching ZoneRecords (and SELECTOR.crt.der served
-// over https under /_certs/).
-std::string ServicesFor(const std::string& selector, KeyAlgorithm algorithm);
+// With `https`, the comment also asks for SELECTOR.crt.der to be served at
+// https://SIGNER/_certs/.
+Result<std::string> ZoneRecords(const std::string& signer, const std::string& selector, const Certificate& cert,
+                                bool https = false);
+// The --services value matching ZoneRecords: the DNS methods only, and the
+// https download of SELECTOR.crt.der under /_certs/ only with `https` (a
+// service the operator does not publish costs every verifier a lookup).
+std::string ServicesFor(const std::string& selector, KeyAlgorithm algorithm, bool https = false);
 
 }  // namespace mtas

@@ -218,21 +218,23 @@ std::string Wrapped(const std::string& head, const std::string& base64) {
 
 }  // namespace
 
-std::string ServicesFor(const std::string& selector, KeyAlgorithm algorithm) {
+std::string ServicesFor(const std::string& selector, KeyAlgorithm algorithm, bool https) {
   std::string s = "domain:key:email " + selector + "._certs; domain:cert:pkix " + selector + "._certs";
   if (algorithm != KeyAlgorithm::kEcdsaP256) s += "; domain:txt:dk " + selector + "._domainkey";
-  return s + "; https:download:der _certs " + selector + ".crt.der";
+  if (https) s += "; https:download:der _certs " + selector + ".crt.der";
+  return s;
 }
 
-Result<std::string> ZoneRecords(const std::string& signer, const std::string& selector, const Certificate& cert) {
+Result<std::string> ZoneRecords(const std::string& signer, const std::string& selector, const Certificate& cert,
+                                bool https) {
   PublicKey key = PublicKey::Adopt(X509_get_pubkey(cert.get()));
   auto kb = DnsKeyBytes(key);
   if (!kb.ok()) return kb.status();
   std::string owner = selector + "._certs." + signer + ".";
   std::string z;
   z += "; MTAS key records for signer " + signer + ", selector " + selector + " (made by mtas keygen).\n";
-  z += "; Sign with: --services \"" + ServicesFor(selector, key.algorithm()) + "\"\n";
-  z += "; and serve " + selector + ".crt.der at https://" + signer + "/_certs/" + selector + ".crt.der\n";
+  z += "; Sign with: --services \"" + ServicesFor(selector, key.algorithm(), https) + "\"\n";
+  if (https) z += "; and serve " + selector + ".crt.der at https://" + signer + "/_certs/" + selector + ".crt.der\n";
   z += Wrapped(owner + " 3600 IN KEY " + std::to_string(kKeyFlagsHost) + " " + std::to_string(kKeyProtocolEmail) + " " +
                    std::to_string(kb->first),
                Base64Encode(kb->second)) +

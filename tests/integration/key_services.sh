@@ -183,6 +183,29 @@ if "$mtas" dns-record --check "${net[@]}" --signer wrong.example.test --services
   fail "dns-record --check accepted a wrong key"
 fi
 grep -q MISMATCH "$work/check.out" || fail "dns-record --check did not say MISMATCH"
+# --config: every KeyTable key of an mtasd configuration at once, over the
+# resolver it names.
+{
+  printf 'ed %s ed.example.test services="domain:key:email s1._certs; domain:txt:dk s1._domainkey"\n' \
+    "$work/keys/ed.example.test/s1.key.pem"
+  printf 'rsa %s rsa.example.test services="domain:cert:pkix s1._certs"\n' "$work/keys/rsa.example.test/s1.key.pem"
+} >"$work/check.keys"
+printf '%s\n' "Mode sign" "KeyTable $work/check.keys" "Resolver 127.0.0.1:$dns_port" "Timeout 2000" >"$work/check.conf"
+"$mtas" dns-record --check --config "$work/check.conf" >"$work/check.out" ||
+  { fail "dns-record --check --config"; cat "$work/check.out"; }
+[ "$(grep -c ' ok: ' "$work/check.out")" = 3 ] || { fail "--config: want 3 ok lines"; cat "$work/check.out"; }
+grep -q '^key rsa (signer rsa.example.test' "$work/check.out" || fail "--config: no line for key rsa"
+printf 'w %s wrong.example.test services="domain:key:email s1._certs"\n' "$work/keys/wrong.example.test/s1.key.pem" \
+  >>"$work/check.keys"
+if "$mtas" dns-record --check --config "$work/check.conf" >"$work/check.out"; then
+  fail "dns-record --check --config accepted a wrong key"
+fi
+grep -q MISMATCH "$work/check.out" || fail "--config did not say MISMATCH"
+# keygen suggests only what DNS holds, unless the operator will serve https.
+"$mtas" keygen --algorithm ed25519 --signer k.example.test --selector a --out "$work/keys/k" >"$work/kg.out"
+grep -q 'https:download' "$work/kg.out" && fail "keygen suggests an https download nobody asked for"
+"$mtas" keygen --algorithm ed25519 --signer k.example.test --selector b --out "$work/keys/k" --https >"$work/kg.out"
+grep -q 'https:download:der _certs b.crt.der' "$work/kg.out" || fail "keygen --https does not suggest the download"
 
 [ "$fails" = 0 ] && echo "key services: all checks passed"
 exit "$fails"

@@ -17,6 +17,7 @@
 #include <optional>
 #include <set>
 
+#include "config.h"  // mtasd.conf, for dns-record --check --config
 #include "mtas/address.h"
 #include "mtas/hop.h"
 #include "mtas/key_records.h"
@@ -198,7 +199,7 @@ std::vector<std::string> SplitList(const std::string& s) {
 }  // namespace
 
 int Keygen(const std::vector<std::string>& argv) {
-  Args a(argv, {}, {"algorithm", "signer", "selector", "out", "days"});
+  Args a(argv, {"https"}, {"algorithm", "signer", "selector", "out", "days"});
   if (!a.ok()) return Usage("keygen", a.error());
   for (const char* req : {"algorithm", "signer", "selector", "out"})
     if (!a.Has(req)) return Usage("keygen", std::string("--") + req + " is required");
@@ -223,11 +224,12 @@ int Keygen(const std::vector<std::string>& argv) {
     std::printf("wrote %s\n", path.c_str());
   }
   auto cert = Certificate::FromDer(keys->cert_der);
-  auto zone = cert.ok() ? ZoneRecords(a.Get("signer"), selector, *cert) : Result<std::string>(cert.status());
+  bool https = a.Has("https");  // the operator will serve SELECTOR.crt.der over https
+  auto zone = cert.ok() ? ZoneRecords(a.Get("signer"), selector, *cert, https) : Result<std::string>(cert.status());
   if (!zone.ok()) return Error("keygen", zone.status().message());
   if (Status st = WriteFile(base + ".zone", *zone, 0644); !st.ok()) return Error("keygen", st.message());
   std::printf("wrote %s.zone\nsign with: --signer %s --services \"%s\"\n", base.c_str(), a.Get("signer").c_str(),
-              ServicesFor(selector, PublicKey::Adopt(X509_get_pubkey(cert->get())).algorithm()).c_str());
+              ServicesFor(selector, PublicKey::Adopt(X509_get_pubkey(cert->get())).algorithm(), https).c_str());
   return 0;
 }
 
@@ -532,11 +534,87 @@ int Inspect(const std::vector<std::string>& argv) {
   return 0;
 }
 
+namespace {
+
+// Fetches what each service entry publishes for `signer` and compares it with
+// `want`: one line per entry. Returns how many are not right.
+int CheckPublished(ServiceKeyResolver& resolver, const std::string& signer, const std::vector<Service>& services,
+                   const PublicKey& want) {
+  int bad = 0;
+  for (const auto& service : services) {
+    std::string target;
+    FetchedKeys f = resolver.FetchService(service, signer, &target);
+    std::string verdict;
+    if (!target.empty() && !BelongsToSigner(target, signer)) {
+      verdict = "OUTSIDE: verifiers refuse keys from outside the signer's domain";
+      ++bad;
+    } else if (f.outcome == KeyLookup::Outcome::kFound) {
+      bool match = false;
+      for (const auto& c : f.candidates) match |= c.first.SpkiDer() == want.SpkiDer();
+      verdict = match ? "ok: the published key matches (" + std::string(KeyTrustName(f.trust)) + ")"
+                      : "MISMATCH: a different key is published";
+      bad += match ? 0 : 1;
+    } else {
+      verdict = "FAILED: " + f.reason;
+      ++bad;
+    }
+    std::printf("%-22s %-50s %s\n", service.method.c_str(), target.c_str(), verdict.c_str());
+  }
+  return bad;
+}
+
+// dns-record --check --config FILE: every KeyTable key of an mtasd
+// configuration, against the resolver that configuration names (the
+// command's network options, when given, win).
+int CheckConfig(const Args& a) {
+  auto config = mtasd::LoadConfig(a.Get("config"));
+  if (!config.ok()) return Error("dns-record", config.status().message(), kUsage);
+  NetworkOptions net;
+  DnsOptions dns;
+  if (Status st = NetworkSettings(a, &dns, &net.fetch); !st.ok()) return Error("dns-record", st.message(), kUsage);
+  if (!a.Has("resolver")) dns.server = config->resolver;
+  if (!a.Has("trust-anchor")) dns.trust_anchor_file = config->trust_anchor;
+  if (!a.Has("timeout")) dns.timeout_ms = net.fetch.timeout_ms = config->timeout_ms;
+  auto client = DnsClient::Create(dns);
+  if (!client.ok()) return Error("dns-record", client.status().message(), kUsage);
+  net.dns = std::move(*client);
+  ServiceKeyResolver resolver(std::move(net));
+  if (config->keys.empty()) std::printf("%s: KeyTable has no key\n", a.Get("config").c_str());
+  int bad = 0;
+  for (const auto& k : config->keys) {
+    std::printf("key %s (signer %s, %s)\n", k.id.c_str(), k.signer.c_str(), k.key_file.c_str());
+    PublicKey want;
+    Certificate cert;
+    if (Status st = LoadPublicKeyFile(k.key_file, &want, &cert); !st.ok()) {
+      std::printf("  FAILED: %s\n", st.message().c_str());
+      ++bad;
+      continue;
+    }
+    if (k.services.empty()) {
+      std::printf(
+          "  no services= in the KeyTable: verifiers find this key only pinned or in an embedded "
+          "certificate\n");
+      continue;
+    }
+    auto services = ParseServices(k.services);
+    if (!services.ok()) {
+      std::printf("  FAILED: services: %s\n", services.status().message().c_str());
+      ++bad;
+      continue;
+    }
+    bad += CheckPublished(resolver, k.signer, *services, want);
+  }
+  return bad == 0 ? 0 : 1;
+}
+
+}  // namespace
+
 int DnsRecord(const std::vector<std::string>& argv) {
-  std::set<std::string> options = {"signer", "services", "key-file", "selector", "cert"};
+  std::set<std::string> options = {"signer", "services", "key-file", "selector", "cert", "config"};
   options.insert(kNetworkOptions.begin(), kNetworkOptions.end());
   Args a(argv, {"check"}, options);
   if (!a.ok()) return Usage("dns-record", a.error());
+  if (a.Has("check") && a.Has("config")) return CheckConfig(a);
   if (!a.Has("signer")) return Usage("dns-record", "--signer is required");
   if (!a.Has("check")) {  // print the records for an existing certificate
     if (!a.Has("cert") || !a.Has("selector")) return Usage("dns-record", "without --check: --cert and --selector");
@@ -557,27 +635,7 @@ int DnsRecord(const std::vector<std::string>& argv) {
   auto net = NetworkFrom(a);
   if (!net.ok()) return Error("dns-record", net.status().message(), kUsage);
   ServiceKeyResolver resolver(std::move(*net));
-  int bad = 0;
-  for (const auto& service : *services) {
-    std::string target;
-    FetchedKeys f = resolver.FetchService(service, a.Get("signer"), &target);
-    std::string verdict;
-    if (!target.empty() && !BelongsToSigner(target, a.Get("signer"))) {
-      verdict = "OUTSIDE: verifiers refuse keys from outside the signer's domain";
-      ++bad;
-    } else if (f.outcome == KeyLookup::Outcome::kFound) {
-      bool match = false;
-      for (const auto& c : f.candidates) match |= c.first.SpkiDer() == want.SpkiDer();
-      verdict = match ? "ok: the published key matches (" + std::string(KeyTrustName(f.trust)) + ")"
-                      : "MISMATCH: a different key is published";
-      bad += match ? 0 : 1;
-    } else {
-      verdict = "FAILED: " + f.reason;
-      ++bad;
-    }
-    std::printf("%-22s %-50s %s\n", service.method.c_str(), target.c_str(), verdict.c_str());
-  }
-  return bad == 0 ? 0 : 1;
+  return CheckPublished(resolver, a.Get("signer"), *services, want) == 0 ? 0 : 1;
 }
 
 }  // namespace mtas::cli

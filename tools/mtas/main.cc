@@ -14,7 +14,9 @@ struct CommandUsage {
   const char* text;
 };
 constexpr CommandUsage kCommands[] = {
-    {"keygen", "  keygen  --algorithm ed25519|ecdsa-p256|rsa2048|rsa3072 --signer FQDN --selector LABEL --out DIR\n"},
+    {"keygen",
+     "  keygen  --algorithm ed25519|ecdsa-p256|rsa2048|rsa3072 --signer FQDN --selector LABEL --out DIR\n"
+     "          [--days N] [--https]   (--https: you will also serve the certificate over https)\n"},
     {"sign",
      "  sign    --key KEY.pem [--cert CERT.pem] [--embed-cert] --signer FQDN [--services \"...\"]\n"
      "          [--carrier auto|body|header] [--canonicalization relaxed|simple]\n"
@@ -30,6 +32,7 @@ constexpr CommandUsage kCommands[] = {
     {"inspect", "  inspect [--json] INPUT | --view INPUT | --cms N INPUT | --content N INPUT\n"},
     {"dns-record",
      "  dns-record --check --signer FQDN --services \"...\" --key-file KEY|CERT [NETWORK]\n"
+     "  dns-record --check --config /etc/mtas/mtasd.conf [NETWORK]   (every KeyTable key)\n"
      "  dns-record --signer FQDN --selector LABEL --cert CERT.pem    (print zone records)\n"},
 };
 
