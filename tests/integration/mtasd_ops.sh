@@ -121,27 +121,26 @@ check(value(body, "mtasd_connections_total") == THREADS + 1, "connections accept
 check(value(body, "mtasd_connections") == 0, "no connection open at the end")
 check(scrape(metrics_port, "/other")[0].endswith("404 Not Found"), "other paths: 404")
 
+def refused(p):
+    """Whether mtasd closes a new connection on port p without answering its negotiation."""
+    s = socket.create_connection(("127.0.0.1", p), timeout=5)
+    s.sendall(struct.pack(">I", 13) + b"O" + struct.pack(">III", 6, ALL_ACTIONS, ALL_PROTOCOL))
+    try:
+        return s.recv(1) == b""
+    except OSError:
+        return True
+    finally:
+        s.close()
+
 # PeerList: 127.0.0.1 is not in 10.0.0.0/8, so the connection is closed at once.
-s = socket.create_connection(("127.0.0.1", peer_port), timeout=5)
-s.sendall(struct.pack(">I", 13) + b"O" + struct.pack(">III", 6, ALL_ACTIONS, ALL_PROTOCOL))
-try:
-    closed = s.recv(1) == b""
-except OSError:
-    closed = True
-check(closed, "a peer outside PeerList is refused")
+check(refused(peer_port), "a peer outside PeerList is refused")
 check(value(scrape(peer_metrics)[1], "mtasd_connections_refused_total", '{reason="peer-list"}') == 1,
       "the refusal is counted")
 
 # MaxConnections 2: a third connection is closed; once one ends, one is served again.
 a, b = Milter(("127.0.0.1", limit_port)), Milter(("127.0.0.1", limit_port))
 a.negotiate(); b.negotiate()
-c = socket.create_connection(("127.0.0.1", limit_port), timeout=5)
-c.sendall(struct.pack(">I", 13) + b"O" + struct.pack(">III", 6, ALL_ACTIONS, ALL_PROTOCOL))
-try:
-    closed = c.recv(1) == b""
-except OSError:
-    closed = True
-check(closed, "a third connection over MaxConnections 2 is refused")
+check(refused(limit_port), "a third connection over MaxConnections 2 is refused")
 a.close()
 import time
 served = False

@@ -149,24 +149,19 @@ Status WriteOutput(const std::string& path, const std::function<Status(ByteSink&
     if (std::fflush(stdout) != 0 || sink.failed()) return Status::IoError("writing stdout failed");
     return Status::Ok();
   }
-  if (struct stat st; ::stat(path.c_str(), &st) == 0 && !S_ISREG(st.st_mode)) {
-    std::FILE* f = std::fopen(path.c_str(), "wb");
-    if (!f) return Status::IoError(path + ": " + std::strerror(errno));
+  auto write_to = [&](const std::string& file) {
+    std::FILE* f = std::fopen(file.c_str(), "wb");
+    if (!f) return Status::IoError(file + ": " + std::strerror(errno));
     FileSink sink(f);
     Status status = write(sink);
     bool failed = sink.failed();
     if (std::fclose(f) != 0) failed = true;
     if (status.ok() && failed) status = Status::IoError(path + ": write failed");
     return status;
-  }
+  };
+  if (struct stat st; ::stat(path.c_str(), &st) == 0 && !S_ISREG(st.st_mode)) return write_to(path);
   std::string tmp = path + ".mtas-tmp";
-  std::FILE* f = std::fopen(tmp.c_str(), "wb");
-  if (!f) return Status::IoError(tmp + ": " + std::strerror(errno));
-  FileSink sink(f);
-  Status st = write(sink);
-  bool failed = sink.failed();
-  if (std::fclose(f) != 0) failed = true;
-  if (st.ok() && failed) st = Status::IoError(path + ": write failed");
+  Status st = write_to(tmp);
   if (st.ok() && std::rename(tmp.c_str(), path.c_str()) != 0) st = Status::IoError(path + ": " + std::strerror(errno));
   if (!st.ok()) std::remove(tmp.c_str());
   return st;

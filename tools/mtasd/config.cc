@@ -348,21 +348,13 @@ Result<Config> ParseConfig(std::string_view text, const std::string& name, const
         }
       return out;
     };
-    if (key == "internalhosts") {
-      if (w.size() < 2) return Status::InvalidArgument(where + ": InternalHosts needs addresses");
-      c.internal_hosts = items();
-      for (const auto& h : c.internal_hosts)
+    if (key == "internalhosts" || key == "peerlist") {  // address lists
+      std::vector<std::string>& list = key == "peerlist" ? c.peer_list : c.internal_hosts;
+      if (w.size() < 2) return Status::InvalidArgument(where + ": " + w[0] + " needs addresses");
+      list = items();
+      for (const auto& h : list)
         if (!IsAddressOrBlock(h))
-          return Status::InvalidArgument(where + ": InternalHosts: '" + h +
-                                         "' is not an IP address or CIDR block (prefix 0..32, IPv6 0..128)");
-      continue;
-    }
-    if (key == "peerlist") {
-      if (w.size() < 2) return Status::InvalidArgument(where + ": PeerList needs addresses");
-      c.peer_list = items();
-      for (const auto& h : c.peer_list)
-        if (!IsAddressOrBlock(h))
-          return Status::InvalidArgument(where + ": PeerList: '" + h +
+          return Status::InvalidArgument(where + ": " + w[0] + ": '" + h +
                                          "' is not an IP address or CIDR block (prefix 0..32, IPv6 0..128)");
       continue;
     }
