@@ -7,7 +7,7 @@ mtas="$1"; root="$2"
 work=$(mktemp -d); trap 'rm -rf "$work"' EXIT
 fail() { echo "trace_html: $*"; exit 1; }
 
-command -v chromium >/dev/null || fail "chromium is missing (scripts/deps.sh installs it)"
+command -v chromium >/dev/null || fail "chromium is missing (scripts/test-deps.sh installs it)"
 command -v python3 >/dev/null || fail "python3 is missing"
 
 MTAS_BUILD_DIR="$(dirname "$mtas")" MTAS_DEMO_DIR="$work" bash "$root/scripts/demo.sh" >"$work/demo.out" 2>&1 || {

@@ -14,7 +14,7 @@
 # verify JSON and the message pair (as signed / as received) in DIR.
 set -uo pipefail
 mtas="$1"; mtasd="$2"; root="$3"
-command -v postfix >/dev/null || { echo "missing postfix (scripts/deps.sh installs it)"; exit 1; }
+command -v postfix >/dev/null || { echo "missing postfix (scripts/test-deps.sh installs it)"; exit 1; }
 . "$root/tests/e2e/lib_postfix.sh"
 out="${MTAS_E2E_OUT:-}"
 

@@ -5,7 +5,7 @@
 #   faults.sh MTAS MTASD SOURCE_DIR
 set -uo pipefail
 mtas="$1"; mtasd="$2"; root="$3"
-command -v postfix >/dev/null || { echo "missing postfix (scripts/deps.sh installs it)"; exit 1; }
+command -v postfix >/dev/null || { echo "missing postfix (scripts/test-deps.sh installs it)"; exit 1; }
 . "$root/tests/e2e/lib_postfix.sh"
 
 A_SMTP=$(free_port); C_SMTP=$(free_port); A_MILTER=$(free_port); C_MILTER=$(free_port)

@@ -11,7 +11,7 @@ set -uo pipefail
 mtas="$1"; root="$2"
 report="${LISTS_REPORT:-/tmp/lists-report.md}"; outdir="${LISTS_OUT:-/tmp/lists-out}"
 for t in /usr/bin/mlmmj-receive /usr/bin/mlmmj-make-ml /usr/bin/mailman; do
-  [ -x "$t" ] || { echo "missing $t (scripts/deps.sh installs mlmmj and mailman3)"; exit 1; }
+  [ -x "$t" ] || { echo "missing $t (scripts/test-deps.sh installs mlmmj and mailman3)"; exit 1; }
 done
 . "$root/tests/integration/lib.sh"
 [ -n "${MTAS_KEEP_WORK:-}" ] && echo "work: $work"

@@ -14,8 +14,8 @@
 set -uo pipefail
 mtas="$1"; mtasd="$2"; root="$3"
 opendkim=/usr/sbin/opendkim
-command -v postfix >/dev/null || { echo "missing postfix (scripts/deps.sh installs it)"; exit 1; }
-command -v nsd >/dev/null || { echo "missing nsd (scripts/deps.sh installs it)"; exit 1; }
+command -v postfix >/dev/null || { echo "missing postfix (scripts/test-deps.sh installs it)"; exit 1; }
+command -v nsd >/dev/null || { echo "missing nsd (scripts/test-deps.sh installs it)"; exit 1; }
 [ -x "$opendkim" ] || { echo "missing $opendkim (apt-get install opendkim)"; exit 1; }
 /usr/bin/python3 -c 'import dkim' 2>/dev/null || { echo "missing dkimpy (apt-get install python3-dkim)"; exit 1; }
 . "$root/tests/e2e/lib_postfix.sh"

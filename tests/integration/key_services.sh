@@ -7,7 +7,7 @@
 set -uo pipefail
 mtas="$1"; root="$2"
 for tool in nsd ldns-keygen ldns-signzone in.tftpd openssl; do
-  command -v "$tool" >/dev/null || { echo "missing $tool (scripts/deps.sh installs it)"; exit 1; }
+  command -v "$tool" >/dev/null || { echo "missing $tool (scripts/test-deps.sh installs it)"; exit 1; }
 done
 /usr/bin/python3 -c "import pyftpdlib" 2>/dev/null || { echo "missing python3-pyftpdlib"; exit 1; }
 . "$root/tests/integration/lib.sh"

@@ -5,7 +5,7 @@
 #   policy.sh MTAS SOURCE_DIR
 set -uo pipefail
 mtas="$1"; root="$2"
-command -v nsd >/dev/null || { echo "missing nsd (scripts/deps.sh installs it)"; exit 1; }
+command -v nsd >/dev/null || { echo "missing nsd (scripts/test-deps.sh installs it)"; exit 1; }
 . "$root/tests/integration/lib.sh"
 msg="$root/examples/messages/mixed-attachment.eml"
 

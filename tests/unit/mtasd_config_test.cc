@@ -60,6 +60,9 @@ TEST_F(ConfigTest, ErrorsNameTheLine) {
   EXPECT_EQ(bad.status().message(), "mtasd.conf:2: unknown setting 'Frobnicate'");
   EXPECT_FALSE(Parse("Mode verify\nTimeout 5s\n").ok());
   EXPECT_FALSE(Parse("Mode verify\nMaxMessageSize lots\n").ok());
+  EXPECT_FALSE(Parse("Mode verify\nTimeout 99999999999999999999\n").ok());  // too large: refused, not a crash
+  EXPECT_FALSE(Parse("Mode verify\nMaxMessageSize 99999999999M\n").ok());
+  EXPECT_FALSE(Parse("Mode verify\nMaxMessageSize -5\n").ok());
   EXPECT_FALSE(Parse("Mode sideways\n").ok());
   EXPECT_FALSE(Parse("Mode verify\nTrustedForwarders *.example.org\n").ok());
   EXPECT_FALSE(Parse("Mode verify\nSocket 8894\n").ok());

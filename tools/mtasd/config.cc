@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <cctype>
+#include <charconv>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
@@ -206,17 +207,13 @@ bool Words(const std::string& line, std::vector<std::string>& out) {
 
 // "1500", "64K", "10M" (K = 1024). nullopt when it is not a number.
 std::optional<long long> Number(const std::string& v) {
-  if (v.empty() || !std::isdigit(static_cast<unsigned char>(v[0]))) return std::nullopt;
-  size_t end = 0;
-  long long n = std::stoll(v, &end);
-  std::string unit = Lower(v.substr(end));
-  if (unit == "k")
-    n *= 1024;
-  else if (unit == "m")
-    n *= 1024 * 1024;
-  else if (!unit.empty())
-    return std::nullopt;
-  return n;
+  long long n = 0;
+  auto [end, ec] = std::from_chars(v.data(), v.data() + v.size(), n);
+  if (ec != std::errc() || end == v.data() || n < 0) return std::nullopt;  // also: too large for a long long
+  std::string unit = Lower(std::string(end, v.data() + v.size()));
+  long long scale = unit == "k" ? 1024 : unit == "m" ? 1024 * 1024 : unit.empty() ? 1 : 0;
+  if (scale == 0 || n > (1LL << 50) / scale) return std::nullopt;  // not a unit, or absurdly large
+  return n * scale;
 }
 
 Result<bool> YesNo(const std::string& v, const std::string& where) {

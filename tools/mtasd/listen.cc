@@ -67,7 +67,10 @@ std::string PeerAddress(int fd) {
     inet_ntop(AF_INET, &reinterpret_cast<sockaddr_in*>(&ss)->sin_addr, host, sizeof host);
   else if (ss.ss_family == AF_INET6)
     inet_ntop(AF_INET6, &reinterpret_cast<sockaddr_in6*>(&ss)->sin6_addr, host, sizeof host);
-  return host;
+  std::string out = host;
+  // An IPv4 client of an IPv6 socket: its IPv4 address, as PeerList has it.
+  if (out.rfind("::ffff:", 0) == 0 && out.find('.') != std::string::npos) out.erase(0, 7);
+  return out;
 }
 
 }  // namespace mtasd

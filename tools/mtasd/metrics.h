@@ -24,7 +24,7 @@ class Metrics {
   void Hop(mtas::SigResult r);
   void Decision(mtas::PolicyDecision::Action a);
   void Signed(const std::string& key_id);
-  void Error(const std::string& kind);   // a closed set of words: spool, hop, too-large, …
+  void Error(const std::string& kind);   // spool (writing or reading it back), hop (ProcessHop failed)
   void Refused(const std::string& why);  // connections: peer-list, connection-limit
   void ConnectionOpened() { ++connections_, ++connections_total_; }
   void ConnectionClosed() { --connections_; }

@@ -386,8 +386,9 @@ class Session final : public ConnectionHandler {
     if (done->signed_it) GlobalMetrics().Signed(key_id);
     if (!quarantine.empty()) stream_.Queue(SMFIR_QUARANTINE, quarantine + std::string(1, '\0'));
     stream_.Queue(SMFIR_CONTINUE);
+    std::string reason = done->decision ? done->decision->reason : "";  // why it was accepted or held
     finish(quarantine.empty() ? Disposition::kAccepted : Disposition::kQuarantined,
-           "from=" + from_domain + (quarantine.empty() ? "" : " reason=\"" + quarantine + "\""));
+           "from=" + from_domain + (reason.empty() ? "" : " reason=\"" + reason + "\""));
   }
 
   mtas::Status Apply(const mtas::MessageEdits& edits) {
