@@ -1,11 +1,9 @@
 // Loading certificates, public and private keys from files.
 #include <openssl/pem.h>
 
-#include <fstream>
-#include <sstream>
-
 #include "common/der.h"
 #include "common/ossl.h"
+#include "common/read_file.h"
 #include "keys/key_operation.h"
 #include "mtas/digest.h"
 #include "mtas/keys.h"
@@ -13,13 +11,10 @@
 namespace mtas {
 namespace {
 
-Result<std::string> ReadSmallFile(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return Status::IoError(path + ": cannot open");
-  std::ostringstream ss;
-  ss << in.rdbuf();
-  std::string data = ss.str();
-  if (data.size() > 1 << 20) return Status::InvalidArgument(path + ": larger than 1 MiB, not a key file");
+Result<std::string> ReadKeyFile(const std::string& path) {
+  auto data = ReadSmallFile(path, 1 << 20);
+  if (!data.ok() && data.status().code() == Status::Code::kInvalidArgument)
+    return Status::InvalidArgument(data.status().message() + ", not a key file");
   return data;
 }
 
@@ -97,7 +92,7 @@ Result<Certificate> Certificate::FromDer(std::string_view der) {
 }
 
 Result<Certificate> Certificate::FromFile(const std::string& path) {
-  auto data = ReadSmallFile(path);
+  auto data = ReadKeyFile(path);
   if (!data.ok()) return data.status();
   auto bio = MemBio(*data);
   if (X509* cert = PEM_read_bio_X509(bio.get(), nullptr, nullptr, nullptr)) return Adopt(cert);
@@ -179,7 +174,7 @@ bool SignerIdentity::Matches(const PublicKey& key) const {
 // ---- SigningKey ----
 
 Result<SigningKey> SigningKey::Load(const std::string& key_path, const std::string& cert_path) {
-  auto data = ReadSmallFile(key_path);
+  auto data = ReadKeyFile(key_path);
   if (!data.ok()) return data.status();
   auto bio = MemBio(*data);
   EVP_PKEY* raw = PEM_read_bio_PrivateKey(bio.get(), nullptr, nullptr, nullptr);
@@ -224,7 +219,7 @@ Result<SigningKey> SigningKey::Load(const std::string& key_path, const std::stri
 }
 
 Status LoadPublicKeyFile(const std::string& path, PublicKey* key, Certificate* cert) {
-  auto data = ReadSmallFile(path);
+  auto data = ReadKeyFile(path);
   if (!data.ok()) return data.status();
   {
     auto bio = MemBio(*data);

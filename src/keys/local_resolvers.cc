@@ -1,6 +1,10 @@
 // Local key resolvers: pinned keys, PKIX validation of embedded certificates,
 // and the chain that tries them in order.
+#include <unistd.h>
+
 #include <cctype>
+#include <cerrno>
+#include <cstring>
 
 #include "common/ossl.h"
 #include "mtas/keys.h"
@@ -69,6 +73,8 @@ Result<std::unique_ptr<PkixResolver>> PkixResolver::FromCaFile(const std::string
   r->store_ = X509_STORE_new();
   if (ca_file.empty()) {
     X509_STORE_set_default_paths(r->store_);
+  } else if (::access(ca_file.c_str(), R_OK) != 0) {
+    return Status::InvalidArgument(ca_file + ": " + std::strerror(errno));
   } else if (X509_STORE_load_file(r->store_, ca_file.c_str()) != 1) {
     ERR_clear_error();
     return Status::InvalidArgument(ca_file + ": cannot load CA certificates");

@@ -3,9 +3,9 @@
 
 #include <algorithm>
 #include <cctype>
-#include <fstream>
 #include <sstream>
 
+#include "common/read_file.h"
 #include "mtas/key_records.h"
 #include "mtas/message.h"
 
@@ -191,11 +191,9 @@ Result<LocalPolicy> LocalPolicy::Parse(std::string_view text) {
 }
 
 Result<LocalPolicy> LocalPolicy::Load(const std::string& path) {
-  std::ifstream in(path);
-  if (!in) return Status::IoError(path + ": cannot open");
-  std::ostringstream ss;
-  ss << in.rdbuf();
-  auto lp = Parse(ss.str());
+  auto text = ReadSmallFile(path, 4 << 20);
+  if (!text.ok()) return text.status();
+  auto lp = Parse(*text);
   if (!lp.ok()) return Status::InvalidArgument(path + ": " + lp.status().message());
   return lp;
 }

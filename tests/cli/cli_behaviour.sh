@@ -91,6 +91,15 @@ for d in x 0 -5 99999999999; do
   expect_status 64 "keygen --days $d" "$mtas" keygen --algorithm ed25519 --signer a.example --selector s --days "$d" \
     --out "$work/days"
 done
+# Files that cannot be read: the message gives the OS's reason.
+expect_status 64 "sign with a missing key" "$mtas" sign --key "$work/nonexistent.pem" --signer a.example "$msg"
+grep -q 'nonexistent.pem: No such file or directory' "$work/err" || { echo "FAIL: no OS reason for a missing key"; fails=$((fails + 1)); }
+expect_status 64 "verify with a missing policy file" "$mtas" verify --policy --policy-file "$work/nonexistent.policy" \
+  --no-network "$work/s.eml"
+grep -q 'nonexistent.policy: No such file or directory' "$work/err" ||
+  { echo "FAIL: no OS reason for a missing policy file"; fails=$((fails + 1)); }
+expect_status 64 "verify with a missing CA file" "$mtas" verify --ca-file "$work/nonexistent.ca" --no-network "$work/s.eml"
+grep -q 'nonexistent.ca: No such file or directory' "$work/err" || { echo "FAIL: no OS reason for a missing CA file"; fails=$((fails + 1)); }
 expect_status 0 "--version" "$mtas" --version
 grep -qE '^mtas [0-9]+\.[0-9]+\.[0-9]+ \(MTAS/' "$work/out" || { echo "FAIL: mtas --version"; fails=$((fails + 1)); }
 mtasd="$(dirname "$mtas")/mtasd"

@@ -20,6 +20,7 @@ using Clock = std::chrono::steady_clock;
 
 struct Counts {
   std::atomic<long> answered{0}, failed{0}, timed_out{0};
+  std::atomic<long> waited{0};  // dead lookups that took 100 ms or more, however they ended
   // Good answers that arrived while a dead query was waiting, before the
   // first dead query reached its deadline.
   std::atomic<long> good_before_first_timeout{0};
@@ -70,7 +71,9 @@ int main(int argc, char** argv) {
           while (!stop) {
             std::string name = "q" + std::to_string(serial++) + "." + dead_zone;
             ++dead_waiting;
+            auto asked = Clock::now();
             mtas::DnsAnswer a = dns->Query(name, mtas::kDnsTypeTxt);
+            if (Clock::now() - asked >= std::chrono::milliseconds(100)) ++dead.waited;
             --dead_waiting;
             if (a.outcome == mtas::DnsAnswer::Outcome::kTimeout) {
               first_timeout_seen = true;
@@ -100,5 +103,6 @@ int main(int argc, char** argv) {
   std::printf("dead_timed_out %ld\n", dead.timed_out.load());
   std::printf("dead_answered %ld\n", dead.answered.load());
   std::printf("dead_failed %ld\n", dead.failed.load());
+  std::printf("dead_waited %ld\n", dead.waited.load());
   return 0;
 }
