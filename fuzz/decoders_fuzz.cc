@@ -27,7 +27,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   // blocks fill and flush at offsets short inputs never reach.
   std::string unit(reinterpret_cast<const char*>(data + 3), size - 3), in;
   for (int i = 0, times = data[2] % 32 + 1; i < times; ++i) in += unit;
-  size_t cut = in.empty() ? 0 : (data[0] | data[1] << 8) % (in.size() + 1);
+  size_t cut = in.empty() ? 0 : static_cast<size_t>(data[0] | data[1] << 8) % (in.size() + 1);
   for (mtas::Canon c : {mtas::Canon::kSimple, mtas::Canon::kRelaxed}) {
     mtas::BodyCanonicalizer split(c);
     std::string want = mtas::oracle::ReferenceBody(c, in);

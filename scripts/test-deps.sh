@@ -12,4 +12,5 @@ exec "$root/scripts/deps.sh" \
   chromium `# headless, renders the trace page in tests/cli/trace_html.sh` \
   python3-gi gir1.2-gmime-3.0 neomutt tmux `# the readers in tests/readers/reader_matrix.sh` \
   clang libclang-rt-14-dev valgrind faketime `# fuzzing, valgrind on the bad-input corpus` \
+  softhsm2 libengine-pkcs11-openssl opensc `# keys in a token (tests/integration/pkcs11.sh)` \
   clang-format shellcheck `# the style checks (structure.format, structure.shellcheck)`

@@ -81,7 +81,9 @@ struct SignerIdentity {
 // A private key with what the CMS SignerInfo needs, loaded once.
 class SigningKey {
  public:
-  // key_path: PEM private key. cert_path: optional PEM/DER certificate
+  // key_path: PEM private key file, or a PKCS#11 URI ("pkcs11:token=…;
+  // object=…;pin-source=file:…") for a key that stays in its token (through
+  // OpenSSL's pkcs11 engine). cert_path: optional PEM/DER certificate
   // (then sid = issuerAndSerialNumber, else subjectKeyIdentifier).
   static Result<SigningKey> Load(const std::string& key_path, const std::string& cert_path = "");
   EVP_PKEY* key() const { return key_.get(); }

@@ -5,6 +5,7 @@
 #include "common/ossl.h"
 #include "common/read_file.h"
 #include "keys/key_operation.h"
+#include "keys/pkcs11_key.h"
 #include "mtas/digest.h"
 #include "mtas/keys.h"
 
@@ -174,11 +175,21 @@ bool SignerIdentity::Matches(const PublicKey& key) const {
 // ---- SigningKey ----
 
 Result<SigningKey> SigningKey::Load(const std::string& key_path, const std::string& cert_path) {
-  auto data = ReadKeyFile(key_path);
-  if (!data.ok()) return data.status();
-  auto bio = MemBio(*data);
-  EVP_PKEY* raw = PEM_read_bio_PrivateKey(bio.get(), nullptr, nullptr, nullptr);
-  if (!raw) return Status::InvalidArgument(key_path + ": not a PEM private key (" + ossl::LastError() + ")");
+  EVP_PKEY* raw = nullptr;
+  // How messages name the key: a PKCS#11 URI without its PIN.
+  const std::string key_name =
+      key_path.substr(0, IsPkcs11Uri(key_path) ? key_path.find("pin-value") : std::string::npos);
+  if (IsPkcs11Uri(key_path)) {  // a key that stays in its token
+    auto key = LoadPkcs11Key(key_path);
+    if (!key.ok()) return key.status();
+    raw = *key;
+  } else {
+    auto data = ReadKeyFile(key_path);
+    if (!data.ok()) return data.status();
+    auto bio = MemBio(*data);
+    raw = PEM_read_bio_PrivateKey(bio.get(), nullptr, nullptr, nullptr);
+    if (!raw) return Status::InvalidArgument(key_path + ": not a PEM private key (" + ossl::LastError() + ")");
+  }
   SigningKey sk;
   sk.key_.reset(raw, EVP_PKEY_free);
   sk.signer_ = std::make_shared<const KeyOperation>(sk.key_, KeyOperation::Kind::kSign);
@@ -186,15 +197,15 @@ Result<SigningKey> SigningKey::Load(const std::string& key_path, const std::stri
   sk.public_ = PublicKey::Adopt(raw);
   sk.algorithm_ = sk.public_.algorithm();
   if (sk.algorithm_ == KeyAlgorithm::kUnknown)
-    return Status::InvalidArgument(key_path + ": key type not supported (use Ed25519, ECDSA P-256 or RSA)");
+    return Status::InvalidArgument(key_name + ": key type not supported (use Ed25519, ECDSA P-256 or RSA)");
   if (sk.algorithm_ == KeyAlgorithm::kRsa && sk.public_.bits() < 2048)
-    return Status::InvalidArgument(key_path + ": RSA keys under 2048 bits are not used for signing");
+    return Status::InvalidArgument(key_name + ": RSA keys under 2048 bits are not used for signing");
   if (!cert_path.empty()) {
     auto cert = Certificate::FromFile(cert_path);
     if (!cert.ok()) return cert.status();
     if (X509_check_private_key(cert->get(), raw) != 1) {
       ERR_clear_error();
-      return Status::InvalidArgument(cert_path + ": certificate does not match the key " + key_path);
+      return Status::InvalidArgument(cert_path + ": certificate does not match the key " + key_name);
     }
     X509_up_ref(cert->get());
     sk.cert_.reset(cert->get(), X509_free);

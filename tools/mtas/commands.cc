@@ -580,8 +580,16 @@ int CheckConfig(const Args& a) {
     std::printf("key %s (signer %s, %s)\n", k.id.c_str(), k.signer.c_str(), k.key_file.c_str());
     PublicKey want;
     Certificate cert;
-    if (Status st = LoadPublicKeyFile(k.key_file, &want, &cert); !st.ok()) {
-      std::printf("  FAILED: %s\n", st.message().c_str());
+    Status loaded = Status::Ok();
+    if (k.key_file.rfind("pkcs11:", 0) == 0) {  // in a token: its public half, through the engine
+      auto sk = SigningKey::Load(k.key_file, k.cert_file);
+      if (sk.ok()) want = sk->public_key();
+      loaded = sk.ok() ? Status::Ok() : sk.status();
+    } else {
+      loaded = LoadPublicKeyFile(k.key_file, &want, &cert);
+    }
+    if (!loaded.ok()) {
+      std::printf("  FAILED: %s\n", loaded.message().c_str());
       ++bad;
       continue;
     }

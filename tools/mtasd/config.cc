@@ -248,11 +248,12 @@ Status LoadKeyTable(const std::string& path, const std::string& base, Config* c)
       return Status::InvalidArgument(where + ": want ID KEYFILE SIGNER [services=…] [carrier=…] [cert=…]");
     for (const auto& other : c->keys)
       if (other.id == w[0]) return Status::InvalidArgument(where + ": key id '" + w[0] + "' appears twice");
-    KeyEntry k{w[0], Resolve(base, w[1]), "", w[2], "", c->carrier};
+    bool in_token = w[1].rfind("pkcs11:", 0) == 0;  // a PKCS#11 URI: the key stays in its token
+    KeyEntry k{w[0], in_token ? w[1] : Resolve(base, w[1]), "", w[2], "", c->carrier};
     if (!IsHostName(k.signer))
       return Status::InvalidArgument(where + ": signer '" + k.signer +
                                      "' is not a host name (the FQDN verifiers look its key up under)");
-    MTAS_RETURN_IF_ERROR(SafeKey(k.key_file, where));
+    if (!in_token) MTAS_RETURN_IF_ERROR(SafeKey(k.key_file, where));
     for (size_t i = 3; i < w.size(); ++i) {
       size_t eq = w[i].find('=');
       std::string name = Lower(w[i].substr(0, eq)), value = eq == std::string::npos ? "" : w[i].substr(eq + 1);
