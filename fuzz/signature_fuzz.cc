@@ -25,6 +25,6 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     std::fprintf(stderr, "the DER walk and OpenSSL read %s differently\n", verdict.difference.c_str());
     std::abort();
   }
-  if (key) (void)mtas::CheckSignatureValue(*sig, key);
+  if (key) (void)mtas::CheckSignatureValue(*sig, sig->signer_infos.front(), key);
   return 0;
 }

@@ -65,7 +65,10 @@ class ServiceKeyResolver final : public KeyResolver {
   explicit ServiceKeyResolver(NetworkOptions options);
   KeyLookup Resolve(const KeyRequest& request) override;
   // Fetches what one service entry publishes (for `mtas dns-record --check`).
-  FetchedKeys FetchService(const Service& service, const std::string& signer, std::string* target);
+  // `budget`, when given, is the network lookups left: an answer from the
+  // cache costs none; with none left, nothing is fetched (kNoKey).
+  FetchedKeys FetchService(const Service& service, const std::string& signer, std::string* target,
+                           int* budget = nullptr);
 
  private:
   NetworkOptions options_;

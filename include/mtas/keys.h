@@ -113,6 +113,12 @@ class SigningKey {
   KeyAlgorithm algorithm_ = KeyAlgorithm::kUnknown;
 };
 
+// Loads the keys one hop signs with together (SigningKey::Load each); each
+// certificate goes with the key whose public key it holds, and one that
+// holds none of them is an error.
+Result<std::vector<SigningKey>> LoadSigningKeys(const std::vector<std::string>& key_paths,
+                                                const std::vector<std::string>& cert_paths);
+
 // Reads a public key from a file holding a PEM public key, a PEM private
 // key, or a PEM/DER certificate. `cert` is set when it was a certificate.
 Status LoadPublicKeyFile(const std::string& path, PublicKey* key, Certificate* cert);
@@ -136,6 +142,10 @@ struct KeyLookup {
     kTemporary,  // timeout, network (temperror)
     kMalformed,  // a published record is broken (permerror)
     kRejected,   // evidence against the key: bogus DNSSEC, bad chain (fail)
+    // The signer's keys were found and none is the one that signed: a fail
+    // for a signature's only SignerInfo; beside a SignerInfo that verifies,
+    // a key this verifier does not know (a new key not yet published).
+    kOtherKey,
   };
   Outcome outcome = Outcome::kNoKey;
   PublicKey key;
@@ -146,7 +156,7 @@ struct KeyLookup {
   std::vector<std::string> notes;  // services skipped (unsupported, budget)
 
   // How much an outcome weighs when sources disagree:
-  // rejected > temporary > malformed > no key > found.
+  // rejected > temporary > other key > malformed > no key > found.
   static int Severity(Outcome o);
 };
 

@@ -69,16 +69,21 @@ class SignSession;
 // and belongs to one thread at a time.
 class Signer {
  public:
+  // Several keys sign each message together, one SignerInfo each in one
+  // signature (Ed25519 beside RSA, or an old key beside its successor
+  // while verifiers' caches turn over). With an Ed25519 key among them
+  // every key signs a SHA-512 digest (RFC 8419).
+  static Result<std::shared_ptr<const Signer>> Create(std::vector<SigningKey> keys, SignOptions options);
   static Result<std::shared_ptr<const Signer>> Create(SigningKey key, SignOptions options);
   std::unique_ptr<SignSession> Begin() const;
   const SignOptions& options() const { return options_; }
-  const SigningKey& key() const { return key_; }
+  const std::vector<SigningKey>& keys() const { return keys_; }
   DigestAlg digest() const { return digest_; }
 
  private:
-  Signer(SigningKey key, SignOptions options, DigestAlg digest)
-      : key_(std::move(key)), options_(std::move(options)), digest_(digest) {}
-  SigningKey key_;
+  Signer(std::vector<SigningKey> keys, SignOptions options, DigestAlg digest)
+      : keys_(std::move(keys)), options_(std::move(options)), digest_(digest) {}
+  std::vector<SigningKey> keys_;
   SignOptions options_;
   DigestAlg digest_;
 };

@@ -113,28 +113,49 @@ struct SignatureRequest {
   bool embed_certificate = false;
 };
 
-// Builds the DER SignedData.
+// Builds the DER SignedData with one SignerInfo per key, in the order
+// given, all over the same signed attributes (docs/protocol.md §3.4): a
+// hop may sign with Ed25519 and RSA at once, so that verifiers that know
+// only one of them still find it. Every key must take `request.digest`
+// (Ed25519 takes SHA-512 only); at most kMaxSignerInfos keys.
+Result<std::string> BuildSignature(const std::vector<SigningKey>& keys, const SignatureRequest& request);
 Result<std::string> BuildSignature(const SigningKey& key, const SignatureRequest& request);
 
-struct ParsedSignature {
-  DigestAlg digest = DigestAlg::kSha256;
-  KeyAlgorithm algorithm = KeyAlgorithm::kUnknown;  // from signatureAlgorithm
+// The most SignerInfos a signature may carry (a signer's algorithms, not
+// a list of signers), for building and for reading.
+inline constexpr size_t kMaxSignerInfos = 4;
+
+// What differs between the SignerInfos of one signature: who signed, with
+// which algorithm, and the value.
+struct ParsedSignerInfo {
+  // From signatureAlgorithm; kUnknown for an algorithm this library does
+  // not implement (allowed beside a known one: verifiers skip it).
+  KeyAlgorithm algorithm = KeyAlgorithm::kUnknown;
   int signature_nid = 0;
-  std::string message_digest;
-  std::optional<std::time_t> signing_time;
-  MtasAttributes attrs;
+  std::string algorithm_name;  // the signatureAlgorithm, for reports
   SignerIdentity sid;
-  std::vector<Certificate> certificates;
-  std::string signed_attrs_der;  // what the signature value covers
   std::string signature;
 };
 
-// Parses and checks the structure (one SignerInfo, id-data, detached,
-// required attributes present once). Never crashes on any input.
+struct ParsedSignature {
+  // Shared by every SignerInfo: the parser refuses SignerInfos whose
+  // digestAlgorithm or signed attributes differ from the first's.
+  DigestAlg digest = DigestAlg::kSha256;
+  std::string message_digest;
+  std::optional<std::time_t> signing_time;
+  MtasAttributes attrs;
+  std::vector<Certificate> certificates;
+  std::string signed_attrs_der;                // what every signature value covers
+  std::vector<ParsedSignerInfo> signer_infos;  // 1..kMaxSignerInfos, at least one of a known algorithm
+};
+
+// Parses and checks the structure (1 to kMaxSignerInfos SignerInfos over
+// the same signed attributes, id-data, detached, required attributes
+// present once). Never crashes on any input.
 Result<ParsedSignature> ParseSignature(std::string_view der);
 
-// Checks the signature value over the signed attributes with `key`.
-// Ok, or kCryptoFailure naming why (wrong key type, bad signature).
-Status CheckSignatureValue(const ParsedSignature& sig, const PublicKey& key);
+// Checks one SignerInfo's signature value over the signed attributes with
+// `key`. Ok, or kCryptoFailure naming why (wrong key type, bad signature).
+Status CheckSignatureValue(const ParsedSignature& sig, const ParsedSignerInfo& signer_info, const PublicKey& key);
 
 }  // namespace mtas

@@ -116,6 +116,20 @@ struct AddedPart {
   std::string content_type;
 };
 
+// One SignerInfo of a hop's signature, as this verifier checked it. A hop
+// signed with several keys (Ed25519 and RSA) has one each; the hop passes
+// its key check when one verifies and none that could be checked fails.
+struct SignerInfoReport {
+  KeyAlgorithm algorithm = KeyAlgorithm::kUnknown;
+  std::string algorithm_name;  // the signatureAlgorithm as read (for an unknown one)
+  // kPass: verified; kFail: the value does not verify or the key is refused;
+  // kNeutral: not checked (no key, unknown algorithm); kTempError, kPermError.
+  SigResult result = SigResult::kNeutral;
+  std::string reason;  // empty for kPass
+  std::string key_method;
+  KeyTrust key_trust = KeyTrust::kNone;
+};
+
 struct SignatureReport {
   int hop = 0;  // 1 = oldest; 0 = a carrier without a tracking header
   std::string msgid;
@@ -127,8 +141,11 @@ struct SignatureReport {
   std::optional<std::time_t> signing_time;
   SigResult result = SigResult::kPermError;
   std::string reason;  // one line
+  // The key that verified (the first SignerInfo that did), or the first
+  // SignerInfo's method when none did.
   std::string key_method;
   KeyTrust key_trust = KeyTrust::kNone;
+  std::vector<SignerInfoReport> signer_infos;  // each SignerInfo, in the signature's order
   std::string services;
   std::string verification_info;  // what this hop said of earlier hops
   std::string wrapped;            // the original Content-Type when this hop wrapped the body

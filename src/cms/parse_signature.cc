@@ -16,6 +16,8 @@
 // parser reads from the same bytes.
 #include <openssl/objects.h>
 
+#include <algorithm>
+
 #include "cms/attributes.h"
 #include "cms/oids.h"
 #include "common/der.h"
@@ -221,12 +223,16 @@ Status ReadSignedAttributes(std::string_view attrs, ParsedSignature* out) {
 // SignerInfo ::= SEQUENCE { version, sid, digestAlgorithm,
 //   signedAttrs [0] IMPLICIT, signatureAlgorithm, signature OCTET STRING,
 //   unsignedAttrs [1] IMPLICIT OPTIONAL }.
-Status ReadSignerInfo(std::string_view in, ParsedSignature* out) {
+// The first SignerInfo's digest and signed attributes are read into `out`;
+// every later one must carry the same (docs/protocol.md §3.4), so that the
+// attributes a verifier reports are those every signature value covers.
+Status ReadSignerInfo(std::string_view in, bool first, ParsedSignature* out) {
   int64_t version = 0;
   TlvView attrs, signature, unsigned_attrs;
   std::string_view digest_oid, signature_oid;
+  ParsedSignerInfo si;
   if (!der::ReadInteger(&in, &version, kBer)) return Malformed("SignerInfo version missing or malformed");
-  MTAS_RETURN_IF_ERROR(ReadSignerId(&in, &out->sid));
+  MTAS_RETURN_IF_ERROR(ReadSignerId(&in, &si.sid));
   MTAS_RETURN_IF_ERROR(ReadAlgorithm(&in, &digest_oid, "digestAlgorithm"));
   if (!der::ReadTlv(&in, der::kContext0, &attrs, kBer)) return Malformed("SignerInfo has no signed attributes");
   MTAS_RETURN_IF_ERROR(ReadAlgorithm(&in, &signature_oid, "signatureAlgorithm"));
@@ -237,17 +243,22 @@ Status ReadSignerInfo(std::string_view in, ParsedSignature* out) {
 
   auto digest = DigestOfOid(digest_oid);
   if (!digest.ok()) return digest.status();
-  out->digest = *digest;
-  out->signature_nid = NidOfOid(signature_oid);
-  out->algorithm = AlgorithmOfSignatureNid(out->signature_nid);
-  if (out->algorithm == KeyAlgorithm::kUnknown)
-    return Status::Malformed("unknown signature algorithm " + OidName(signature_oid));
-  out->signature.assign(signature.content);
-  MTAS_RETURN_IF_ERROR(ReadSignedAttributes(attrs.content, out));
+  si.signature_nid = NidOfOid(signature_oid);
+  si.algorithm = AlgorithmOfSignatureNid(si.signature_nid);
+  si.algorithm_name = OidName(signature_oid);
+  si.signature.assign(signature.content);
   // The signature value covers the DER of the signedAttrs with the SET OF
-  // tag (RFC 5652 §5.4): their content as received (read as DER above),
+  // tag (RFC 5652 §5.4): their content as received (read as DER below),
   // framed again, which also undoes a BER length around them.
-  out->signed_attrs_der = der::Tlv(der::kSet, attrs.content);
+  std::string signed_attrs_der = der::Tlv(der::kSet, attrs.content);
+  if (first) {
+    out->digest = *digest;
+    MTAS_RETURN_IF_ERROR(ReadSignedAttributes(attrs.content, out));
+    out->signed_attrs_der = std::move(signed_attrs_der);
+  } else if (*digest != out->digest || signed_attrs_der != out->signed_attrs_der) {
+    return Malformed("the SignerInfos differ in digest or signed attributes (they must sign the same)");
+  }
+  out->signer_infos.push_back(std::move(si));
   return Status::Ok();
 }
 
@@ -272,10 +283,19 @@ Status ReadSignedData(std::string_view in, ParsedSignature* out) {
   if (der::ReadTlv(&in, der::kContext1, &crls, kBer)) MTAS_RETURN_IF_ERROR(ReadCrls(crls.content));
   MTAS_RETURN_IF_ERROR(Read(&in, der::kSet, &signer_infos, "signerInfos"));
   if (!in.empty()) return Malformed("trailing bytes in the SignedData");
-  std::string_view sis = signer_infos.content;
-  if (!der::ReadTlv(&sis, der::kSequence, &signer_info, kBer) || !sis.empty())
-    return Malformed("expected exactly one SignerInfo");
-  return ReadSignerInfo(signer_info.content, out);
+  for (std::string_view sis = signer_infos.content; !sis.empty();) {
+    if (out->signer_infos.size() == kMaxSignerInfos)
+      return Status::Malformed("more than " + std::to_string(kMaxSignerInfos) + " SignerInfos");
+    if (!der::ReadTlv(&sis, der::kSequence, &signer_info, kBer)) return Malformed("a SignerInfo is malformed");
+    MTAS_RETURN_IF_ERROR(ReadSignerInfo(signer_info.content, out->signer_infos.empty(), out));
+  }
+  if (out->signer_infos.empty()) return Malformed("no SignerInfo");
+  // One the verifier can check is needed; others beside it (a newer
+  // algorithm) are skipped by verifiers that do not know them.
+  bool any_known = std::any_of(out->signer_infos.begin(), out->signer_infos.end(),
+                               [](const ParsedSignerInfo& si) { return si.algorithm != KeyAlgorithm::kUnknown; });
+  if (!any_known) return Status::Malformed("unknown signature algorithm " + out->signer_infos[0].algorithm_name);
+  return Status::Ok();
 }
 
 }  // namespace

@@ -141,50 +141,66 @@ std::string SignedAttributesContent(const SignatureRequest& req) {
 
 }  // namespace
 
-Result<std::string> BuildSignature(const SigningKey& key, const SignatureRequest& req) {
-  DigestAlg digest = key.algorithm() == KeyAlgorithm::kEd25519 ? DigestAlg::kSha512 : req.digest;
-  if (digest != req.digest)
-    return Status::InvalidArgument("Ed25519 signatures use SHA-512 (RFC 8419); the content digest must be SHA-512");
-  if (key.algorithm() == KeyAlgorithm::kUnknown) return Status::InvalidArgument("no signing key");
+Result<std::string> BuildSignature(const std::vector<SigningKey>& keys, const SignatureRequest& req) {
+  if (keys.empty()) return Status::InvalidArgument("no signing key");
+  if (keys.size() > kMaxSignerInfos)
+    return Status::InvalidArgument("at most " + std::to_string(kMaxSignerInfos) + " keys sign one signature");
+  for (const SigningKey& key : keys) {
+    if (key.algorithm() == KeyAlgorithm::kUnknown || !key.signer()) return Status::InvalidArgument("no signing key");
+    if (key.algorithm() == KeyAlgorithm::kEd25519 && req.digest != DigestAlg::kSha512)
+      return Status::InvalidArgument("Ed25519 signatures use SHA-512 (RFC 8419); the content digest must be SHA-512");
+  }
 
-  // The signature covers the signedAttrs with a SET OF tag (RFC 5652 §5.4).
+  // Every SignerInfo signs the same signedAttrs, with a SET OF tag (RFC
+  // 5652 §5.4), so a verifier reads the attributes once whichever it checks.
   std::string attrs = SignedAttributesContent(req);
   std::string tbs = der::Tlv(der::kSet, attrs);
-  if (!key.signer()) return Status::InvalidArgument("no signing key");
-  auto sig = key.signer()->Sign(digest, tbs);
-  if (!sig.ok()) return sig.status();
+  const std::string& digest_alg = DigestAlgorithmDer(req.digest);
 
-  // SignerInfo and SignedData versions: 3 with a subjectKeyIdentifier (a
-  // bare key), 1 with issuerAndSerialNumber (a certificate); RFC 5652 §5.1, §5.3.
-  std::string version = der::Integer(key.has_real_cert() ? 1 : 3);
-  const std::string& digest_alg = DigestAlgorithmDer(digest);
-
-  std::string signer_info = version + key.signer_id_der() + digest_alg;
-  der::AppendTlv(&signer_info, der::kContext0, attrs);  // [0] IMPLICIT SET OF Attribute
-  signer_info += CachedSignatureAlgorithmDer(key.algorithm(), digest);
-  der::AppendTlv(&signer_info, der::kOctetString, *sig);
-
-  std::string signed_data =
-      version + der::Tlv(der::kSet, digest_alg) + der::Tlv(der::kSequence, Oids().data);  // detached: no eContent
-  if (req.embed_certificate && !key.certificate_der().empty())
-    der::AppendTlv(&signed_data, der::kContext0, key.certificate_der());  // [0] IMPLICIT CertificateSet
-  der::AppendTlv(&signed_data, der::kSet, der::Tlv(der::kSequence, signer_info));
+  // SignerInfo version: 3 with a subjectKeyIdentifier (a bare key), 1 with
+  // issuerAndSerialNumber (a certificate); SignedData is 3 when any
+  // SignerInfo is (RFC 5652 §5.1, §5.3).
+  std::vector<std::string> signer_infos, certificates;
+  bool any_v3 = false;
+  for (const SigningKey& key : keys) {
+    auto sig = key.signer()->Sign(req.digest, tbs);
+    if (!sig.ok()) return sig.status();
+    any_v3 = any_v3 || !key.has_real_cert();
+    std::string signer_info = der::Integer(key.has_real_cert() ? 1 : 3) + key.signer_id_der() + digest_alg;
+    der::AppendTlv(&signer_info, der::kContext0, attrs);  // [0] IMPLICIT SET OF Attribute
+    signer_info += CachedSignatureAlgorithmDer(key.algorithm(), req.digest);
+    der::AppendTlv(&signer_info, der::kOctetString, *sig);
+    signer_infos.push_back(der::Tlv(der::kSequence, signer_info));
+    if (req.embed_certificate && !key.certificate_der().empty() &&
+        std::find(certificates.begin(), certificates.end(), key.certificate_der()) == certificates.end())
+      certificates.push_back(key.certificate_der());
+  }
+  std::string signed_data = der::Integer(any_v3 ? 3 : 1) + der::Tlv(der::kSet, digest_alg) +
+                            der::Tlv(der::kSequence, Oids().data);  // detached: no eContent
+  // Both are SET OF, which DER orders by encoding (X.690 §11.6).
+  if (!certificates.empty())
+    signed_data += der::SetOf(std::move(certificates), der::kContext0);  // [0] IMPLICIT CertificateSet
+  signed_data += der::SetOf(std::move(signer_infos));
 
   std::string content_info = Oids().signed_data;
   der::AppendTlv(&content_info, der::kContext0, der::Tlv(der::kSequence, signed_data));
   return der::Tlv(der::kSequence, content_info);
 }
 
-Status CheckSignatureValue(const ParsedSignature& sig, const PublicKey& key) {
+Result<std::string> BuildSignature(const SigningKey& key, const SignatureRequest& req) {
+  return BuildSignature(std::vector<SigningKey>{key}, req);
+}
+
+Status CheckSignatureValue(const ParsedSignature& sig, const ParsedSignerInfo& si, const PublicKey& key) {
   KeyAlgorithm key_alg = key.algorithm();
   if (key_alg == KeyAlgorithm::kUnknown && EVP_PKEY_is_a(key.get(), "EC")) key_alg = KeyAlgorithm::kEcdsaP256;
-  if (key_alg != sig.algorithm)
+  if (key_alg != si.algorithm)
     return Status::CryptoFailure(std::string("key is ") + std::string(KeyAlgorithmName(key_alg)) +
-                                 " but the signature is " + std::string(KeyAlgorithmName(sig.algorithm)));
+                                 " but the signature is " + std::string(KeyAlgorithmName(si.algorithm)));
   if (key_alg == KeyAlgorithm::kRsa && key.bits() < 1024)
     return Status::CryptoFailure("RSA key of " + std::to_string(key.bits()) + " bits refused (minimum 1024)");
   if (!key.verifier()) return Status::CryptoFailure("no key to verify with");
-  auto valid = key.verifier()->Verify(sig.digest, sig.signature, sig.signed_attrs_der);
+  auto valid = key.verifier()->Verify(sig.digest, si.signature, sig.signed_attrs_der);
   if (!valid.ok()) return valid.status();
   if (!*valid) return Status::CryptoFailure("signature value does not verify");
   return Status::Ok();

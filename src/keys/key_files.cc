@@ -1,6 +1,8 @@
 // Loading certificates, public and private keys from files.
 #include <openssl/pem.h>
 
+#include <algorithm>
+
 #include "common/der.h"
 #include "common/ossl.h"
 #include "common/read_file.h"
@@ -227,6 +229,33 @@ Result<SigningKey> SigningKey::Load(const std::string& key_path, const std::stri
   sk.signer_id_der_ = std::make_shared<const std::string>(std::move(sid));
   sk.certificate_der_ = std::make_shared<const std::string>(std::move(cert_der));
   return sk;
+}
+
+Result<std::vector<SigningKey>> LoadSigningKeys(const std::vector<std::string>& key_paths,
+                                                const std::vector<std::string>& cert_paths) {
+  std::vector<std::string> cert_keys;  // subjectKeyIdentifier of each certificate's public key
+  for (const auto& path : cert_paths) {
+    auto cert = Certificate::FromFile(path);
+    if (!cert.ok()) return cert.status();
+    cert_keys.push_back(PublicKey::Adopt(X509_get_pubkey(cert->get())).SubjectKeyId());
+  }
+  std::vector<SigningKey> keys;
+  std::vector<bool> used(cert_paths.size(), false);
+  for (const auto& path : key_paths) {
+    auto key = SigningKey::Load(path);
+    if (!key.ok()) return key.status();
+    auto it = std::find(cert_keys.begin(), cert_keys.end(), key->public_key().SubjectKeyId());
+    if (it != cert_keys.end()) {
+      size_t i = static_cast<size_t>(it - cert_keys.begin());
+      used[i] = true;
+      key = SigningKey::Load(path, cert_paths[i]);
+      if (!key.ok()) return key.status();
+    }
+    keys.push_back(std::move(*key));
+  }
+  for (size_t i = 0; i < cert_paths.size(); ++i)
+    if (!used[i]) return Status::InvalidArgument(cert_paths[i] + ": the certificate holds none of the signing keys");
+  return keys;
 }
 
 Status LoadPublicKeyFile(const std::string& path, PublicKey* key, Certificate* cert) {

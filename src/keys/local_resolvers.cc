@@ -22,8 +22,10 @@ std::string Lower(std::string s) {
 int KeyLookup::Severity(Outcome o) {
   switch (o) {
     case Outcome::kRejected:
-      return 4;
+      return 5;
     case Outcome::kTemporary:
+      return 4;
+    case Outcome::kOtherKey:
       return 3;
     case Outcome::kMalformed:
       return 2;
@@ -63,7 +65,7 @@ KeyLookup PinnedKeyResolver::Resolve(const KeyRequest& request) {
     out.reason = "key pinned from " + e.path;
     return out;
   }
-  out.outcome = KeyLookup::Outcome::kRejected;
+  out.outcome = KeyLookup::Outcome::kOtherKey;
   out.reason = "the key pinned for " + request.signer + " is not the key that signed";
   return out;
 }
@@ -126,7 +128,10 @@ KeyLookup ChainResolver::Resolve(const KeyRequest& request) {
   bool any = false;
   for (auto& r : resolvers_) {
     KeyLookup l = r->Resolve(request);
-    if (l.outcome == KeyLookup::Outcome::kFound || l.outcome == KeyLookup::Outcome::kRejected) return l;
+    // A pinned key is the signer's key: another one is not looked for further.
+    if (l.outcome == KeyLookup::Outcome::kFound || l.outcome == KeyLookup::Outcome::kRejected ||
+        l.outcome == KeyLookup::Outcome::kOtherKey)
+      return l;
     if (!any || KeyLookup::Severity(l.outcome) >= KeyLookup::Severity(worst.outcome))
       worst = std::move(l);  // ties: the later source
     any = true;

@@ -14,6 +14,7 @@ namespace {
 using Outcome = KeyLookup::Outcome;
 
 constexpr uint32_t kMinTtl = 60, kMaxTtl = 86400, kDefaultTtl = 3600, kNegativeTtl = 60;
+constexpr const char* kBudgetSpent = "lookup budget of the message spent";
 
 // A key published for `signer` must come from its own domain: the DNS name
 // or URL host at or below the signer's organisational domain. Otherwise
@@ -74,7 +75,8 @@ ServiceKeyResolver::ServiceKeyResolver(NetworkOptions options) : options_(std::m
   }
 }
 
-FetchedKeys ServiceKeyResolver::FetchService(const Service& service, const std::string& signer, std::string* target) {
+FetchedKeys ServiceKeyResolver::FetchService(const Service& service, const std::string& signer, std::string* target,
+                                             int* budget) {
   auto it = methods_.find(service.method);
   if (it == methods_.end()) {
     FetchedKeys f;
@@ -92,6 +94,11 @@ FetchedKeys ServiceKeyResolver::FetchService(const Service& service, const std::
   std::string cache_key = service.method + " " + *t;
   FetchedKeys f;
   if (cache_.Get(cache_key, &f)) return f;
+  if (budget && *budget <= 0) {
+    f.reason = kBudgetSpent;
+    return f;
+  }
+  if (budget) --*budget;
   f = it->second->Fetch(*t);
   cache_.Put(cache_key, f);
   return f;
@@ -113,10 +120,6 @@ KeyLookup ServiceKeyResolver::Resolve(const KeyRequest& request) {
       skipped.push_back(service.method + (service.known ? " unsupported" : " unknown"));
       continue;
     }
-    if (request.lookup_budget && *request.lookup_budget <= 0) {
-      skipped.push_back(service.method + " skipped: lookup budget of the message spent");
-      continue;
-    }
     std::string target;
     FetchedKeys f;
     if (auto t = methods_.at(service.method)->Target(service, request.signer);
@@ -125,8 +128,11 @@ KeyLookup ServiceKeyResolver::Resolve(const KeyRequest& request) {
       f.reason = *t + " is outside the domain of signer " + request.signer;
       target = *t;
     } else {
-      if (request.lookup_budget) --*request.lookup_budget;
-      f = FetchService(service, request.signer, &target);
+      f = FetchService(service, request.signer, &target, request.lookup_budget);
+      if (f.outcome == Outcome::kNoKey && f.reason == kBudgetSpent) {
+        skipped.push_back(service.method + " skipped: " + kBudgetSpent);
+        continue;
+      }
     }
     KeyLookup l;
     l.method = service.method;
@@ -149,7 +155,7 @@ KeyLookup ServiceKeyResolver::Resolve(const KeyRequest& request) {
         l.notes = skipped;
         return l;
       }
-      l.outcome = Outcome::kRejected;
+      l.outcome = any_for_signer ? Outcome::kOtherKey : Outcome::kRejected;
       l.reason = any_for_signer ? target + ": the published key is not the key that signed"
                                 : target + ": certificate is not issued for " + request.signer;
     }

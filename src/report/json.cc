@@ -105,6 +105,15 @@ std::string SignatureJson(const SignatureReport& s) {
       .Str("reason", s.reason)
       .Str("key_method", s.key_method)
       .Str("key_trust", KeyTrustName(s.key_trust));
+  o.Raw("signer_infos", Array(s.signer_infos, [](const SignerInfoReport& si) {
+          return JsonObject()
+              .Str("algorithm", AlgorithmText(si))
+              .Str("result", ResultName(si.result))
+              .Str("reason", si.reason)
+              .Str("key_method", si.key_method)
+              .Str("key_trust", KeyTrustName(si.key_trust))
+              .Done();
+        }));
   o.Raw("signing_time", s.signing_time ? std::to_string(*s.signing_time) : "null");
   o.Str("services", s.services).Bool("content_intact", s.content_intact);
   o.Raw("headers", Array(s.headers, [](const HeaderReport& h) {

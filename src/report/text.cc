@@ -23,6 +23,8 @@ std::string ReportText(const VerifyReport& report, const PolicyDecision* decisio
       out += "  signed at " + std::string(buf) + "\n";
     }
     if (!s.reason.empty()) out += "  " + s.reason + "\n";
+    if (s.signer_infos.size() > 1)
+      for (size_t i = 0; i < s.signer_infos.size(); ++i) out += "  " + SignerInfoText(s.signer_infos[i], i) + "\n";
     for (const auto& n : s.notes) out += "  note: " + n + "\n";
     for (const auto& h : s.headers)
       if (h.status != HeaderStatus::kSame) {

@@ -119,6 +119,8 @@ std::string TraceText(const Trace& t) {
            Pad(Time(s.signing_time), 22) + Pad(std::string(ResultName(s.result)), 10) + Pad(alg, 18) + key + "\n";
     std::string indent(6, ' ');
     if (s.result != SigResult::kPass && !s.reason.empty()) out += indent + "why: " + s.reason + "\n";
+    if (s.signer_infos.size() > 1)
+      for (size_t i = 0; i < s.signer_infos.size(); ++i) out += indent + SignerInfoText(s.signer_infos[i], i) + "\n";
     for (const auto& h : s.headers)
       if (h.status != HeaderStatus::kSame) {
         out += indent + h.name + " " + std::string(HeaderStatusName(h.status)) + ": \"" +

@@ -93,9 +93,20 @@ std::string NewMsgid() {
 }
 
 Result<std::shared_ptr<const Signer>> Signer::Create(SigningKey key, SignOptions options) {
+  return Create(std::vector<SigningKey>{std::move(key)}, std::move(options));
+}
+
+Result<std::shared_ptr<const Signer>> Signer::Create(std::vector<SigningKey> keys, SignOptions options) {
   if (options.signer.empty() || options.signer.find_first_of(" \t\r\n;\"") != std::string::npos)
     return Status::InvalidArgument("--signer must be the FQDN of the signing host");
-  bool eddsa = key.algorithm() == KeyAlgorithm::kEd25519;
+  if (keys.empty() || keys.size() > kMaxSignerInfos)
+    return Status::InvalidArgument("one to " + std::to_string(kMaxSignerInfos) + " keys sign a message");
+  for (size_t i = 0; i < keys.size(); ++i)
+    for (size_t j = 0; j < i; ++j)
+      if (keys[i].public_key().SubjectKeyId() == keys[j].public_key().SubjectKeyId())
+        return Status::InvalidArgument("the same key is given twice");
+  bool eddsa = std::any_of(keys.begin(), keys.end(),
+                           [](const SigningKey& k) { return k.algorithm() == KeyAlgorithm::kEd25519; });
   DigestAlg digest = options.digest.value_or(eddsa ? DigestAlg::kSha512 : DigestAlg::kSha256);
   if (eddsa && digest != DigestAlg::kSha512)
     return Status::InvalidArgument(
@@ -109,7 +120,7 @@ Result<std::shared_ptr<const Signer>> Signer::Create(SigningKey key, SignOptions
   for (auto& h : options.headers)
     if (!h.empty() && !NeverSigned(h)) headers.push_back(h);
   options.headers = std::move(headers);
-  return std::shared_ptr<const Signer>(new Signer(std::move(key), std::move(options), digest));
+  return std::shared_ptr<const Signer>(new Signer(std::move(keys), std::move(options), digest));
 }
 
 std::unique_ptr<SignSession> Signer::Begin() const { return std::make_unique<SignSession>(*this); }
@@ -382,7 +393,7 @@ struct SignSession::Impl {
     a.carrier = std::string(CarrierName(carrier));
     if (envelope) a.envelope = BindEnvelope(signer.digest(), envelope->mail_from, envelope->rcpt_to);
 
-    auto der = BuildSignature(signer.key(), req);
+    auto der = BuildSignature(signer.keys(), req);
     if (!der.ok()) return der.status();
     if (der->size() > limits::kMaxSignatureBlob)
       return Status::InvalidArgument("the signature would be " + std::to_string(der->size()) + " bytes, over the " +

@@ -363,7 +363,7 @@ class SignatureCheck {
     const ParsedSignature& sig = *parsed;
     r.cms_der = loc.der;
     r.signer = sig.attrs.signer;
-    r.algorithm = sig.algorithm;
+    r.algorithm = sig.signer_infos.front().algorithm;
     r.digest = std::string(DigestName(sig.digest));
     r.signing_time = sig.signing_time;
     r.verification_info = sig.attrs.verification_info;
@@ -380,32 +380,13 @@ class SignatureCheck {
     r.canon = *canon;
     if (sig.digest == DigestAlg::kSha1 && !options_.allow_sha1)
       return Outcome(r, SigResult::kPermError, "SHA-1 signatures are refused (allow them explicitly)");
-    if (sig.algorithm == KeyAlgorithm::kEd25519 && sig.digest != DigestAlg::kSha512)
-      return Outcome(r, SigResult::kPermError, "Ed25519 signatures must use SHA-512 (RFC 8419)");
 
     KeyLookup key;
-    key.reason = "no key source configured";
-    if (options_.resolver)
-      key = options_.resolver->Resolve(
-          KeyRequest{sig.attrs.signer, r.services, sig.sid, sig.certificates, budget_,
-                     [&sig](const PublicKey& k) { return CheckSignatureValue(sig, k).ok(); }});
-    r.key_method = key.method;
-    r.key_trust = key.trust;
-    r.notes.insert(r.notes.end(), key.notes.begin(), key.notes.end());
-    switch (key.outcome) {
-      case KeyLookup::Outcome::kFound:
-        break;
-      case KeyLookup::Outcome::kNoKey:
-        if (options_.report_without_key) CompareContent(loc, sig, r);
-        return Outcome(r, SigResult::kNeutral, key.reason);
-      case KeyLookup::Outcome::kTemporary:
-        return Outcome(r, SigResult::kTempError, key.reason);
-      case KeyLookup::Outcome::kMalformed:
-        return Outcome(r, SigResult::kPermError, key.reason);
-      case KeyLookup::Outcome::kRejected:
-        return Outcome(r, SigResult::kFail, key.reason);
+    std::string why;
+    if (SigResult keyed = CheckSignerInfos(sig, r, &key, &why); keyed != SigResult::kPass) {
+      if (keyed == SigResult::kNeutral && options_.report_without_key) CompareContent(loc, sig, r);
+      return Outcome(r, keyed, why);
     }
-    if (Status s = CheckSignatureValue(sig, key.key); !s.ok()) return Outcome(r, SigResult::kFail, s.message());
     found->key = key;
     if (sig.attrs.msgid != loc.msgid)
       return Outcome(r, SigResult::kFail, "signed msgid " + sig.attrs.msgid + " is not the carrier's " + loc.msgid);
@@ -491,6 +472,107 @@ class SignatureCheck {
   }
 
  private:
+  // Checks every SignerInfo (one per key the hop signed with) to a typed
+  // result in r.signer_infos. The hop's key check passes when one verified
+  // and none this verifier could check failed (docs/protocol.md §3.4);
+  // `verified` is then the first key that verified. Otherwise the result is
+  // a fail, or the worst of temperror, permerror and neutral, and `why`
+  // says which SignerInfo gave it.
+  SigResult CheckSignerInfos(const ParsedSignature& sig, SignatureReport& r, KeyLookup* verified, std::string* why) {
+    bool any_verified = false;
+    std::vector<size_t> other_key;  // SignerInfos whose key is not among the signer's keys found
+    for (const ParsedSignerInfo& si : sig.signer_infos) {
+      KeyLookup key;
+      r.signer_infos.push_back(CheckSignerInfo(sig, si, r, &key));
+      if (key.outcome == KeyLookup::Outcome::kOtherKey) other_key.push_back(r.signer_infos.size() - 1);
+      if (r.signer_infos.back().result != SigResult::kPass || any_verified) continue;
+      any_verified = true;
+      *verified = std::move(key);
+      r.algorithm = si.algorithm;
+      r.key_method = r.signer_infos.back().key_method;
+      r.key_trust = r.signer_infos.back().key_trust;
+    }
+    // Beside one that verified, a SignerInfo by a key the signer does not
+    // publish (yet) is one this verifier cannot check, not a forgery.
+    if (any_verified)
+      for (size_t i : other_key) {
+        r.signer_infos[i].result = SigResult::kNeutral;
+        r.signer_infos[i].reason += " (not checked: a key this verifier does not know)";
+      }
+    if (!any_verified) {
+      const auto& first = r.signer_infos.front();
+      r.key_method = first.key_method;
+      r.key_trust = first.key_trust;
+    }
+    // fail > temperror > permerror > neutral, as KeyLookup::Severity weighs sources.
+    auto weight = [](SigResult s) {
+      switch (s) {
+        case SigResult::kFail:
+          return 4;
+        case SigResult::kTempError:
+          return 3;
+        case SigResult::kPermError:
+          return 2;
+        case SigResult::kNeutral:
+          return 1;
+        default:
+          return 0;
+      }
+    };
+    size_t worst = 0;
+    for (size_t i = 1; i < r.signer_infos.size(); ++i)
+      if (weight(r.signer_infos[i].result) > weight(r.signer_infos[worst].result)) worst = i;
+    const SignerInfoReport& w = r.signer_infos[worst];
+    if (any_verified && w.result != SigResult::kFail) return SigResult::kPass;
+    std::string alg =
+        w.algorithm == KeyAlgorithm::kUnknown ? w.algorithm_name : std::string(KeyAlgorithmName(w.algorithm));
+    *why = r.signer_infos.size() == 1 ? w.reason
+                                      : "SignerInfo " + std::to_string(worst + 1) + " (" + alg + "): " + w.reason;
+    return w.result;
+  }
+
+  // One SignerInfo: its key looked up by its signer identifier, and its
+  // signature value checked with that key.
+  SignerInfoReport CheckSignerInfo(const ParsedSignature& sig, const ParsedSignerInfo& si, SignatureReport& r,
+                                   KeyLookup* key) {
+    SignerInfoReport out;
+    out.algorithm = si.algorithm;
+    out.algorithm_name = si.algorithm_name;
+    auto done = [&out](SigResult result, std::string reason) {
+      out.result = result;
+      out.reason = std::move(reason);
+      return out;
+    };
+    if (si.algorithm == KeyAlgorithm::kUnknown)
+      return done(SigResult::kNeutral, "signature algorithm " + si.algorithm_name + " not implemented here");
+    if (si.algorithm == KeyAlgorithm::kEd25519 && sig.digest != DigestAlg::kSha512)
+      return done(SigResult::kPermError, "Ed25519 signatures must use SHA-512 (RFC 8419)");
+    key->reason = "no key source configured";
+    if (options_.resolver)
+      *key = options_.resolver->Resolve(
+          KeyRequest{sig.attrs.signer, r.services, si.sid, sig.certificates, budget_,
+                     [&sig, &si](const PublicKey& k) { return CheckSignatureValue(sig, si, k).ok(); }});
+    out.key_method = key->method;
+    out.key_trust = key->trust;
+    for (const auto& n : key->notes)  // the same services, skipped for each SignerInfo, noted once
+      if (std::find(r.notes.begin(), r.notes.end(), n) == r.notes.end()) r.notes.push_back(n);
+    switch (key->outcome) {
+      case KeyLookup::Outcome::kFound:
+        break;
+      case KeyLookup::Outcome::kNoKey:
+        return done(SigResult::kNeutral, key->reason);
+      case KeyLookup::Outcome::kTemporary:
+        return done(SigResult::kTempError, key->reason);
+      case KeyLookup::Outcome::kMalformed:
+        return done(SigResult::kPermError, key->reason);
+      case KeyLookup::Outcome::kRejected:
+      case KeyLookup::Outcome::kOtherKey:
+        return done(SigResult::kFail, key->reason);
+    }
+    if (Status st = CheckSignatureValue(sig, si, key->key); !st.ok()) return done(SigResult::kFail, st.message());
+    return done(SigResult::kPass, "");
+  }
+
   void CheckAge(const ParsedSignature& sig, SignatureReport& r) {
     if (!sig.signing_time) return;
     std::time_t now = std::time(nullptr);
@@ -776,9 +858,11 @@ class FoundKeyResolver final : public KeyResolver {
  public:
   FoundKeyResolver(std::string signer, KeyLookup key) : signer_(std::move(signer)), key_(std::move(key)) {}
   KeyLookup Resolve(const KeyRequest& request) override {
-    if (EqualsIgnoreCase(request.signer, signer_)) return key_;
+    // Only for the SignerInfo it verified: the hop's others were checked
+    // by the outer verification and are not checked again.
+    if (EqualsIgnoreCase(request.signer, signer_) && (!request.verifies || request.verifies(key_.key))) return key_;
     KeyLookup none;
-    none.reason = "not the hop being rebuilt";
+    none.reason = "not the key being rebuilt with";
     return none;
   }
 

@@ -86,25 +86,32 @@ inline OracleVerdict CompareWithOpenSsl(std::string_view der, const ParsedSignat
     if (verdict.difference.empty()) verdict.difference = what;
   };
   STACK_OF(CMS_SignerInfo)* sis = CMS_get0_SignerInfos(cms.get());
-  if (OBJ_obj2nid(CMS_get0_type(cms.get())) != NID_pkcs7_signed || sk_CMS_SignerInfo_num(sis) != 1) {
-    differ("OpenSSL reads no single SignerInfo");
+  if (OBJ_obj2nid(CMS_get0_type(cms.get())) != NID_pkcs7_signed ||
+      sk_CMS_SignerInfo_num(sis) != static_cast<int>(ours.signer_infos.size())) {
+    differ("OpenSSL reads another number of SignerInfos");
     return verdict;
   }
   if (OBJ_obj2nid(CMS_get0_eContentType(cms.get())) != NID_pkcs7_data) differ("eContentType");
   if (ASN1_OCTET_STRING** c = CMS_get0_content(cms.get()); c && *c) differ("detached");
+  for (size_t k = 0; k < ours.signer_infos.size(); ++k) {
+    const ParsedSignerInfo& mine_si = ours.signer_infos[k];
+    CMS_SignerInfo* each = sk_CMS_SignerInfo_value(sis, static_cast<int>(k));
+    X509_ALGOR *dig = nullptr, *sig_alg = nullptr;
+    CMS_SignerInfo_get0_algs(each, nullptr, nullptr, &dig, &sig_alg);
+    if (OBJ_obj2nid(dig->algorithm) != DigestNid(ours.digest)) differ("digestAlgorithm");
+    if (OBJ_obj2nid(sig_alg->algorithm) != mine_si.signature_nid) differ("signatureAlgorithm");
+    ASN1_OCTET_STRING* keyid = nullptr;
+    X509_NAME* issuer = nullptr;
+    ASN1_INTEGER* serial = nullptr;
+    CMS_SignerInfo_get0_signer_id(each, &keyid, &issuer, &serial);
+    if (Str(keyid) != mine_si.sid.key_id) differ("subjectKeyIdentifier");
+    if ((issuer ? ossl::ToDer<X509_NAME>(i2d_X509_NAME, issuer) : "") != mine_si.sid.issuer_der) differ("issuer");
+    if ((serial ? ossl::ToDer<ASN1_INTEGER>(i2d_ASN1_INTEGER, serial) : "") != mine_si.sid.serial_der) differ("serial");
+    if (Str(CMS_SignerInfo_get0_signature(each)) != mine_si.signature) differ("signature value");
+  }
+  // The signed attributes: the library requires every SignerInfo to carry
+  // the first one's, so the first is compared.
   CMS_SignerInfo* si = sk_CMS_SignerInfo_value(sis, 0);
-  X509_ALGOR *dig = nullptr, *sig_alg = nullptr;
-  CMS_SignerInfo_get0_algs(si, nullptr, nullptr, &dig, &sig_alg);
-  if (OBJ_obj2nid(dig->algorithm) != DigestNid(ours.digest)) differ("digestAlgorithm");
-  if (OBJ_obj2nid(sig_alg->algorithm) != ours.signature_nid) differ("signatureAlgorithm");
-  ASN1_OCTET_STRING* keyid = nullptr;
-  X509_NAME* issuer = nullptr;
-  ASN1_INTEGER* serial = nullptr;
-  CMS_SignerInfo_get0_signer_id(si, &keyid, &issuer, &serial);
-  if (Str(keyid) != ours.sid.key_id) differ("subjectKeyIdentifier");
-  if ((issuer ? ossl::ToDer<X509_NAME>(i2d_X509_NAME, issuer) : "") != ours.sid.issuer_der) differ("issuer");
-  if ((serial ? ossl::ToDer<ASN1_INTEGER>(i2d_ASN1_INTEGER, serial) : "") != ours.sid.serial_der) differ("serial");
-  if (Str(CMS_SignerInfo_get0_signature(si)) != ours.signature) differ("signature value");
 
   int count = CMS_signed_get_attr_count(si);
   int signing_times = 0;

@@ -127,11 +127,12 @@ TEST(Defences, RsaUnder1024BitsIsRefused) {
   EVP_PKEY* weak = EVP_PKEY_Q_keygen(nullptr, nullptr, "RSA", size_t{768});
   ASSERT_NE(weak, nullptr);
   ParsedSignature sig;
-  sig.algorithm = KeyAlgorithm::kRsa;
+  ParsedSignerInfo si;
+  si.algorithm = KeyAlgorithm::kRsa;
   sig.digest = DigestAlg::kSha256;
   sig.signed_attrs_der = "attributes";
-  sig.signature = std::string(96, 'x');
-  Status st = CheckSignatureValue(sig, PublicKey::Adopt(weak));
+  si.signature = std::string(96, 'x');
+  Status st = CheckSignatureValue(sig, si, PublicKey::Adopt(weak));
   ASSERT_FALSE(st.ok());
   EXPECT_NE(st.message().find("768 bits refused"), std::string::npos);
 }

@@ -93,8 +93,9 @@ TEST(Signature, EveryAttributeRoundTrips) {
       EXPECT_TRUE(a.part_fields[1].closing.empty());
       EXPECT_EQ(a.previous_hops, req.attrs.previous_hops);
       EXPECT_EQ(sig->certificates.size(), cert ? 1u : 0u);
-      EXPECT_EQ(cert ? sig->sid.key_id.empty() : !sig->sid.key_id.empty(), true);
-      EXPECT_TRUE(CheckSignatureValue(*sig, key->public_key()).ok());
+      EXPECT_EQ(cert ? sig->signer_infos.front().sid.key_id.empty() : !sig->signer_infos.front().sid.key_id.empty(),
+                true);
+      EXPECT_TRUE(CheckSignatureValue(*sig, sig->signer_infos.front(), key->public_key()).ok());
     }
   }
 }
@@ -137,55 +138,63 @@ TEST(Signature, SignedAttributesAreTakenAsReceived) {
       // The signature value covers exactly these bytes: one changed byte fails it.
       ParsedSignature changed = *sig;
       changed.signed_attrs_der.back() ^= 1;
-      EXPECT_FALSE(CheckSignatureValue(changed, key->public_key()).ok());
-      EXPECT_TRUE(CheckSignatureValue(*sig, key->public_key()).ok());
+      EXPECT_FALSE(CheckSignatureValue(changed, changed.signer_infos.front(), key->public_key()).ok());
+      EXPECT_TRUE(CheckSignatureValue(*sig, sig->signer_infos.front(), key->public_key()).ok());
     }
 }
 
-// The SignedData as OpenSSL's CMS layer assembles it for the same key,
-// attributes and signature value: the reference the hand-framed DER
-// (common/der.h) must equal byte for byte.
-std::string OpenSslAssembly(const SigningKey& key, const SignatureRequest& req, const std::string& signature) {
+// The SignedData as OpenSSL's CMS layer assembles it for the same keys,
+// attributes and signature values (signatures[i] is keys[i]'s): the
+// reference the hand-framed DER (common/der.h) must equal byte for byte.
+std::string OpenSslAssembly(const std::vector<SigningKey>& keys, const SignatureRequest& req,
+                            const std::vector<std::string>& signatures) {
   const EVP_MD* md = EVP_get_digestbynid(DigestNid(req.digest));
   unsigned int flags = CMS_PARTIAL | CMS_DETACHED | CMS_BINARY;
   ossl::CmsPtr cms(CMS_sign(nullptr, nullptr, nullptr, nullptr, flags));
-  unsigned int signer_flags = flags | CMS_NOSMIMECAP;
-  if (!key.has_real_cert()) signer_flags |= CMS_USE_KEYID;
-  if (!req.embed_certificate || !key.has_real_cert()) signer_flags |= CMS_NOCERTS;
-  CMS_SignerInfo* si = CMS_add1_signer(cms.get(), key.signer_cert(), key.key(), md, signer_flags);
-  EXPECT_NE(si, nullptr);
-  if (!si) return "";
-  while (CMS_signed_get_attr_count(si) > 0) X509_ATTRIBUTE_free(CMS_signed_delete_attr(si, 0));
-  CMS_signed_add1_attr_by_NID(si, NID_pkcs9_contentType, V_ASN1_OBJECT, OBJ_nid2obj(NID_pkcs7_data), -1);
-  CMS_signed_add1_attr_by_NID(si, NID_pkcs9_messageDigest, V_ASN1_OCTET_STRING, req.content_digest.data(),
-                              static_cast<int>(req.content_digest.size()));
-  ASN1_TIME* t = ASN1_TIME_set(nullptr, req.signing_time);
-  CMS_signed_add1_attr_by_NID(si, NID_pkcs9_signingTime, t->type, t, -1);
-  ASN1_TIME_free(t);
-  for (const auto& der : EncodeMtasAttributes(req.attrs)) {  // each decoded by OpenSSL, then re-encoded by it
-    const auto* p = reinterpret_cast<const unsigned char*>(der.data());
-    X509_ATTRIBUTE* a = d2i_X509_ATTRIBUTE(nullptr, &p, static_cast<long>(der.size()));
-    EXPECT_NE(a, nullptr);
-    CMS_signed_add1_attr(si, a);
-    X509_ATTRIBUTE_free(a);
-  }
-  X509_ALGOR* sig_alg = nullptr;
-  CMS_SignerInfo_get0_algs(si, nullptr, nullptr, nullptr, &sig_alg);
-  switch (key.algorithm()) {
-    case KeyAlgorithm::kEd25519:
-      X509_ALGOR_set0(sig_alg, OBJ_nid2obj(NID_ED25519), V_ASN1_UNDEF, nullptr);
-      break;
-    case KeyAlgorithm::kRsa:
-      X509_ALGOR_set0(sig_alg, OBJ_nid2obj(NID_rsaEncryption), V_ASN1_NULL, nullptr);
-      break;
-    default: {
-      int sig_nid = NID_undef;
-      OBJ_find_sigid_by_algs(&sig_nid, DigestNid(req.digest), NID_X9_62_id_ecPublicKey);
-      X509_ALGOR_set0(sig_alg, OBJ_nid2obj(sig_nid), V_ASN1_UNDEF, nullptr);
+  for (size_t k = 0; k < keys.size(); ++k) {
+    const SigningKey& key = keys[k];
+    unsigned int signer_flags = flags | CMS_NOSMIMECAP;
+    if (!key.has_real_cert()) signer_flags |= CMS_USE_KEYID;
+    if (!req.embed_certificate || !key.has_real_cert()) signer_flags |= CMS_NOCERTS;
+    CMS_SignerInfo* si = CMS_add1_signer(cms.get(), key.signer_cert(), key.key(), md, signer_flags);
+    EXPECT_NE(si, nullptr);
+    if (!si) return "";
+    while (CMS_signed_get_attr_count(si) > 0) X509_ATTRIBUTE_free(CMS_signed_delete_attr(si, 0));
+    CMS_signed_add1_attr_by_NID(si, NID_pkcs9_contentType, V_ASN1_OBJECT, OBJ_nid2obj(NID_pkcs7_data), -1);
+    CMS_signed_add1_attr_by_NID(si, NID_pkcs9_messageDigest, V_ASN1_OCTET_STRING, req.content_digest.data(),
+                                static_cast<int>(req.content_digest.size()));
+    ASN1_TIME* t = ASN1_TIME_set(nullptr, req.signing_time);
+    CMS_signed_add1_attr_by_NID(si, NID_pkcs9_signingTime, t->type, t, -1);
+    ASN1_TIME_free(t);
+    for (const auto& der : EncodeMtasAttributes(req.attrs)) {  // each decoded by OpenSSL, then re-encoded by it
+      const auto* p = reinterpret_cast<const unsigned char*>(der.data());
+      X509_ATTRIBUTE* a = d2i_X509_ATTRIBUTE(nullptr, &p, static_cast<long>(der.size()));
+      EXPECT_NE(a, nullptr);
+      CMS_signed_add1_attr(si, a);
+      X509_ATTRIBUTE_free(a);
     }
+    X509_ALGOR* sig_alg = nullptr;
+    CMS_SignerInfo_get0_algs(si, nullptr, nullptr, nullptr, &sig_alg);
+    switch (key.algorithm()) {
+      case KeyAlgorithm::kEd25519:
+        X509_ALGOR_set0(sig_alg, OBJ_nid2obj(NID_ED25519), V_ASN1_UNDEF, nullptr);
+        break;
+      case KeyAlgorithm::kRsa:
+        X509_ALGOR_set0(sig_alg, OBJ_nid2obj(NID_rsaEncryption), V_ASN1_NULL, nullptr);
+        break;
+      default: {
+        int sig_nid = NID_undef;
+        OBJ_find_sigid_by_algs(&sig_nid, DigestNid(req.digest), NID_X9_62_id_ecPublicKey);
+        X509_ALGOR_set0(sig_alg, OBJ_nid2obj(sig_nid), V_ASN1_UNDEF, nullptr);
+      }
+    }
+    ASN1_STRING_set(CMS_SignerInfo_get0_signature(si), signatures[k].data(), static_cast<int>(signatures[k].size()));
   }
-  ASN1_STRING_set(CMS_SignerInfo_get0_signature(si), signature.data(), static_cast<int>(signature.size()));
   return ossl::ToDer<CMS_ContentInfo>(i2d_CMS_ContentInfo, cms.get());
+}
+
+std::string OpenSslAssembly(const SigningKey& key, const SignatureRequest& req, const std::string& signature) {
+  return OpenSslAssembly(std::vector<SigningKey>{key}, req, {signature});
 }
 
 // Calls `each` for every algorithm with every digest it signs with, with
@@ -215,8 +224,8 @@ TEST(Signature, SameBytesAsOpenSslCmsAssembly) {
       ASSERT_TRUE(der.ok()) << der.status().message();
       auto parsed = ParseSignature(*der);
       ASSERT_TRUE(parsed.ok()) << parsed.status().message();
-      EXPECT_EQ(*der, OpenSslAssembly(key, req, parsed->signature)) << alg << " cert=" << cert;
-      EXPECT_TRUE(CheckSignatureValue(*parsed, key.public_key()).ok());
+      EXPECT_EQ(*der, OpenSslAssembly(key, req, parsed->signer_infos.front().signature)) << alg << " cert=" << cert;
+      EXPECT_TRUE(CheckSignatureValue(*parsed, parsed->signer_infos.front(), key.public_key()).ok());
     }
   });
 }
@@ -350,7 +359,7 @@ TEST(Signature, BerAroundTheSignedAttributesDerInside) {
     auto sig = ParseSignature(input);
     EXPECT_TRUE(sig.ok()) << what << ": " << sig.status().message();
     if (!sig.ok()) return;
-    EXPECT_TRUE(CheckSignatureValue(*sig, key->public_key()).ok()) << what;
+    EXPECT_TRUE(CheckSignatureValue(*sig, sig->signer_infos.front(), key->public_key()).ok()) << what;
     auto verdict = test::CompareWithOpenSsl(input, *sig);
     EXPECT_TRUE(verdict.openssl_accepts) << what;
     EXPECT_EQ(verdict.difference, "") << what;
@@ -427,15 +436,15 @@ TEST(Signature, WrongKeyOrTamperedAttributesFail) {
   ASSERT_TRUE(der.ok());
   auto sig = ParseSignature(*der);
   ASSERT_TRUE(sig.ok());
-  EXPECT_FALSE(CheckSignatureValue(*sig, other->public_key()).ok());
-  EXPECT_FALSE(CheckSignatureValue(*sig, ed->public_key()).ok());
+  EXPECT_FALSE(CheckSignatureValue(*sig, sig->signer_infos.front(), other->public_key()).ok());
+  EXPECT_FALSE(CheckSignatureValue(*sig, sig->signer_infos.front(), ed->public_key()).ok());
   // One byte of a signed attribute changed in the DER: the value no longer verifies.
   std::string bad = *der;
   size_t at = bad.find("mail.example.com");
   bad[at] = 'M';
   auto tampered = ParseSignature(bad);
   ASSERT_TRUE(tampered.ok());
-  EXPECT_FALSE(CheckSignatureValue(*tampered, key->public_key()).ok());
+  EXPECT_FALSE(CheckSignatureValue(*tampered, tampered->signer_infos.front(), key->public_key()).ok());
 }
 
 TEST(Signature, MalformedInputIsMalformedNeverACrash) {
@@ -451,7 +460,7 @@ TEST(Signature, MalformedInputIsMalformedNeverACrash) {
     std::string d = *der;
     d[i] ^= 0x5a;
     auto s = ParseSignature(d);
-    if (s.ok()) (void)CheckSignatureValue(*s, key->public_key());
+    if (s.ok()) (void)CheckSignatureValue(*s, s->signer_infos.front(), key->public_key());
   }
 }
 

@@ -457,9 +457,11 @@ int Sign(const std::vector<std::string>& argv) {
   }
   if (a.Has("headers")) opt.headers = SplitList(a.Get("headers"));
 
-  auto key = SigningKey::Load(a.Get("key"), a.Get("cert"));
-  if (!key.ok()) return Error("sign", key.status().message(), kUsage);
-  auto signer = Signer::Create(std::move(*key), std::move(opt));
+  // --key repeated: every key signs, one SignerInfo each; each --cert goes
+  // with the key it holds.
+  auto keys = LoadSigningKeys(a.All("key"), a.All("cert"));
+  if (!keys.ok()) return Error("sign", keys.status().message(), kUsage);
+  auto signer = Signer::Create(std::move(*keys), std::move(opt));
   if (!signer.ok()) return Usage("sign", signer.status().message());
   // --resign AUTHSERV-ID: verify the earlier hops first (verify's key and
   // policy options apply), put the result fields on the message and the
@@ -531,11 +533,14 @@ int Inspect(const std::vector<std::string>& argv) {
 
 namespace {
 
-// Fetches what each service entry publishes for `signer` and compares it with
-// `want`: one line per entry. Returns how many are not right.
+// Fetches what each service entry publishes for `signer` and compares it
+// with the keys that sign (`want`, named by `names`): one line per entry,
+// then, for several keys, one per key saying whether verifiers can see it
+// (the step a key rotation waits for). Returns how many are not right.
 int CheckPublished(ServiceKeyResolver& resolver, const std::string& signer, const std::vector<Service>& services,
-                   const PublicKey& want) {
+                   const std::vector<PublicKey>& want, const std::vector<std::string>& names) {
   int bad = 0;
+  std::vector<std::string> seen_by(want.size());
   for (const auto& service : services) {
     std::string target;
     FetchedKeys f = resolver.FetchService(service, signer, &target);
@@ -544,17 +549,30 @@ int CheckPublished(ServiceKeyResolver& resolver, const std::string& signer, cons
       verdict = "OUTSIDE: verifiers refuse keys from outside the signer's domain";
       ++bad;
     } else if (f.outcome == KeyLookup::Outcome::kFound) {
-      bool match = false;
-      for (const auto& c : f.candidates) match |= c.first.SpkiDer() == want.SpkiDer();
-      verdict = match ? "ok: the published key matches (" + std::string(KeyTrustName(f.trust)) + ")"
-                      : "MISMATCH: a different key is published";
-      bad += match ? 0 : 1;
+      size_t match = want.size();
+      for (const auto& c : f.candidates)
+        for (size_t i = 0; i < want.size() && match == want.size(); ++i)
+          if (c.first.SpkiDer() == want[i].SpkiDer()) match = i;
+      if (match < want.size()) {
+        verdict = "ok: the published key matches" + (want.size() > 1 ? " " + names[match] : std::string()) + " (" +
+                  std::string(KeyTrustName(f.trust)) + ")";
+        if (seen_by[match].empty()) seen_by[match] = target;
+      } else {
+        verdict = "MISMATCH: a different key is published";
+        ++bad;
+      }
     } else {
       verdict = "FAILED: " + f.reason;
       ++bad;
     }
     std::printf("%-22s %-50s %s\n", service.method.c_str(), target.c_str(), verdict.c_str());
   }
+  if (want.size() > 1)
+    for (size_t i = 0; i < want.size(); ++i)
+      std::printf("  %s: %s\n", names[i].c_str(),
+                  seen_by[i].empty() ? "NOT VISIBLE: verifiers cannot check its SignerInfo yet"
+                                     : ("visible at " + seen_by[i]).c_str());
+  for (const auto& s : seen_by) bad += s.empty() ? 1 : 0;
   return bad;
 }
 
@@ -577,16 +595,23 @@ int CheckConfig(const Args& a) {
   if (config->keys.empty()) std::printf("%s: KeyTable has no key\n", a.Get("config").c_str());
   int bad = 0;
   for (const auto& k : config->keys) {
-    std::printf("key %s (signer %s, %s)\n", k.id.c_str(), k.signer.c_str(), k.key_file.c_str());
-    PublicKey want;
-    Certificate cert;
+    std::string files;
+    for (const auto& f : k.key_files) files += (files.empty() ? "" : ", ") + f;
+    std::printf("key %s (signer %s, %s)\n", k.id.c_str(), k.signer.c_str(), files.c_str());
+    std::vector<PublicKey> want;
     Status loaded = Status::Ok();
-    if (k.key_file.rfind("pkcs11:", 0) == 0) {  // in a token: its public half, through the engine
-      auto sk = SigningKey::Load(k.key_file, k.cert_file);
-      if (sk.ok()) want = sk->public_key();
-      loaded = sk.ok() ? Status::Ok() : sk.status();
-    } else {
-      loaded = LoadPublicKeyFile(k.key_file, &want, &cert);
+    for (const auto& file : k.key_files) {
+      PublicKey pk;
+      Certificate cert;
+      if (file.rfind("pkcs11:", 0) == 0) {  // in a token: its public half, through the engine
+        auto sk = SigningKey::Load(file);
+        if (sk.ok()) pk = sk->public_key();
+        loaded = sk.ok() ? Status::Ok() : sk.status();
+      } else {
+        loaded = LoadPublicKeyFile(file, &pk, &cert);
+      }
+      if (!loaded.ok()) break;
+      want.push_back(pk);
     }
     if (!loaded.ok()) {
       std::printf("  FAILED: %s\n", loaded.message().c_str());
@@ -605,7 +630,7 @@ int CheckConfig(const Args& a) {
       ++bad;
       continue;
     }
-    bad += CheckPublished(resolver, k.signer, *services, want);
+    bad += CheckPublished(resolver, k.signer, *services, want, k.key_files);
   }
   return bad == 0 ? 0 : 1;
 }
@@ -629,16 +654,19 @@ int DnsRecord(const std::vector<std::string>& argv) {
     return 0;
   }
   if (!a.Has("services") || !a.Has("key-file")) return Usage("dns-record", "--check needs --services and --key-file");
-  PublicKey want;
-  Certificate want_cert;
-  if (Status st = LoadPublicKeyFile(a.Get("key-file"), &want, &want_cert); !st.ok())
-    return Error("dns-record", st.message(), kUsage);
+  std::vector<PublicKey> want;
+  for (const auto& file : a.All("key-file")) {
+    PublicKey pk;
+    Certificate cert;
+    if (Status st = LoadPublicKeyFile(file, &pk, &cert); !st.ok()) return Error("dns-record", st.message(), kUsage);
+    want.push_back(pk);
+  }
   auto services = ParseServices(a.Get("services"));
   if (!services.ok()) return Error("dns-record", services.status().message(), kUsage);
   auto net = NetworkFrom(a);
   if (!net.ok()) return Error("dns-record", net.status().message(), kUsage);
   ServiceKeyResolver resolver(std::move(*net));
-  return CheckPublished(resolver, a.Get("signer"), *services, want) == 0 ? 0 : 1;
+  return CheckPublished(resolver, a.Get("signer"), *services, want, a.All("key-file")) == 0 ? 0 : 1;
 }
 
 }  // namespace mtas::cli

@@ -5,6 +5,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cctype>
 #include <charconv>
 #include <cstring>
@@ -16,6 +17,7 @@
 
 #include "mtas/key_service.h"
 #include "mtas/services.h"
+#include "mtas/signature.h"
 
 namespace mtasd {
 namespace {
@@ -241,19 +243,31 @@ Status ForEachTableLine(const std::string& path,
 }
 
 // KeyTable: ID KEYFILE SIGNER [services="..."] [carrier=auto|body|header]
-// [cert=FILE]
+// [key=KEYFILE]... [cert=FILE]...
 Status LoadKeyTable(const std::string& path, const std::string& base, Config* c) {
   return ForEachTableLine(path, [&](const std::vector<std::string>& w, const std::string& where) -> Status {
     if (w.size() < 3)
-      return Status::InvalidArgument(where + ": want ID KEYFILE SIGNER [services=…] [carrier=…] [cert=…]");
+      return Status::InvalidArgument(where + ": want ID KEYFILE SIGNER [services=…] [carrier=…] [key=…] [cert=…]");
     for (const auto& other : c->keys)
       if (other.id == w[0]) return Status::InvalidArgument(where + ": key id '" + w[0] + "' appears twice");
-    bool in_token = w[1].rfind("pkcs11:", 0) == 0;  // a PKCS#11 URI: the key stays in its token
-    KeyEntry k{w[0], in_token ? w[1] : Resolve(base, w[1]), "", w[2], "", c->carrier};
+    KeyEntry k;
+    k.id = w[0];
+    k.signer = w[2];
+    k.carrier = c->carrier;
     if (!IsHostName(k.signer))
       return Status::InvalidArgument(where + ": signer '" + k.signer +
                                      "' is not a host name (the FQDN verifiers look its key up under)");
-    if (!in_token) MTAS_RETURN_IF_ERROR(SafeKey(k.key_file, where));
+    auto add_key = [&](const std::string& file) -> Status {
+      bool in_token = file.rfind("pkcs11:", 0) == 0;  // a PKCS#11 URI: the key stays in its token
+      k.key_files.push_back(in_token ? file : Resolve(base, file));
+      if (std::count(k.key_files.begin(), k.key_files.end(), k.key_files.back()) > 1)
+        return Status::InvalidArgument(where + ": key " + file + " is named twice");
+      if (k.key_files.size() > mtas::kMaxSignerInfos)
+        return Status::InvalidArgument(where + ": at most " + std::to_string(mtas::kMaxSignerInfos) +
+                                       " keys sign together");
+      return in_token ? Status::Ok() : SafeKey(k.key_files.back(), where);
+    };
+    MTAS_RETURN_IF_ERROR(add_key(w[1]));
     for (size_t i = 3; i < w.size(); ++i) {
       size_t eq = w[i].find('=');
       std::string name = Lower(w[i].substr(0, eq)), value = eq == std::string::npos ? "" : w[i].substr(eq + 1);
@@ -264,9 +278,11 @@ Status LoadKeyTable(const std::string& path, const std::string& base, Config* c)
         auto car = mtas::ParseCarrier(Lower(value));
         if (!car.ok()) return Status::InvalidArgument(where + ": " + car.status().message());
         k.carrier = *car;
+      } else if (name == "key") {
+        MTAS_RETURN_IF_ERROR(add_key(value));
       } else if (name == "cert") {
-        k.cert_file = Resolve(base, value);
-        MTAS_RETURN_IF_ERROR(Readable(k.cert_file, where, "cert"));
+        k.cert_files.push_back(Resolve(base, value));
+        MTAS_RETURN_IF_ERROR(Readable(k.cert_files.back(), where, "cert"));
       } else {
         return Status::InvalidArgument(where + ": unknown key option '" + name + "'");
       }

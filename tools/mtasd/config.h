@@ -17,9 +17,11 @@ enum class Mode { kSign, kVerify, kBoth };
 // One signing identity (a KeyTable line).
 struct KeyEntry {
   std::string id;
-  std::string key_file;
-  std::string cert_file;  // optional
-  std::string signer;     // FQDN written into the signature
+  // The keys that sign together, one SignerInfo each (the KeyTable's
+  // KEYFILE, then each key=): a PEM file or a PKCS#11 URI.
+  std::vector<std::string> key_files;
+  std::vector<std::string> cert_files;  // optional; each goes with the key it holds
+  std::string signer;                   // FQDN written into the signature
   std::string services;
   mtas::Carrier carrier = mtas::Carrier::kAuto;
 };

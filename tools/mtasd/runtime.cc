@@ -52,13 +52,13 @@ mtas::Result<std::shared_ptr<const Runtime>> BuildRuntime(const Config& config) 
   auto rt = std::make_shared<Runtime>();
   rt->config = config;
   for (const auto& k : config.keys) {  // keys are parsed here, never per message
-    auto key = mtas::SigningKey::Load(k.key_file, k.cert_file);
-    if (!key.ok()) return mtas::Status::InvalidArgument("KeyTable " + k.id + ": " + key.status().message());
+    auto keys = mtas::LoadSigningKeys(k.key_files, k.cert_files);
+    if (!keys.ok()) return mtas::Status::InvalidArgument("KeyTable " + k.id + ": " + keys.status().message());
     mtas::SignOptions opt;
     opt.signer = k.signer;
     opt.services = k.services;
     opt.carrier = k.carrier;
-    auto signer = mtas::Signer::Create(std::move(*key), opt);
+    auto signer = mtas::Signer::Create(std::move(*keys), opt);
     if (!signer.ok()) return mtas::Status::InvalidArgument("KeyTable " + k.id + ": " + signer.status().message());
     rt->signers[k.id] = *signer;
   }
