@@ -47,4 +47,50 @@ for alg in rsa2048 ecdsa-p256 ed25519; do
     done
   done
 done
+
+# A hop signed with two keys (one SignerInfo each): the other implementation
+# must verify every SignerInfo, given both certificates, and refuse a changed
+# byte. openssl checks ECDSA + RSA; certtool, which reads Ed25519, checks
+# Ed25519 + RSA and prints one status per signer.
+both_verify_openssl() {  # sig content certs
+  openssl cms -verify -binary -inform DER -in "$1" -content "$2" -certfile "$3" -CAfile "$3" -purpose any \
+    -out /dev/null 2>"$work/err"
+}
+both_verify_certtool() {
+  certtool --p7-verify --inder --infile "$1" --load-data "$2" --load-ca-certificate "$3" >"$work/err" 2>&1 &&
+    [ "$(grep -c 'Signature status: ok' "$work/err")" = 2 ]
+}
+dual=0
+for pair in "ecdsa-p256 rsa2048 both_verify_openssl" "ed25519 rsa2048 both_verify_certtool"; do
+  read -r a b verify <<<"$pair"
+  "$mtas" keygen --algorithm "$a" --signer dual.example.com --selector "$a" --out "$work/dual" >/dev/null
+  "$mtas" keygen --algorithm "$b" --signer dual.example.com --selector "$b" --out "$work/dual" >/dev/null
+  cat "$work/dual/$a.crt.pem" "$work/dual/$b.crt.pem" >"$work/dual/both.pem"
+  for carrier in body header; do
+    # With certificates, they are embedded: certtool finds an
+    # issuerAndSerialNumber signer among the signature's certificates.
+    for certs in "" "--cert $work/dual/$b.crt.pem --cert $work/dual/$a.crt.pem --embed-cert"; do
+      # shellcheck disable=SC2086
+      "$mtas" sign --key "$work/dual/$a.key.pem" --key "$work/dual/$b.key.pem" $certs --signer dual.example.com \
+        --carrier "$carrier" "$root/examples/messages/mixed-attachment.eml" "$work/signed.eml"
+      "$mtas" inspect --cms 1 "$work/signed.eml" >"$work/sig.der"
+      "$mtas" inspect --content 1 "$work/signed.eml" >"$work/content"
+      if ! $verify "$work/sig.der" "$work/content" "$work/dual/both.pem"; then
+        echo "FAIL: $a+$b $carrier ${certs:+certs}: independent verifier refused:"; cat "$work/err"; exit 1
+      fi
+      # With one certificate only, the other SignerInfo cannot be checked:
+      # the other implementation must not call the whole signature good.
+      if $verify "$work/sig.der" "$work/content" "$work/dual/$b.crt.pem"; then
+        echo "FAIL: $a+$b: verified with one of the two certificates"; exit 1
+      fi
+      python3 -c "import sys; p=sys.argv[1]; b=bytearray(open(p,'rb').read()); b[len(b)//2]^=1; open(p,'wb').write(b)" \
+        "$work/content"
+      if $verify "$work/sig.der" "$work/content" "$work/dual/both.pem"; then
+        echo "FAIL: $a+$b $carrier: tampered content still verified"; exit 1
+      fi
+      dual=$((dual + 1))
+    done
+  done
+done
 echo "independent check: $checks signatures verified by openssl/certtool, tampered copies refused"
+echo "independent check: $dual two-key signatures: every SignerInfo verified, tampered copies refused"

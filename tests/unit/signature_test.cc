@@ -486,6 +486,147 @@ TEST(Signature, AnUnknownProfileIsMalformed) {
   EXPECT_NE(sig.status().message().find("unsupported profile"), std::string::npos);
 }
 
+// ---- several SignerInfos (docs/protocol.md §3.4) ----
+
+// Every pair of algorithms, with and without certificates: the same bytes
+// as OpenSSL's CMS layer assembles for those signers, read back field by
+// field as OpenSSL reads them, each value verifying with its own key.
+TEST(Signature, SeveralSignerInfosAreOpenSslsAssembly) {
+  const std::vector<std::pair<const char*, const char*>> pairs = {
+      {"ed25519", "rsa2048"}, {"ecdsa-p256", "rsa2048"}, {"ed25519", "ecdsa-p256"}};
+  for (const auto& [a, b] : pairs)
+    for (bool cert : {false, true})
+      for (bool embed : {false, true}) {
+        SCOPED_TRACE(std::string(a) + "+" + b + (cert ? " certificates" : "") + (embed ? " embedded" : ""));
+        std::vector<SigningKey> keys;
+        for (const char* alg : {a, b}) {
+          const auto& k = test::Key(alg, "mail.example.com");
+          auto key = SigningKey::Load(k.key_path, cert ? k.cert_path : "");
+          ASSERT_TRUE(key.ok());
+          keys.push_back(*key);
+        }
+        SignatureRequest req = FullRequest(DigestAlg::kSha512);
+        req.embed_certificate = embed;
+        auto der = BuildSignature(keys, req);
+        ASSERT_TRUE(der.ok()) << der.status().message();
+        auto parsed = ParseSignature(*der);
+        ASSERT_TRUE(parsed.ok()) << parsed.status().message();
+        ASSERT_EQ(parsed->signer_infos.size(), 2u);
+        EXPECT_EQ(parsed->certificates.size(), cert && embed ? 2u : 0u);
+        std::vector<std::string> values(2);  // each key's value, found by verifying
+        for (const auto& si : parsed->signer_infos) {
+          int matched = 0;
+          for (size_t k = 0; k < 2; ++k)
+            if (CheckSignatureValue(*parsed, si, keys[k].public_key()).ok()) {
+              values[k] = si.signature;
+              ++matched;
+            }
+          EXPECT_EQ(matched, 1);
+        }
+        EXPECT_EQ(*der, OpenSslAssembly(keys, req, values));
+        EXPECT_EQ(test::CompareWithOpenSsl(*der, *parsed).difference, "");
+      }
+}
+
+namespace several {
+
+// The SignerInfo TLVs of a signature, and the signature with its
+// signerInfos SET replaced: SignedData's fields as der.h reads them.
+struct Frame {
+  std::string before;                     // ContentInfo up to the signerInfos SET, unframed
+  std::vector<std::string> signer_infos;  // whole TLVs
+};
+
+Frame Split(const std::string& der) {
+  std::string_view in = der, body;
+  der::TlvView ci, explicit0, sd, field;
+  EXPECT_TRUE(der::ReadTlv(&in, der::kSequence, &ci));
+  body = ci.content;
+  std::string_view oid;
+  EXPECT_TRUE(der::ReadOid(&body, &oid));
+  EXPECT_TRUE(der::ReadTlv(&body, der::kContext0, &explicit0));
+  body = explicit0.content;
+  EXPECT_TRUE(der::ReadTlv(&body, der::kSequence, &sd));
+  Frame f;
+  std::string_view fields = sd.content;
+  while (!fields.empty()) {
+    EXPECT_TRUE(der::ReadTlv(&fields, &field));
+    if (fields.empty()) {  // the last one: signerInfos
+      std::string_view sis = field.content;
+      der::TlvView si;
+      while (der::ReadTlv(&sis, der::kSequence, &si)) f.signer_infos.emplace_back(si.whole);
+    } else {
+      f.before += field.whole;
+    }
+  }
+  return f;
+}
+
+std::string Join(const std::string& before, const std::vector<std::string>& signer_infos) {
+  std::string sis;
+  for (const auto& si : signer_infos) sis += si;
+  std::string signed_data = der::Tlv(der::kSequence, before + der::Tlv(der::kSet, sis));
+  std::string oid = "\x06\x09\x2a\x86\x48\x86\xf7\x0d\x01\x07\x02";  // id-signedData
+  return der::Tlv(der::kSequence, oid + der::Tlv(der::kContext0, signed_data));
+}
+
+std::string ReplaceAll(std::string s, const std::string& from, const std::string& to) {
+  for (size_t at = s.find(from); at != std::string::npos; at = s.find(from, at + to.size()))
+    s.replace(at, from.size(), to);
+  return s;
+}
+
+}  // namespace several
+
+TEST(Signature, SeveralSignerInfosMustSignTheSameAttributes) {
+  std::vector<SigningKey> keys;
+  for (const char* alg : {"ed25519", "rsa2048"})
+    keys.push_back(*SigningKey::Load(test::Key(alg, "a.example").key_path));
+  SignatureRequest req = FullRequest(DigestAlg::kSha512);
+  auto first = several::Split(*BuildSignature(keys, req));
+  ASSERT_EQ(first.signer_infos.size(), 2u);
+  EXPECT_TRUE(ParseSignature(several::Join(first.before, first.signer_infos)).ok());  // the splice itself is sound
+
+  req.signing_time += 1;  // another signature: the same keys, other attributes
+  auto second = several::Split(*BuildSignature(keys, req));
+  auto mixed = ParseSignature(several::Join(first.before, {first.signer_infos[0], second.signer_infos[1]}));
+  ASSERT_FALSE(mixed.ok());
+  EXPECT_NE(mixed.status().message().find("must sign the same"), std::string::npos) << mixed.status().message();
+
+  // At most kMaxSignerInfos; none is malformed too.
+  std::vector<std::string> many(kMaxSignerInfos + 1, first.signer_infos[0]);
+  auto too_many = ParseSignature(several::Join(first.before, many));
+  ASSERT_FALSE(too_many.ok());
+  EXPECT_NE(too_many.status().message().find("more than"), std::string::npos);
+  EXPECT_TRUE(ParseSignature(several::Join(first.before, {many.begin(), many.end() - 1})).ok());
+  EXPECT_FALSE(ParseSignature(several::Join(first.before, {})).ok());
+}
+
+// A SignerInfo of an algorithm this library does not know (a newer one)
+// beside a known one is read and left to the verifier to skip; a signature
+// of unknown ones only is malformed.
+TEST(Signature, AnUnknownAlgorithmBesideAKnownOneIsRead) {
+  std::vector<SigningKey> keys;
+  for (const char* alg : {"ed25519", "rsa2048"})
+    keys.push_back(*SigningKey::Load(test::Key(alg, "a.example").key_path));
+  auto f = several::Split(*BuildSignature(keys, FullRequest(DigestAlg::kSha512)));
+  const std::string ed25519 = "\x06\x03\x2b\x65\x70", ed448 = "\x06\x03\x2b\x65\x71";
+  for (auto& si : f.signer_infos) si = several::ReplaceAll(si, "\x30\x05" + ed25519, "\x30\x05" + ed448);
+  auto sig = ParseSignature(several::Join(f.before, f.signer_infos));
+  ASSERT_TRUE(sig.ok()) << sig.status().message();
+  int unknown = 0;
+  for (const auto& si : sig->signer_infos)
+    if (si.algorithm == KeyAlgorithm::kUnknown) {
+      ++unknown;
+      EXPECT_EQ(si.algorithm_name, "ED448");
+    }
+  EXPECT_EQ(unknown, 1);
+  auto only_unknown = ParseSignature(
+      several::Join(f.before, {f.signer_infos[sig->signer_infos[0].algorithm == KeyAlgorithm::kUnknown ? 0 : 1]}));
+  ASSERT_FALSE(only_unknown.ok());
+  EXPECT_NE(only_unknown.status().message().find("unknown signature algorithm"), std::string::npos);
+}
+
 TEST(Signature, OidArc) { EXPECT_EQ(MtasOid(4), "1.3.6.1.3.4204393046.4"); }
 
 }  // namespace
