@@ -25,10 +25,13 @@ keygen ed25519 other.example.test s1      # ... but publishes this one
 keygen ed25519 garbage.example.test s1
 keygen ed25519 ed.secure.test s1
 keygen ed25519 ed.bogus.test s1
+keygen rsa2048 ed.example.test s2         # a second key of ed.example.test, published
+keygen rsa2048 ed.example.test s3         # the next key, not published yet
 
 {
   soa example.test.
   for s in ed ec rsa garbage; do cat "$work/keys/$s.example.test/s1.zone"; done
+  cat "$work/keys/ed.example.test/s2.zone"
   sed 's/other\.example\.test/wrong.example.test/g' "$work/keys/other.example.test/s1.zone"
 } >"$work/example.test.zone"
 # garbage: a KEY record whose Ed25519 key is 5 octets long
@@ -168,6 +171,30 @@ net=(--resolver "127.0.0.1:$dns_port" --timeout 3000)
 many=$(for i in $(seq 12); do printf 'domain:key:email n%s._certs; ' "$i"; done)
 check "lookup budget" ed.example.test "${many}domain:key:email s1._certs" neutral domain:key:email ""
 grep -q "budget" "$work/r.json" || fail "lookup budget: no note about the spent budget"
+
+# A hop signed with two keys, each found by its own services over DNS: it
+# passes with both published, and with one not yet published (a rotation's
+# new key), whose SignerInfo is then reported unchecked.
+two_keys() {  # NAME SECOND-SELECTOR SERVICES WANT-SIGNERINFO-RESULTS
+  local keys="$work/keys/ed.example.test"
+  "$mtas" sign --key "$keys/s1.key.pem" --key "$keys/$2.key.pem" --signer ed.example.test --services "$3" \
+    "$msg" "$work/signed.eml" || { fail "$1: signing"; return; }
+  "$mtas" verify "${net[@]}" --json "$work/signed.eml" >"$work/r.json" 2>"$work/err"
+  if python3 - "$work/r.json" "$4" <<'PY'; then
+import json, sys
+r = json.load(open(sys.argv[1]))["signatures"][0]
+assert r["result"] == "pass", f"result {r['result']} ({r['reason']})"
+got = " ".join(f"{si['algorithm']}={si['result']}" for si in r["signer_infos"])
+assert sorted(got.split()) == sorted(sys.argv[2].split()), f"signer infos {got}, want {sys.argv[2]}"
+PY
+    echo "ok: $1 -> pass ($4)"
+  else
+    fail "$1"; head -c 1500 "$work/r.json"; echo
+  fi
+}
+two_keys "two keys, both published" s2 "domain:key:email s1._certs; domain:key:email s2._certs" "ed25519=pass rsa=pass"
+two_keys "two keys, the next one not published yet" s3 "domain:key:email s3._certs; domain:key:email s1._certs" \
+  "ed25519=pass rsa=neutral"
 
 # --no-network forbids lookups.
 "$mtas" verify --no-network --json "$work/signed.eml" >"$work/r.json"; st=$?

@@ -17,6 +17,7 @@
 #include <optional>
 #include <set>
 
+#include "args.h"
 #include "config.h"  // mtasd.conf, for dns-record --check --config
 #include "mtas/address.h"
 #include "mtas/hop.h"
@@ -35,70 +36,6 @@
 
 namespace mtas::cli {
 namespace {
-
-// --name value / --name=value options, repeated ones kept, and positionals.
-class Args {
- public:
-  // `flags` take no value; every other --option takes one.
-  Args(const std::vector<std::string>& args, std::set<std::string> flags, std::set<std::string> options) {
-    for (size_t i = 0; i < args.size(); ++i) {
-      const std::string& a = args[i];
-      if (a.rfind("--", 0) != 0 || a == "-") {
-        positional_.push_back(a);
-        continue;
-      }
-      std::string name = a.substr(2), value;
-      size_t eq = name.find('=');
-      bool inline_value = eq != std::string::npos;
-      if (inline_value) {
-        value = name.substr(eq + 1);
-        name.resize(eq);
-      }
-      if (flags.count(name)) {
-        if (inline_value) Fail("option --" + name + " takes no value");
-        values_[name].push_back("1");
-      } else if (options.count(name)) {
-        if (!inline_value) {
-          if (i + 1 >= args.size()) Fail("option --" + name + " needs a value");
-          value = args[++i];
-        }
-        values_[name].push_back(value);
-      } else {
-        Fail("unknown option --" + name);
-      }
-    }
-  }
-  bool ok() const { return error_.empty(); }
-  const std::string& error() const { return error_; }
-  bool Has(const std::string& n) const { return values_.count(n) > 0; }
-  std::string Get(const std::string& n, const std::string& def = "") const {
-    auto it = values_.find(n);
-    return it == values_.end() ? def : it->second.back();
-  }
-  std::vector<std::string> All(const std::string& n) const {
-    auto it = values_.find(n);
-    return it == values_.end() ? std::vector<std::string>{} : it->second;
-  }
-  const std::vector<std::string>& positional() const { return positional_; }
-
- private:
-  void Fail(const std::string& e) {
-    if (error_.empty()) error_ = e;
-  }
-  std::map<std::string, std::vector<std::string>> values_;
-  std::vector<std::string> positional_;
-  std::string error_;
-};
-
-int Usage(const std::string& cmd, const std::string& msg) {
-  std::fprintf(stderr, "mtas %s: %s (see mtas --help)\n", cmd.c_str(), msg.c_str());
-  return kUsage;
-}
-
-int Error(const std::string& cmd, const std::string& msg, int status = 1) {
-  std::fprintf(stderr, "mtas %s: %s\n", cmd.c_str(), msg.c_str());
-  return status;
-}
 
 class FileSink final : public ByteSink {
  public:
@@ -167,15 +104,6 @@ Status WriteOutput(const std::string& path, const std::function<Status(ByteSink&
   return st;
 }
 
-Status WriteFile(const std::string& path, const std::string& data, mode_t mode) {
-  int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
-  if (fd < 0) return Status::IoError(path + ": " + std::strerror(errno));
-  ::fchmod(fd, mode);
-  bool ok = ::write(fd, data.data(), data.size()) == static_cast<ssize_t>(data.size());
-  ok = (::close(fd) == 0) && ok;
-  return ok ? Status::Ok() : Status::IoError(path + ": write failed");
-}
-
 std::vector<std::string> SplitList(const std::string& s) {
   std::vector<std::string> out;
   size_t start = 0;
@@ -193,38 +121,66 @@ std::vector<std::string> SplitList(const std::string& s) {
 
 }  // namespace
 
+Status WriteFile(const std::string& path, const std::string& data, mode_t mode) {
+  int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
+  if (fd < 0) return Status::IoError(path + ": " + std::strerror(errno));
+  ::fchmod(fd, mode);
+  bool ok = ::write(fd, data.data(), data.size()) == static_cast<ssize_t>(data.size());
+  ok = (::close(fd) == 0) && ok;
+  return ok ? Status::Ok() : Status::IoError(path + ": write failed");
+}
+
+Result<NewKey> WriteNewKey(const std::string& algorithm, const std::string& signer, const std::string& selector,
+                           const std::string& out_dir, int days, bool https) {
+  if (selector.empty() || selector.find('/') != std::string::npos)
+    return Status::InvalidArgument("--selector must be a label without '/'");
+  auto keys = GenerateKey(algorithm, signer, days);
+  if (!keys.ok()) return keys.status();
+  NewKey made;
+  std::string base = out_dir + "/" + selector;
+  made.key_path = base + ".key.pem";
+  made.cert_path = base + ".crt.pem";
+  made.zone_path = base + ".zone";
+  std::error_code ec;
+  std::filesystem::create_directories(out_dir, ec);
+  if (ec) return Status::IoError(out_dir + ": " + ec.message());
+  for (auto [path, data, mode] :
+       {std::tuple{made.key_path, keys->key_pem, 0600}, std::tuple{made.cert_path, keys->cert_pem, 0644},
+        std::tuple{base + ".crt.der", keys->cert_der, 0644}}) {
+    MTAS_RETURN_IF_ERROR(WriteFile(path, data, static_cast<mode_t>(mode)));
+    std::printf("wrote %s\n", path.c_str());
+  }
+  auto cert = Certificate::FromDer(keys->cert_der);
+  if (!cert.ok()) return cert.status();
+  auto zone = ZoneRecords(signer, selector, *cert, https);  // with https, SELECTOR.crt.der is served too
+  if (!zone.ok()) return zone.status();
+  MTAS_RETURN_IF_ERROR(WriteFile(made.zone_path, *zone, 0644));
+  std::printf("wrote %s\n", made.zone_path.c_str());
+  made.services = ServicesFor(selector, PublicKey::Adopt(X509_get_pubkey(cert->get())).algorithm(), https);
+  return made;
+}
+
+Result<int> ParseDays(const std::string& text) {
+  int days = 0;
+  if (auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), days);
+      ec != std::errc() || end != text.data() + text.size() || days < 1 || days > 36500)
+    return Status::InvalidArgument("--days wants a number of days (1..36500)");
+  return days;
+}
+
 int Keygen(const std::vector<std::string>& argv) {
+  for (const auto& arg : argv)
+    if (arg == "--rotate" || arg.rfind("--rotate=", 0) == 0) return KeygenRotate(argv);
   Args a(argv, {"https"}, {"algorithm", "signer", "selector", "out", "days"});
   if (!a.ok()) return Usage("keygen", a.error());
   for (const char* req : {"algorithm", "signer", "selector", "out"})
     if (!a.Has(req)) return Usage("keygen", std::string("--") + req + " is required");
-  std::string selector = a.Get("selector");
-  if (selector.find('/') != std::string::npos) return Usage("keygen", "--selector must not contain '/'");
-  std::string days_text = a.Get("days", "730");
-  int days = 0;
-  if (auto [end, ec] = std::from_chars(days_text.data(), days_text.data() + days_text.size(), days);
-      ec != std::errc() || end != days_text.data() + days_text.size() || days < 1 || days > 36500)
-    return Usage("keygen", "--days wants a number of days (1..36500)");
-  auto keys = GenerateKey(a.Get("algorithm"), a.Get("signer"), days);
-  if (!keys.ok()) return Error("keygen", keys.status().message(), kUsage);
-  std::string base = a.Get("out") + "/" + selector;
-  std::error_code ec;
-  std::filesystem::create_directories(a.Get("out"), ec);
-  if (ec) return Error("keygen", a.Get("out") + ": " + ec.message());
-  for (auto [path, data, mode] :
-       {std::tuple{base + ".key.pem", keys->key_pem, 0600}, std::tuple{base + ".crt.pem", keys->cert_pem, 0644},
-        std::tuple{base + ".crt.der", keys->cert_der, 0644}}) {
-    Status st = WriteFile(path, data, static_cast<mode_t>(mode));
-    if (!st.ok()) return Error("keygen", st.message());
-    std::printf("wrote %s\n", path.c_str());
-  }
-  auto cert = Certificate::FromDer(keys->cert_der);
-  bool https = a.Has("https");  // the operator will serve SELECTOR.crt.der over https
-  auto zone = cert.ok() ? ZoneRecords(a.Get("signer"), selector, *cert, https) : Result<std::string>(cert.status());
-  if (!zone.ok()) return Error("keygen", zone.status().message());
-  if (Status st = WriteFile(base + ".zone", *zone, 0644); !st.ok()) return Error("keygen", st.message());
-  std::printf("wrote %s.zone\nsign with: --signer %s --services \"%s\"\n", base.c_str(), a.Get("signer").c_str(),
-              ServicesFor(selector, PublicKey::Adopt(X509_get_pubkey(cert->get())).algorithm(), https).c_str());
+  auto days = ParseDays(a.Get("days", "730"));
+  if (!days.ok()) return Usage("keygen", days.status().message());
+  auto made = WriteNewKey(a.Get("algorithm"), a.Get("signer"), a.Get("selector"), a.Get("out"), *days, a.Has("https"));
+  if (!made.ok())
+    return Error("keygen", made.status().message(), made.status().code() == Status::Code::kIoError ? 1 : kUsage);
+  std::printf("sign with: --signer %s --services \"%s\"\n", a.Get("signer").c_str(), made->services.c_str());
   return 0;
 }
 
@@ -573,6 +529,7 @@ int CheckPublished(ServiceKeyResolver& resolver, const std::string& signer, cons
                   seen_by[i].empty() ? "NOT VISIBLE: verifiers cannot check its SignerInfo yet"
                                      : ("visible at " + seen_by[i]).c_str());
   for (const auto& s : seen_by) bad += s.empty() ? 1 : 0;
+  if (want.size() > 1 && bad == 0) std::printf("  every key is visible: verifiers can check each SignerInfo\n");
   return bad;
 }
 

@@ -16,9 +16,12 @@ struct CommandUsage {
 constexpr CommandUsage kCommands[] = {
     {"keygen",
      "  keygen  --algorithm ed25519|ecdsa-p256|rsa2048|rsa3072 --signer FQDN --selector LABEL --out DIR\n"
-     "          [--days N] [--https]   (--https: you will also serve the certificate over https)\n"},
+     "          [--days N] [--https]   (--https: you will also serve the certificate over https)\n"
+     "  keygen  --rotate KEY-ID --config /etc/mtas/mtasd.conf --selector LABEL --out DIR\n"
+     "          [--algorithm A] [--days N] [--https]   (the next key of a KeyTable entry, and the steps)\n"},
     {"sign",
-     "  sign    --key KEY.pem [--cert CERT.pem] [--embed-cert] --signer FQDN [--services \"...\"]\n"
+     "  sign    --key KEY.pem [--key KEY2.pem]... [--cert CERT.pem]... [--embed-cert] --signer FQDN\n"
+     "          [--services \"...\"]   (several keys: one signature with a SignerInfo for each)\n"
      "          [--carrier auto|body|header] [--canonicalization relaxed|simple]\n"
      "          [--digest sha256|sha384|sha512|sha1] [--allow-sha1] [--headers From,To,...]\n"
      "          [--verification-info TEXT] [--envelope-from ADDR] [--envelope-to ADDR]...\n"
@@ -31,7 +34,7 @@ constexpr CommandUsage kCommands[] = {
     {"trace", "  trace   [--format text|json|html] [--output FILE] [verify's key and policy options] INPUT\n"},
     {"inspect", "  inspect [--json] INPUT | --view INPUT | --cms N INPUT | --content N INPUT\n"},
     {"dns-record",
-     "  dns-record --check --signer FQDN --services \"...\" --key-file KEY|CERT [NETWORK]\n"
+     "  dns-record --check --signer FQDN --services \"...\" --key-file KEY|CERT... [NETWORK]\n"
      "  dns-record --check --config /etc/mtas/mtasd.conf [NETWORK]   (every KeyTable key)\n"
      "  dns-record --signer FQDN --selector LABEL --cert CERT.pem    (print zone records)\n"},
 };
