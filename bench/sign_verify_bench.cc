@@ -7,6 +7,7 @@
 #include <fstream>
 #include <map>
 #include <memory>
+#include <vector>
 
 #include "corpus.h"
 #include "mtas/sign.h"
@@ -20,22 +21,32 @@ struct Identity {
   std::unique_ptr<PinnedKeyResolver> keys;
 };
 
+// `alg` names one algorithm, or several joined by '+' (one key each, all
+// signing every message: one SignerInfo per key).
 const Identity& For(const std::string& alg) {
   static std::map<std::string, Identity> ids;
   auto it = ids.find(alg);
   if (it != ids.end()) return it->second;
   std::string dir = std::filesystem::temp_directory_path() / ("mtas-bench-" + std::to_string(getpid()));
   std::filesystem::create_directories(dir);
-  auto gen = GenerateKey(alg, "mail.example.com");
-  std::ofstream(dir + "/" + alg + ".key") << gen->key_pem;
-  std::ofstream(dir + "/" + alg + ".crt") << gen->cert_pem;
-  auto key = SigningKey::Load(dir + "/" + alg + ".key");
+  std::vector<SigningKey> keys;
+  auto pinned = std::make_unique<PinnedKeyResolver>();
+  for (size_t start = 0; start <= alg.size();) {
+    size_t plus = alg.find('+', start);
+    std::string one = alg.substr(start, plus == std::string::npos ? std::string::npos : plus - start);
+    auto gen = GenerateKey(one, "mail.example.com");
+    std::ofstream(dir + "/" + one + ".key") << gen->key_pem;
+    std::ofstream(dir + "/" + one + ".crt") << gen->cert_pem;
+    keys.push_back(*SigningKey::Load(dir + "/" + one + ".key"));
+    (void)pinned->Add("mail.example.com", dir + "/" + one + ".crt");
+    if (plus == std::string::npos) break;
+    start = plus + 1;
+  }
   SignOptions opt;
   opt.signer = "mail.example.com";
   opt.carrier = Carrier::kHeader;  // the same carrier for text and multipart
-  Identity id{*Signer::Create(std::move(*key), opt), std::make_unique<PinnedKeyResolver>()};
-  (void)id.keys->Add("mail.example.com", dir + "/" + alg + ".crt");
-  std::filesystem::remove_all(dir);  // both files are read by now
+  Identity id{*Signer::Create(std::move(keys), opt), std::move(pinned)};
+  std::filesystem::remove_all(dir);  // every file is read by now
   return ids.emplace(alg, std::move(id)).first->second;
 }
 
@@ -87,6 +98,9 @@ BENCHMARK_CAPTURE(BM_Sign, rsa2048_4k, "rsa2048", false)->UseRealTime();
 BENCHMARK_CAPTURE(BM_Verify, ed25519_4k, "ed25519", false)->UseRealTime();
 BENCHMARK_CAPTURE(BM_Verify, ecdsa_p256_4k, "ecdsa-p256", false)->UseRealTime();
 BENCHMARK_CAPTURE(BM_Verify, rsa2048_4k, "rsa2048", false)->UseRealTime();
+// Two keys sign each message (a move from RSA to Ed25519, or a rotation).
+BENCHMARK_CAPTURE(BM_Sign, ed25519_rsa2048_4k, "ed25519+rsa2048", false)->UseRealTime();
+BENCHMARK_CAPTURE(BM_Verify, ed25519_rsa2048_4k, "ed25519+rsa2048", false)->UseRealTime();
 BENCHMARK_CAPTURE(BM_Sign, ed25519_1m, "ed25519", true)->UseRealTime();
 BENCHMARK_CAPTURE(BM_Sign, rsa2048_1m, "rsa2048", true)->UseRealTime();
 BENCHMARK_CAPTURE(BM_Verify, ed25519_1m, "ed25519", true)->UseRealTime();

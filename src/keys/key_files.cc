@@ -163,7 +163,13 @@ bool SignerIdentity::Matches(const Certificate& cert) const {
     if (ski && std::string_view(reinterpret_cast<const char*>(ASN1_STRING_get0_data(ski)),
                                 static_cast<size_t>(ASN1_STRING_length(ski))) == key_id)
       return true;
-    return PublicKey::Adopt(X509_get_pubkey(cert.get())).SubjectKeyId() == key_id;
+    // RFC 5280 §4.2.1.2 method 1, over the certificate's own key bits: as
+    // PublicKey::SubjectKeyId(), without building a key (a SignerInfo is
+    // matched against every pinned certificate of its signer).
+    const ASN1_BIT_STRING* bits = X509_get0_pubkey_bitstr(cert.get());
+    return bits &&
+           HashBytes(DigestAlg::kSha1, std::string_view(reinterpret_cast<const char*>(ASN1_STRING_get0_data(bits)),
+                                                        static_cast<size_t>(ASN1_STRING_length(bits)))) == key_id;
   }
   return ossl::ToDer<X509_NAME>(i2d_X509_NAME, X509_get_issuer_name(cert.get())) == issuer_der &&
          ossl::ToDer<ASN1_INTEGER>(i2d_ASN1_INTEGER, X509_get0_serialNumber(cert.get())) == serial_der;

@@ -132,6 +132,31 @@ TEST_F(ConfigTest, ConfigsThatWouldBreakMailAreRefusedWithTheReason) {
   Write("keys", "k " + dir_ + "/missing.pem mail.example.com\n");
   EXPECT_EQ(error("KeyTable keys\n"), keys + ":1: key " + dir_ + "/missing.pem: No such file or directory");
   EXPECT_EQ(error("KeyTable nokeys\n"), dir_ + "/nokeys: No such file or directory");
+  Write("keys", "k " + key_ + " mail.example.com key=" + key_ + "\n");
+  EXPECT_EQ(error("KeyTable keys\n"), keys + ":1: key " + key_ + " is named twice");
+  Write("keys", "k " + key_ + " mail.example.com key=" + dir_ + "/missing.pem\n");
+  EXPECT_EQ(error("KeyTable keys\n"), keys + ":1: key " + dir_ + "/missing.pem: No such file or directory");
+}
+
+// One entry, several keys that sign together (one SignerInfo each), and the
+// certificates that go with some of them.
+TEST_F(ConfigTest, AnEntrySignsWithSeveralKeys) {
+  const auto& rsa = mtas::test::Key("rsa2048", "mail.example.com");
+  Write("keys", "k " + key_ + " mail.example.com key=" + rsa.key_path + " cert=" + rsa.cert_path + "\n");
+  auto c = Parse("Mode sign\nKeyTable keys\n");
+  ASSERT_TRUE(c.ok()) << c.status().message();
+  ASSERT_EQ(c->keys.size(), 1u);
+  EXPECT_EQ(c->keys[0].key_files, (std::vector<std::string>{key_, rsa.key_path}));
+  EXPECT_EQ(c->keys[0].cert_files, (std::vector<std::string>{rsa.cert_path}));
+  std::string many = "k " + key_ + " mail.example.com";
+  for (const char* alg : {"ecdsa-p256", "rsa2048", "ed25519"})
+    many += " key=" + mtas::test::Key(alg, std::string(alg) + ".example.com").key_path;
+  many += " key=" + rsa.key_path;
+  Write("keys", many + "\n");
+  auto too_many = Parse("Mode sign\nKeyTable keys\n");
+  ASSERT_FALSE(too_many.ok());
+  EXPECT_NE(too_many.status().message().find("at most 4 keys sign together"), std::string::npos)
+      << too_many.status().message();
 }
 
 }  // namespace
