@@ -74,7 +74,13 @@ Result<std::unique_ptr<PkixResolver>> PkixResolver::FromCaFile(const std::string
   std::unique_ptr<PkixResolver> r(new PkixResolver());
   r->store_ = X509_STORE_new();
   if (ca_file.empty()) {
-    X509_STORE_set_default_paths(r->store_);
+    // The system's hashed certificate directory (SSL_CERT_DIR, else
+    // OpenSSL's default), read certificate by certificate when a chain
+    // needs one. X509_STORE_set_default_paths would also parse the whole
+    // bundle file at once: 20 ms of every `mtas verify`, for signatures
+    // that mostly embed no certificate.
+    X509_LOOKUP* dir = X509_STORE_add_lookup(r->store_, X509_LOOKUP_hash_dir());
+    if (!dir || X509_LOOKUP_add_dir(dir, nullptr, X509_FILETYPE_DEFAULT) != 1) ERR_clear_error();
   } else if (::access(ca_file.c_str(), R_OK) != 0) {
     return Status::InvalidArgument(ca_file + ": " + std::strerror(errno));
   } else if (X509_STORE_load_file(r->store_, ca_file.c_str()) != 1) {

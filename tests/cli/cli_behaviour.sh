@@ -128,5 +128,23 @@ LD_DEBUG=libs "$mtas" verify "${pin[@]}" --resolver 127.0.0.1:9 --timeout 300 "$
   { echo "FAIL: verify with the network on"; fails=$((fails + 1)); }
 grep -q 'libunbound' "$work/ld" || { echo "FAIL: verify did not load libunbound"; fails=$((fails + 1)); }
 
+# For MTAs without a milter (Exim): a transport filter that must not defer
+# what cannot be signed, result fields alone for an ACL, mbox input.
+{ printf 'From: Mallory <mallory@example.com>\r\n'; cat "$msg"; } >"$work/two-from.eml"
+expect_status 1 "sign refuses two From fields" "$mtas" sign --key "$work/keys/k.key.pem" --signer mx.example.com \
+  "$work/two-from.eml"
+expect_status 0 "sign --pass-unsigned" "$mtas" sign --key "$work/keys/k.key.pem" --signer mx.example.com \
+  --pass-unsigned "$work/two-from.eml" "$work/passed.eml"
+cmp -s "$work/two-from.eml" "$work/passed.eml" || { echo "FAIL: --pass-unsigned changed the message"; fails=$((fails + 1)); }
+grep -q "passed unsigned: .*From" "$work/err" || { echo "FAIL: --pass-unsigned does not say why"; fails=$((fails + 1)); }
+"$mtas" verify "${pin[@]}" --result-fields mx.example.net "$work/partial.eml" >"$work/fields" 2>"$work/report"
+grep -v '^[ \t]' "$work/fields" | cut -d: -f1 | sort -u | tr '\n' ' ' | grep -qx 'Authentication-Results MTAS-VerificationInfo ' ||
+  { echo "FAIL: --result-fields prints more than the fields"; sed 's/^/  | /' "$work/fields"; fails=$((fails + 1)); }
+grep -q 'mtas=partial' "$work/fields" || { echo "FAIL: --result-fields: no mtas=partial"; fails=$((fails + 1)); }
+grep -q $'\r' "$work/fields" && { echo "FAIL: --result-fields writes CR"; fails=$((fails + 1)); }
+grep -q '^result: partial' "$work/report" || { echo "FAIL: --result-fields: no report on stderr"; fails=$((fails + 1)); }
+{ printf 'From MAILER-DAEMON Sun Dec 06 13:59:59 2026\n'; cat "$work/s.eml"; } >"$work/mbox.eml"
+expect_status 0 "verify a message after an mbox From_ line" "$mtas" verify "${pin[@]}" "$work/mbox.eml"
+
 [ "$fails" = 0 ] && echo "cli behaviour: all checks passed"
 exit "$fails"

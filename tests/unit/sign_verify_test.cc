@@ -1,9 +1,11 @@
 // Signing and verifying whole messages: every body shape and carrier, the
 // byte-identity of signed output, multi-hop chains and tampering.
 #include <gtest/gtest.h>
+#include <openssl/x509.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <filesystem>
 #include <set>
 #include <sstream>
 #include <thread>
@@ -283,6 +285,39 @@ TEST(SignVerify, EmbeddedCertificateValidatedAgainstACaFile) {
   // Without the certificate embedded PKIX finds nothing: neutral.
   auto bare = SignWith(Ec(), Example("mixed-attachment.eml"), {}, true);
   EXPECT_EQ(VerifyWith({}, bare.message, opt).result, SigResult::kNeutral);
+}
+
+// Without a CA file, the system's hashed certificate directory is the
+// trust store (SSL_CERT_DIR here, a directory holding the self-signed
+// certificate under its subject hash, as update-ca-certificates names
+// them): read when a chain needs it, not loaded whole at start.
+TEST(SignVerify, EmbeddedCertificateValidatedAgainstTheSystemDirectory) {
+  SignOptions o;
+  o.embed_certificate = true;
+  auto s = SignWith(Ec(), Example("mixed-attachment.eml"), o, true);
+  std::string dir = std::filesystem::temp_directory_path() / ("mtas-cadir-" + std::to_string(getpid()));
+  std::filesystem::create_directories(dir);
+  auto cert = Certificate::FromFile(Ec().cert_path);
+  ASSERT_TRUE(cert.ok());
+  char hashed[16];
+  std::snprintf(hashed, sizeof hashed, "%08lx.0", X509_subject_name_hash(cert->get()));
+  std::filesystem::copy_file(Ec().cert_path, dir + "/" + hashed, std::filesystem::copy_options::overwrite_existing);
+  const char* before = std::getenv("SSL_CERT_DIR");
+  std::string saved = before ? before : "";
+  for (bool trusted : {true, false}) {
+    setenv("SSL_CERT_DIR", trusted ? dir.c_str() : "/nonexistent", 1);
+    auto pkix = PkixResolver::FromCaFile("");
+    ASSERT_TRUE(pkix.ok());
+    VerifyOptions opt;
+    opt.resolver = pkix->get();
+    VerifyReport r = VerifyWith({}, s.message, opt);
+    EXPECT_EQ(r.result, trusted ? SigResult::kPass : SigResult::kNeutral) << r.signatures[0].reason;
+  }
+  if (before)
+    setenv("SSL_CERT_DIR", saved.c_str(), 1);
+  else
+    unsetenv("SSL_CERT_DIR");
+  std::filesystem::remove_all(dir);
 }
 
 TEST(SignVerify, SeedSignatureLabelIsAccepted) {

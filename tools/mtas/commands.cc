@@ -55,12 +55,37 @@ struct Input {
   int fd = -1;
   bool owned = false;
   std::string name;
-  std::unique_ptr<FdSource> source;
+  std::unique_ptr<FdSource> file;
+  std::unique_ptr<RangeSource> after_separator;  // the message after an mbox "From " line
+  MessageSource* source = nullptr;               // the message: one of the two above
   ~Input() {
-    source.reset();
+    after_separator.reset();
+    file.reset();
     if (owned) ::close(fd);
   }
 };
+
+// A message in mbox form (as Exim's content scanning writes it, or a
+// mailbox's single message) starts with a "From " separator line, which is
+// no header field: the message starts after it.
+Status SkipMboxSeparator(Input* in) {
+  char head[1024];
+  MTAS_RETURN_IF_ERROR(in->file->Rewind());
+  size_t got = 0;
+  while (got < sizeof head) {
+    auto n = in->file->Read(head + got, sizeof head - got);
+    if (!n.ok()) return n.status();
+    if (*n == 0) break;
+    got += *n;
+  }
+  MTAS_RETURN_IF_ERROR(in->file->Rewind());
+  std::string_view start(head, got);
+  size_t eol = start.find('\n');
+  if (start.substr(0, 5) != "From " || eol == std::string_view::npos) return Status::Ok();
+  in->after_separator = std::make_unique<RangeSource>(*in->file, eol + 1, UINT64_MAX);
+  in->source = in->after_separator.get();
+  return Status::Ok();
+}
 
 Status OpenInput(const std::string& path, Input* in) {
   if (path.empty() || path == "-") {
@@ -72,8 +97,9 @@ Status OpenInput(const std::string& path, Input* in) {
     in->owned = true;
     in->name = path;
   }
-  in->source = std::make_unique<FdSource>(in->fd, in->name);
-  return Status::Ok();
+  in->file = std::make_unique<FdSource>(in->fd, in->name);
+  in->source = in->file.get();
+  return SkipMboxSeparator(in);
 }
 
 // Writes through `write` to OUTPUT atomically (temporary file + rename), or
@@ -272,8 +298,13 @@ int RunHop(const std::string& cmd, const Args& a, const std::string& input, Veri
   hop.authserv_id = authserv_id;
   hop.refuse_by_policy = false;  // the command line reports the decision; the caller acts on it
   if (signer) hop.choose_signer = [signer](const HopHeader&) { return signer; };
-  if (a.Has("envelope-from") || a.Has("envelope-to"))
-    hop.envelope = Envelope{a.Get("envelope-from"), a.All("envelope-to")};
+  if (a.Has("envelope-from") || a.Has("envelope-to")) {
+    // Each --envelope-to may be a list ("a@x, b@y", as Exim's $recipients).
+    std::vector<std::string> rcpts;
+    for (const auto& list : a.All("envelope-to"))
+      for (auto& r : SplitList(list)) rcpts.push_back(std::move(r));
+    hop.envelope = Envelope{a.Get("envelope-from"), std::move(rcpts)};
+  }
   std::unique_ptr<DnsPolicySource> policy_source;
   if (verify) {
     if (Status st = SetupVerify(a, &setup); !st.ok()) return Error(cmd, st.message(), kUsage);
@@ -343,17 +374,31 @@ int Verify(const std::vector<std::string>& argv_in) {
     argv.erase(argv.begin() + static_cast<std::ptrdiff_t>(i), argv.begin() + static_cast<std::ptrdiff_t>(i) + 3);
     break;
   }
-  Args a(argv, Union(kVerifyFlags, {"json"}), Union(Union(kVerifyOptions, kNetworkOptions), {"add-header"}));
+  Args a(argv, Union(kVerifyFlags, {"json"}),
+         Union(Union(kVerifyOptions, kNetworkOptions), {"add-header", "result-fields"}));
   if (!a.ok()) return Usage("verify", a.error());
   if (a.positional().size() > 1) return Usage("verify", "one INPUT at most");
   if (v.restore_hop > 0 && a.Has("add-header"))
     return Usage("verify", "--restore and --add-header both write a message");
-  if (int st = RunHop("verify", a, a.positional().empty() ? "" : a.positional()[0], &v, true, a.Get("add-header"));
-      st != 0)
+  if (a.Has("add-header") && a.Has("result-fields"))
+    return Usage("verify", "--add-header writes the message, --result-fields only its new fields: one of them");
+  std::string authserv_id = a.Has("result-fields") ? a.Get("result-fields") : a.Get("add-header");
+  if (int st = RunHop("verify", a, a.positional().empty() ? "" : a.positional()[0], &v, true, authserv_id); st != 0)
     return st;
   const PolicyDecision* dp = v.policy();
   std::string rendered = a.Has("json") ? ReportJson(*v.hop.report, dp) : ReportText(*v.hop.report, dp);
-  if (a.Has("add-header")) {
+  if (a.Has("result-fields")) {
+    // Only the fields to add, LF line ends, for an MTA that adds them
+    // itself (Exim's add_header in an ACL); the report goes to stderr.
+    std::string fields;
+    for (const auto& f : v.hop.edits.prepend) {
+      std::string field = f;
+      for (size_t at = field.find("\r\n"); at != std::string::npos; at = field.find("\r\n", at)) field.erase(at, 1);
+      fields += field + "\n";
+    }
+    std::fputs(fields.c_str(), stdout);
+    std::fputs(rendered.c_str(), stderr);
+  } else if (a.Has("add-header")) {
     MessageEdits edits = v.hop.edits;
     edits.body_offset = 0;
     Status st = WriteOutput("", [&](ByteSink& out) { return WriteSignedMessage(*v.in.source, edits, out); });
@@ -385,7 +430,7 @@ int Trace(const std::vector<std::string>& argv) {
 
 int Sign(const std::vector<std::string>& argv) {
   Args a(
-      argv, Union(kVerifyFlags, {"embed-cert"}),
+      argv, Union(kVerifyFlags, {"embed-cert", "pass-unsigned"}),
       Union(Union(kVerifyOptions, kNetworkOptions), {"key", "cert", "signer", "services", "carrier", "canonicalization",
                                                      "digest", "headers", "verification-info", "resign"}));
   if (!a.ok()) return Usage("sign", a.error());
@@ -425,7 +470,11 @@ int Sign(const std::vector<std::string>& argv) {
   std::string input = a.positional().empty() ? "" : a.positional()[0];
   Verification v;
   if (int st = RunHop("sign", a, input, &v, a.Has("resign"), a.Get("resign"), signer->get()); st != 0) return st;
-  if (!v.hop.signed_it) return Error("sign", v.hop.unsigned_reason);
+  // --pass-unsigned: content no verifier could check (limits, ambiguity)
+  // goes on as it came, as a milter passes it; a transport filter (Exim)
+  // would otherwise defer it again and again.
+  if (!v.hop.signed_it && !a.Has("pass-unsigned")) return Error("sign", v.hop.unsigned_reason);
+  if (!v.hop.signed_it) std::fprintf(stderr, "mtas sign: passed unsigned: %s\n", v.hop.unsigned_reason.c_str());
   const MessageEdits* edits = &v.hop.edits;
   std::string output = a.positional().size() > 1 ? a.positional()[1] : "";
   Status st = WriteOutput(output, [&](ByteSink& out) { return WriteSignedMessage(*v.in.source, *edits, out); });

@@ -25,10 +25,12 @@ constexpr CommandUsage kCommands[] = {
      "          [--carrier auto|body|header] [--canonicalization relaxed|simple]\n"
      "          [--digest sha256|sha384|sha512|sha1] [--allow-sha1] [--headers From,To,...]\n"
      "          [--verification-info TEXT] [--envelope-from ADDR] [--envelope-to ADDR]...\n"
-     "          [--resign AUTHSERV-ID [verify's key and policy options]] [INPUT [OUTPUT]]\n"},
+     "          [--resign AUTHSERV-ID [verify's key and policy options]] [--pass-unsigned]\n"
+     "          [INPUT [OUTPUT]]   (--pass-unsigned: what cannot be signed goes out as it came)\n"},
     {"verify",
      "  verify  [--key-file FQDN=PATH]... [--ca-file CA.pem] [--allow-sha1] [--json]\n"
-     "          [--add-header AUTHSERV-ID] [--policy] [--policy-file FILE] [--max-age DAYS]\n"
+     "          [--add-header AUTHSERV-ID | --result-fields AUTHSERV-ID] [--policy]\n"
+     "          [--policy-file FILE] [--max-age DAYS]\n"
      "          [--envelope-from ADDR] [--envelope-to ADDR]... [--no-network] [NETWORK]\n"
      "          [--restore HOP OUTPUT] [INPUT]\n"},
     {"trace", "  trace   [--format text|json|html] [--output FILE] [verify's key and policy options] INPUT\n"},
