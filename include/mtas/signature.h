@@ -114,7 +114,7 @@ struct SignatureRequest {
 };
 
 // Builds the DER SignedData with one SignerInfo per key, in the order
-// given, all over the same signed attributes (docs/protocol.md §3.4): a
+// given, all over the same signed attributes (docs/protocol.md §2a): a
 // hop may sign with Ed25519 and RSA at once, so that verifiers that know
 // only one of them still find it. Every key must take `request.digest`
 // (Ed25519 takes SHA-512 only); at most kMaxSignerInfos keys.

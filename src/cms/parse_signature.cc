@@ -224,7 +224,7 @@ Status ReadSignedAttributes(std::string_view attrs, ParsedSignature* out) {
 //   signedAttrs [0] IMPLICIT, signatureAlgorithm, signature OCTET STRING,
 //   unsignedAttrs [1] IMPLICIT OPTIONAL }.
 // The first SignerInfo's digest and signed attributes are read into `out`;
-// every later one must carry the same (docs/protocol.md §3.4), so that the
+// every later one must carry the same (docs/protocol.md §2a), so that the
 // attributes a verifier reports are those every signature value covers.
 Status ReadSignerInfo(std::string_view in, bool first, ParsedSignature* out) {
   int64_t version = 0;

@@ -474,7 +474,7 @@ class SignatureCheck {
  private:
   // Checks every SignerInfo (one per key the hop signed with) to a typed
   // result in r.signer_infos. The hop's key check passes when one verified
-  // and none this verifier could check failed (docs/protocol.md §3.4);
+  // and none this verifier could check failed (docs/protocol.md §2a);
   // `verified` is then the first key that verified. Otherwise the result is
   // a fail, or the worst of temperror, permerror and neutral, and `why`
   // says which SignerInfo gave it.

@@ -142,7 +142,7 @@ grep -v '^[ \t]' "$work/fields" | cut -d: -f1 | sort -u | tr '\n' ' ' | grep -qx
   { echo "FAIL: --result-fields prints more than the fields"; sed 's/^/  | /' "$work/fields"; fails=$((fails + 1)); }
 grep -q 'mtas=partial' "$work/fields" || { echo "FAIL: --result-fields: no mtas=partial"; fails=$((fails + 1)); }
 grep -q $'\r' "$work/fields" && { echo "FAIL: --result-fields writes CR"; fails=$((fails + 1)); }
-grep -q '^result: partial' "$work/report" || { echo "FAIL: --result-fields: no report on stderr"; fails=$((fails + 1)); }
+[ -s "$work/report" ] && { echo "FAIL: --result-fields writes to stderr, which Exim reads with the output"; fails=$((fails + 1)); }
 { printf 'From MAILER-DAEMON Sun Dec 06 13:59:59 2026\n'; cat "$work/s.eml"; } >"$work/mbox.eml"
 expect_status 0 "verify a message after an mbox From_ line" "$mtas" verify "${pin[@]}" "$work/mbox.eml"
 

@@ -81,7 +81,9 @@ mtas_smtp:
   port = $R_PORT
   allow_localhost
   hosts_try_fastopen =
-  transport_filter = $mtas sign --key $work/keys/s.key.pem --signer $signer --services "$services" --pass-unsigned
+  # Exim gives a filter's standard error the same pipe as its output: mtas's
+  # messages go to a log instead, or they would open the message.
+  transport_filter = /bin/sh -c "exec $mtas sign --key $work/keys/s.key.pem --signer $signer --services '$services' --pass-unsigned 2>>$work/S/log/mtas.log"
 begin retry
 * * F,1m,10s
 EOF
@@ -97,7 +99,7 @@ acl_check_rcpt:
 acl_check_data:
   # "regex" has Exim write the whole message to its scan file, which mtas reads.
   warn  regex = ^
-        set acl_m_mtas = \${run{$mtas verify --result-fields mx.example.net --resolver 127.0.0.1:$dns_port --timeout 3000 \$spool_directory/scan/\$message_exim_id/\$message_exim_id.eml}{\$value}{\$value}}
+        set acl_m_mtas = \${run{/bin/sh -c "exec $mtas verify --result-fields mx.example.net --resolver 127.0.0.1:$dns_port --timeout 3000 \$spool_directory/scan/\$message_exim_id/\$message_exim_id.eml 2>/dev/null"}{\$value}{\$value}}
   warn  condition = \${if def:acl_m_mtas}
         add_header = \$acl_m_mtas
   accept
@@ -176,6 +178,8 @@ send "$work/two.eml" "$S_PORT" || fail "S refused the message with two From fiel
 if f=$(delivered two@example.org); then
   before=$fails
   grep -q "^MTAS-Signature:" "$f" && fail "a message with two From fields was signed"
+  tr -d '\r' <"$f" | sed -n '/^$/q;p' | grep -q '^From: Mallory' || fail "the unsigned message's header lost its fields"
+  grep -q "passed unsigned: .*From" "$work/S/log/mtas.log" || fail "the reason it went unsigned is not in mtas.log"
   [ "$(r_result "$f")" = none ] || fail "R's result for the unsigned message: '$(r_result "$f")', want none"
   [ "$fails" = "$before" ] && echo "ok: a message mtas refuses to sign goes on unsigned (result none at R)"
 else
@@ -241,5 +245,11 @@ start=$(date +%s%N)
 for _ in $(seq 20); do "$mtas" verify --result-fields mx.example.net --resolver "127.0.0.1:$dns_port" "$f" >/dev/null 2>&1; done
 echo "measured: one mtas verify process (DNS key lookup, 4 KB) takes $(( ($(date +%s%N) - start) / 20000000 )) ms"
 
+# Nothing of mtas's own output may reach a message: no text before the
+# header, no report lines in the added fields.
+for f in "$work/R/mail/new/"*; do
+  head -1 "$f" | grep -q '^mtas ' && fail "$(basename "$f"): mtas's message opens the delivered mail"
+  grep -q '^X-ACL-Warn:' "$f" && fail "$(basename "$f"): the ACL added an X-ACL-Warn field (report text in the result)"
+done
 [ "$fails" = 0 ] && echo "PASS: Exim signs through mtas sign and verifies through mtas verify in its ACL"
 exit "$fails"

@@ -1,6 +1,6 @@
 // A hop signed with several keys at once (one SignerInfo each, over the
 // same signed attributes): how signers build it and how verifiers decide,
-// whichever of the keys they know (docs/protocol.md §3.4).
+// whichever of the keys they know (docs/protocol.md §2a).
 #include <gtest/gtest.h>
 
 #include "carrier/carrier.h"

@@ -389,7 +389,8 @@ int Verify(const std::vector<std::string>& argv_in) {
   std::string rendered = a.Has("json") ? ReportJson(*v.hop.report, dp) : ReportText(*v.hop.report, dp);
   if (a.Has("result-fields")) {
     // Only the fields to add, LF line ends, for an MTA that adds them
-    // itself (Exim's add_header in an ACL); the report goes to stderr.
+    // itself (Exim's add_header in an ACL), and no report: Exim reads a
+    // program's standard error with its output.
     std::string fields;
     for (const auto& f : v.hop.edits.prepend) {
       std::string field = f;
@@ -397,7 +398,6 @@ int Verify(const std::vector<std::string>& argv_in) {
       fields += field + "\n";
     }
     std::fputs(fields.c_str(), stdout);
-    std::fputs(rendered.c_str(), stderr);
   } else if (a.Has("add-header")) {
     MessageEdits edits = v.hop.edits;
     edits.body_offset = 0;
