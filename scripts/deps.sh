@@ -6,8 +6,8 @@
 #   deps.sh [EXTRA-PACKAGE...]
 set -euo pipefail
 packages=(cmake g++ make pkg-config dpkg-dev      # build, and the Debian package (cpack -G DEB)
-          libssl-dev libunbound-dev libcurl4-openssl-dev libmilter-dev
-          libssl3 libunbound8 libcurl4 publicsuffix dns-root-data  # run time
+          libssl-dev libunbound-dev libcurl4-openssl-dev libldap-dev libmilter-dev
+          libssl3 libunbound8 libcurl4 libldap-2.5-0 publicsuffix dns-root-data  # run time
           "$@")
 missing=()
 for p in "${packages[@]}"; do
@@ -20,6 +20,8 @@ if [ ${#missing[@]} -gt 0 ]; then
   # Postfix (a test dependency) without prompts and without a system
   # configuration: the tests run their own instances (postfix -c DIR).
   echo "postfix postfix/main_mailer_type select No configuration" | $SUDO debconf-set-selections
+  # slapd (a test dependency) likewise: tests/integration/ldap.sh runs its own.
+  echo "slapd slapd/no_configuration boolean true" | $SUDO debconf-set-selections
   $SUDO apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${missing[@]}" >/dev/null
 fi

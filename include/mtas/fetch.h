@@ -29,4 +29,20 @@ struct FetchResult {
 // Thread safety: reentrant (each call has its own libcurl handle).
 FetchResult Fetch(const std::string& url, const FetchOptions& options);
 
+struct LdapFetchResult {
+  FetchResult::Outcome outcome = FetchResult::Outcome::kTemporary;
+  std::vector<std::string> values;  // each userCertificate;binary value, as stored
+  std::string why;
+};
+
+// The certificates of the entry an LDAP URL names (RFC 4516:
+// ldap[s]://HOST[:PORT]/DN[??SCOPE?FILTER]; scope base and any entry by
+// default), read as the attribute userCertificate;binary with an anonymous
+// bind, through libldap loaded at first use. Bounded: options.timeout_ms for
+// connecting and for the search, at most 8 entries, 16 values of
+// options.max_bytes each. options.connect_to applies as for Fetch; ldaps
+// verifies the server against options.tls_ca_file or the system store.
+// Thread safety: reentrant (a connection per call).
+LdapFetchResult FetchLdapCertificates(const std::string& url, const FetchOptions& options);
+
 }  // namespace mtas

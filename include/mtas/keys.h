@@ -26,9 +26,10 @@ std::string_view KeyAlgorithmName(KeyAlgorithm alg);  // "ed25519", "ecdsa-p256"
 
 // How a found key is vouched for, strongest first: pinned by the
 // administrator, a certificate chaining to a trusted CA, DNSSEC, an https
-// server's certificate; kWeak: plain DNS or http, ftp, tftp.
-enum class KeyTrust { kNone, kLocal, kPkix, kDnssec, kHttps, kWeak };
-std::string_view KeyTrustName(KeyTrust trust);  // "", "local", "pkix", "dnssec", "https", "weak"
+// server's certificate, an ldaps directory's certificate (kTls); kWeak:
+// plain DNS or http, ftp, tftp, ldap.
+enum class KeyTrust { kNone, kLocal, kPkix, kDnssec, kHttps, kTls, kWeak };
+std::string_view KeyTrustName(KeyTrust trust);  // "", "local", "pkix", "dnssec", "https", "tls", "weak"
 
 // An X.509 certificate (shared, immutable).
 class Certificate {

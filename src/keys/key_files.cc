@@ -73,6 +73,8 @@ std::string_view KeyTrustName(KeyTrust trust) {
       return "dnssec";
     case KeyTrust::kHttps:
       return "https";
+    case KeyTrust::kTls:
+      return "tls";
     case KeyTrust::kWeak:
       return "weak";
   }

@@ -4,6 +4,7 @@
 #include <algorithm>
 
 #include "mtas/canon.h"
+#include "mtas/fetch.h"
 #include "mtas/key_records.h"
 #include "mtas/key_service.h"
 
@@ -173,6 +174,46 @@ class DownloadMethod final : public KeyMethod {
   FetchOptions options_;
 };
 
+// ldap:smime-keyserver URL -> the userCertificate;binary values of the
+// entry an LDAP URL names (ldap[s]://HOST[:PORT]/DN[??SCOPE?FILTER]), each
+// a DER certificate that must be issued for the signer, as for a download.
+class LdapMethod final : public KeyMethod {
+ public:
+  explicit LdapMethod(FetchOptions options) : options_(std::move(options)) {}
+  std::string_view name() const override { return "ldap:smime-keyserver"; }
+  Result<std::string> Target(const Service& s, const std::string&) const override {
+    if (s.args.size() != 1 || (s.args[0].rfind("ldap://", 0) != 0 && s.args[0].rfind("ldaps://", 0) != 0))
+      return Status::Malformed("ldap:smime-keyserver wants one ldap:// or ldaps:// URL");
+    return s.args[0];
+  }
+  FetchedKeys Fetch(const std::string& url) override {
+    LdapFetchResult r = FetchLdapCertificates(url, options_);
+    switch (r.outcome) {
+      case FetchResult::Outcome::kOk:
+        break;
+      case FetchResult::Outcome::kNotFound:
+        return Fail(Outcome::kNoKey, r.why);
+      case FetchResult::Outcome::kTooLarge:
+      case FetchResult::Outcome::kRefused:
+        return Fail(Outcome::kMalformed, r.why);
+      case FetchResult::Outcome::kTemporary:
+        return Fail(Outcome::kTemporary, r.why);
+    }
+    FetchedKeys f;
+    for (const auto& der : r.values)
+      if (auto cert = Certificate::FromDer(der); cert.ok())
+        f.candidates.emplace_back(PublicKey::Adopt(X509_get_pubkey(cert->get())), *cert);
+    if (f.candidates.empty()) return Fail(Outcome::kMalformed, url + ": no value is a DER certificate");
+    f.outcome = Outcome::kFound;
+    f.trust = url.rfind("ldaps://", 0) == 0 ? KeyTrust::kTls : KeyTrust::kWeak;
+    f.reason = url + ": " + std::to_string(f.candidates.size()) + " certificate(s) from the directory";
+    return f;
+  }
+
+ private:
+  FetchOptions options_;
+};
+
 }  // namespace
 
 std::vector<std::unique_ptr<KeyMethod>> DefaultKeyMethods(const NetworkOptions& options) {
@@ -182,6 +223,7 @@ std::vector<std::unique_ptr<KeyMethod>> DefaultKeyMethods(const NetworkOptions& 
   m.push_back(std::make_unique<DnsKeyMethod>(options.dns));
   m.push_back(std::make_unique<DnsCertMethod>(options.dns));
   m.push_back(std::make_unique<DnsTxtMethod>(options.dns));
+  m.push_back(std::make_unique<LdapMethod>(options.fetch));
   return m;
 }
 

@@ -58,7 +58,42 @@ LoadedUnbound LoadUnbound() {
   return out;
 }
 
+struct LoadedLdap {
+  LdapLibrary api{};
+  std::string error;
+};
+
+LoadedLdap LoadLdap() {
+  LoadedLdap out;
+  SharedLibrary lib("libldap-2.5.so.0");
+  LdapLibrary& l = out.api;
+  lib.Bind(l.initialize, "ldap_initialize");
+  lib.Bind(l.set_option, "ldap_set_option");
+  lib.Bind(l.sasl_bind_s, "ldap_sasl_bind_s");
+  lib.Bind(l.search_ext_s, "ldap_search_ext_s");
+  lib.Bind(l.first_entry, "ldap_first_entry");
+  lib.Bind(l.next_entry, "ldap_next_entry");
+  lib.Bind(l.get_values_len, "ldap_get_values_len");
+  lib.Bind(l.value_free_len, "ldap_value_free_len");
+  lib.Bind(l.msgfree, "ldap_msgfree");
+  lib.Bind(l.unbind_ext_s, "ldap_unbind_ext_s");
+  lib.Bind(l.err2string, "ldap_err2string");
+  lib.Bind(l.url_parse, "ldap_url_parse");
+  lib.Bind(l.free_urldesc, "ldap_free_urldesc");
+  if (!lib.ok()) out.error = "libldap: " + lib.error();
+  return out;
+}
+
 }  // namespace
+
+const LdapLibrary* Ldap(std::string* error) {
+  static const LoadedLdap loaded = LoadLdap();
+  if (!loaded.error.empty()) {
+    *error = loaded.error;
+    return nullptr;
+  }
+  return &loaded.api;
+}
 
 const CurlLibrary* Curl(std::string* error) {
   static const LoadedCurl loaded = LoadCurl();  // once, thread-safe (C++11 statics)

@@ -1,4 +1,4 @@
-// libcurl and libunbound, loaded at first use (common/shared_library.h says
+// libcurl, libunbound and libldap, loaded at first use (common/shared_library.h says
 // why). Internal header.
 //
 // Each function returns the library's entry points, loaded once per process
@@ -8,6 +8,7 @@
 #pragma once
 
 #include <curl/curl.h>
+#include <ldap.h>
 #include <unbound.h>
 
 #include <string>
@@ -46,5 +47,23 @@ struct UnboundLibrary {
 };
 
 const UnboundLibrary* Unbound(std::string* error);
+
+struct LdapLibrary {
+  decltype(&ldap_initialize) initialize;
+  decltype(&ldap_set_option) set_option;
+  decltype(&ldap_sasl_bind_s) sasl_bind_s;
+  decltype(&ldap_search_ext_s) search_ext_s;
+  decltype(&ldap_first_entry) first_entry;
+  decltype(&ldap_next_entry) next_entry;
+  decltype(&ldap_get_values_len) get_values_len;
+  decltype(&ldap_value_free_len) value_free_len;
+  decltype(&ldap_msgfree) msgfree;
+  decltype(&ldap_unbind_ext_s) unbind_ext_s;
+  decltype(&ldap_err2string) err2string;
+  decltype(&ldap_url_parse) url_parse;
+  decltype(&ldap_free_urldesc) free_urldesc;
+};
+
+const LdapLibrary* Ldap(std::string* error);
 
 }  // namespace mtas

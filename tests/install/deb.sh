@@ -16,7 +16,7 @@ echo "package: $(basename "$deb"), $(stat -c %s "$deb") bytes"
 
 depends=$(dpkg-deb -f "$deb" Depends)
 tr ',' '\n' <<<"$depends" | awk '{print $1}' >"$work/depends"
-for d in libc6 libssl3 libstdc++6 libcurl4 libunbound8 adduser dns-root-data; do
+for d in libc6 libssl3 libstdc++6 libcurl4 libunbound8 libldap-2.5-0 adduser dns-root-data; do
   grep -qxF "$d" "$work/depends" || fail "Depends lacks $d: $depends"
 done
 [ "$(dpkg-deb -f "$deb" Package)" = mtas ] || fail "package name is not mtas"
