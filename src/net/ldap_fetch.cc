@@ -5,6 +5,7 @@
 #include <memory>
 #include <string>
 
+#include "mtas/blocking.h"
 #include "mtas/fetch.h"
 #include "net/libraries.h"
 
@@ -74,6 +75,7 @@ LdapFetchResult FetchLdapCertificates(const std::string& url_text, const FetchOp
   if (scheme != "ldap" && scheme != "ldaps") return Fail(Outcome::kRefused, url_text + ": not ldap:// or ldaps://");
   if (!url->lud_host || !*url->lud_host) return Fail(Outcome::kRefused, url_text + ": no host");
 
+  AnnounceBlocking();  // connecting and searching may take up to the timeout
   LDAP* raw = nullptr;
   if (int rc = lib->initialize(&raw, ConnectUri(*url, options).c_str()); rc != LDAP_SUCCESS || !raw)
     return Fail(Outcome::kRefused, url_text + ": " + lib->err2string(rc));

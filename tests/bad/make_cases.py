@@ -9,6 +9,7 @@ Each case is one function below; its name with '_' as '-' is the file name and t
 line of expected.tsv. Every edit asserts that it found what it changes, so a change in
 what mtas writes stops the regeneration instead of silently producing another case."""
 import base64
+import copy
 import hashlib
 import os
 import re
@@ -392,7 +393,19 @@ class Cases:
         def fn(sd): sd.sd.children[2].children.append(cms.Node(0xA0, children=[cms.octets(b"attached content")]))
         return edit_cms(self.body, fn)
     def cms_two_signer_infos(self):
-        def fn(sd): sd.sd.children[-1].children.append(sd.si)
+        """A second SignerInfo over other signed attributes (another messageDigest): the
+        SignerInfos of one signature must sign the same attributes."""
+        def fn(sd):
+            other = copy.deepcopy(sd.si)
+            attrs = next(c for c in other.children if c.tag == 0xA0)
+            digest = next(a for a in attrs.children if cms.oid_text(a.children[0]) == MESSAGE_DIGEST)
+            v = digest.children[1].children[0]
+            v.value = bytes([v.value[0] ^ 0x80]) + v.value[1:]
+            sd.sd.children[-1].children.append(other)
+        return edit_cms(self.body, fn)
+    def cms_five_signer_infos(self):
+        """More SignerInfos than a signer has algorithms (at most 4)."""
+        def fn(sd): sd.sd.children[-1].children.extend([sd.si] * 4)
         return edit_cms(self.body, fn)
     def cms_no_signed_attrs(self):
         def fn(sd): sd.si.children = [c for c in sd.si.children if c.tag != 0xA0]

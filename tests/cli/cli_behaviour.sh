@@ -145,6 +145,9 @@ grep -q $'\r' "$work/fields" && { echo "FAIL: --result-fields writes CR"; fails=
 [ -s "$work/report" ] && { echo "FAIL: --result-fields writes to stderr, which Exim reads with the output"; fails=$((fails + 1)); }
 { printf 'From MAILER-DAEMON Sun Dec 06 13:59:59 2026\n'; cat "$work/s.eml"; } >"$work/mbox.eml"
 expect_status 0 "verify a message after an mbox From_ line" "$mtas" verify "${pin[@]}" "$work/mbox.eml"
+# "From :" is a From field readers show (obs-from), not a separator: never skipped.
+{ printf 'From : evil@attacker.example\r\n'; cat "$work/s.eml"; } >"$work/obs-from.eml"
+expect_status 4 "a first line 'From :' is a field, not an mbox separator" "$mtas" verify "${pin[@]}" "$work/obs-from.eml"
 
 [ "$fails" = 0 ] && echo "cli behaviour: all checks passed"
 exit "$fails"

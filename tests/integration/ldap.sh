@@ -21,7 +21,8 @@ msg="$root/examples/messages/mixed-attachment.eml"
 for s in mail.example.test other.example.test; do
   "$mtas" keygen --algorithm ed25519 --signer "$s" --selector s1 --out "$work/keys/$s" >/dev/null
 done
-"$mtas" keygen --algorithm rsa2048 --signer wrongkey.example.test --selector s1 --out "$work/keys/wrongkey.example.test" >/dev/null
+# another key of the same name: the directory publishes it, the message is signed with s1
+"$mtas" keygen --algorithm rsa2048 --signer mail.example.test --selector s2 --out "$work/keys/mail.example.test" >/dev/null
 
 # ---- the directory ------------------------------------------------------------------
 mkdir -p "$work/db"
@@ -46,7 +47,7 @@ printf 'this is not a certificate' >"$work/garbage.der"
   printf 'dn: ou=mtas,dc=example,dc=test\nobjectClass: organizationalUnit\nou: mtas\n\n'
   entry mail.example.test "$work/keys/mail.example.test/s1.crt.der"
   # wrong key: the entry of mail.example.test's name holds another key's certificate
-  entry wrong.mail.example.test "$work/keys/wrongkey.example.test/s1.crt.der"
+  entry wrong.mail.example.test "$work/keys/mail.example.test/s2.crt.der"
   # a certificate issued for another name
   entry othername.mail.example.test "$work/keys/other.example.test/s1.crt.der"
   entry garbage.mail.example.test "$work/garbage.der"
@@ -66,19 +67,22 @@ for _ in $(seq 50); do [ -s "$work/silent.port" ] && break; sleep 0.1; done
 silent_port=$(cat "$work/silent.port"); down_port=$(free_port)
 
 # ---- the checks ---------------------------------------------------------------------
-# check NAME WANT-RESULT URL [CONNECT-PORT] [TIMEOUT-MS]; the time taken in $ms
+# check NAME WANT-RESULT URL [CONNECT-PORT] [TIMEOUT-MS] [WANT-IN-REASON]; the time taken in $ms
 check() {
-  local name="$1" want="$2" url="$3" port="${4:-$ldap_port}" timeout="${5:-3000}" start
+  local name="$1" want="$2" url="$3" port="${4:-$ldap_port}" timeout="${5:-3000}" why="${6:-}" start
+  [ -n "$port" ] || port=$ldap_port
+  [ -n "$timeout" ] || timeout=3000
   "$mtas" sign --key "$work/keys/mail.example.test/s1.key.pem" --signer mail.example.test \
     --services "ldap:smime-keyserver $url" "$msg" "$work/signed.eml" || { fail "$name: signing"; return; }
   start=$(date +%s%N)
   "$mtas" verify --json --timeout "$timeout" --connect-to "ldap.example.test:389:127.0.0.1:$port" \
     "$work/signed.eml" >"$work/r.json" 2>"$work/err"
   ms=$(( ($(date +%s%N) - start) / 1000000 ))
-  if python3 - "$work/r.json" "$want" <<'PY'; then
+  if python3 - "$work/r.json" "$want" "$why" <<'PY'; then
 import json, sys
 r = json.load(open(sys.argv[1]))["signatures"][0]
 assert r["result"] == sys.argv[2], f"result {r['result']} ({r['reason']}), want {sys.argv[2]}"
+assert sys.argv[3] in r["reason"], f"reason {r['reason']!r} does not say {sys.argv[3]!r}"
 assert r["key_method"] == "ldap:smime-keyserver", f"method {r['key_method']}"
 PY
     echo "ok: $name -> $want in $ms ms"
@@ -89,8 +93,10 @@ PY
 base="ldap://ldap.example.test:389"
 check "the entry by its DN" pass "$base/cn=mail.example.test,ou=mtas,dc=example,dc=test"
 check "the entry by a search filter" pass "$base/ou=mtas,dc=example,dc=test??sub?(cn=mail.example.test)"
-check "another key published" fail "$base/cn=wrong.mail.example.test,ou=mtas,dc=example,dc=test"
-check "a certificate for another name" fail "$base/cn=othername.mail.example.test,ou=mtas,dc=example,dc=test"
+check "another key published" fail "$base/cn=wrong.mail.example.test,ou=mtas,dc=example,dc=test" "" "" \
+  "not the key that signed"
+check "a certificate for another name" fail "$base/cn=othername.mail.example.test,ou=mtas,dc=example,dc=test" "" "" \
+  "not issued for"
 check "no such entry" neutral "$base/cn=nobody.mail.example.test,ou=mtas,dc=example,dc=test"
 check "a value that is no certificate" permerror "$base/cn=garbage.mail.example.test,ou=mtas,dc=example,dc=test"
 check "a directory outside the signer's domain" fail \

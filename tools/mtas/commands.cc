@@ -67,7 +67,9 @@ struct Input {
 
 // A message in mbox form (as Exim's content scanning writes it, or a
 // mailbox's single message) starts with a "From " separator line, which is
-// no header field: the message starts after it.
+// no header field: the message starts after it, as readers parse it. But
+// "From :" (space before the colon, RFC 5322 §4.5.3) is a From field that
+// readers display: that line is the message's own and is never skipped.
 Status SkipMboxSeparator(Input* in) {
   char head[1024];
   MTAS_RETURN_IF_ERROR(in->file->Rewind());
@@ -82,6 +84,9 @@ Status SkipMboxSeparator(Input* in) {
   std::string_view start(head, got);
   size_t eol = start.find('\n');
   if (start.substr(0, 5) != "From " || eol == std::string_view::npos) return Status::Ok();
+  size_t next = start.find_first_not_of(" \t", 5);
+  if (next == std::string_view::npos || next >= eol || start[next] == ':' || start[next] == '\r')
+    return Status::Ok();  // a From field, or nothing after "From"
   in->after_separator = std::make_unique<RangeSource>(*in->file, eol + 1, UINT64_MAX);
   in->source = in->after_separator.get();
   return Status::Ok();
