@@ -20,6 +20,23 @@ FetchedKeys Fail(Outcome o, std::string reason) {
   return f;
 }
 
+// A download or directory read that failed, as a lookup's outcome; what a
+// refusal means differs by method (`refused`).
+FetchedKeys FetchFailure(FetchResult::Outcome o, const std::string& why, Outcome refused) {
+  switch (o) {
+    case FetchResult::Outcome::kNotFound:
+      return Fail(Outcome::kNoKey, why);
+    case FetchResult::Outcome::kTooLarge:
+      return Fail(Outcome::kMalformed, why);
+    case FetchResult::Outcome::kRefused:
+      return Fail(refused, why);
+    case FetchResult::Outcome::kTemporary:
+    case FetchResult::Outcome::kOk:
+      break;
+  }
+  return Fail(Outcome::kTemporary, why);
+}
+
 // Common handling of a DNS answer; `parse` turns one RDATA into a candidate.
 template <typename Parse>
 FetchedKeys FromDns(DnsClient* dns, const std::string& name, int type, const char* what, Parse&& parse) {
@@ -146,18 +163,8 @@ class DownloadMethod final : public KeyMethod {
   }
   FetchedKeys Fetch(const std::string& url) override {
     FetchResult r = mtas::Fetch(url, options_);
-    switch (r.outcome) {
-      case FetchResult::Outcome::kOk:
-        break;
-      case FetchResult::Outcome::kNotFound:
-        return Fail(Outcome::kNoKey, r.why);
-      case FetchResult::Outcome::kTooLarge:
-        return Fail(Outcome::kMalformed, r.why);
-      case FetchResult::Outcome::kRefused:
-        return Fail(Outcome::kRejected, r.why);
-      case FetchResult::Outcome::kTemporary:
-        return Fail(Outcome::kTemporary, r.why);
-    }
+    // Refused: a TLS server that could not be verified, evidence against the key.
+    if (r.outcome != FetchResult::Outcome::kOk) return FetchFailure(r.outcome, r.why, Outcome::kRejected);
     auto cert = Certificate::FromDer(r.body);
     if (!cert.ok()) return Fail(Outcome::kMalformed, url + ": not a DER certificate");
     FetchedKeys f;
@@ -188,17 +195,8 @@ class LdapMethod final : public KeyMethod {
   }
   FetchedKeys Fetch(const std::string& url) override {
     LdapFetchResult r = FetchLdapCertificates(url, options_);
-    switch (r.outcome) {
-      case FetchResult::Outcome::kOk:
-        break;
-      case FetchResult::Outcome::kNotFound:
-        return Fail(Outcome::kNoKey, r.why);
-      case FetchResult::Outcome::kTooLarge:
-      case FetchResult::Outcome::kRefused:
-        return Fail(Outcome::kMalformed, r.why);
-      case FetchResult::Outcome::kTemporary:
-        return Fail(Outcome::kTemporary, r.why);
-    }
+    // Refused: a URL libldap does not take, a broken service entry.
+    if (r.outcome != FetchResult::Outcome::kOk) return FetchFailure(r.outcome, r.why, Outcome::kMalformed);
     FetchedKeys f;
     for (const auto& der : r.values)
       if (auto cert = Certificate::FromDer(der); cert.ok())

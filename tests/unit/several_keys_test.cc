@@ -37,24 +37,14 @@ std::vector<SigningKey> Load(const std::vector<const TestKey*>& keys, bool with_
   return out;
 }
 
-struct SignedTwice {
-  std::string message;
-  MessageEdits edits;
-};
+using SignedTwice = test::Signed;
 
 SignedTwice SignWithKeys(const std::vector<const TestKey*>& keys, const std::string& message = kMessage,
                          SignOptions options = {}) {
   options.signer = "mail.example.com";
   auto signer = Signer::Create(Load(keys), options);
   EXPECT_TRUE(signer.ok()) << signer.status().message();
-  if (!signer.ok()) return {};
-  MemorySource src(message);
-  auto edits = SignMessage(**signer, src);
-  EXPECT_TRUE(edits.ok()) << edits.status().message();
-  if (!edits.ok()) return {};
-  StringSink out;
-  EXPECT_TRUE(WriteSignedMessage(src, *edits, out).ok());
-  return {out.out, *edits};
+  return signer.ok() ? test::SignWith(**signer, message) : SignedTwice{};
 }
 
 // The keys pinned for the signer (as their certificates, which pins the

@@ -68,8 +68,13 @@ Signed SignWith(const TestKey& key, const std::string& message, SignOptions opti
   EXPECT_TRUE(sk.ok()) << sk.status().message();
   auto signer = Signer::Create(std::move(*sk), options);
   EXPECT_TRUE(signer.ok()) << signer.status().message();
+  if (!signer.ok()) return {};
+  return SignWith(**signer, message);
+}
+
+Signed SignWith(const Signer& signer, const std::string& message) {
   MemorySource src(message);
-  auto edits = SignMessage(**signer, src);
+  auto edits = SignMessage(signer, src);
   EXPECT_TRUE(edits.ok()) << edits.status().message();
   if (!edits.ok()) return {};
   StringSink out;

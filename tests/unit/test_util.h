@@ -35,6 +35,7 @@ struct Signed {
 // A Signer for the key (options.signer defaults to the key's signer).
 std::shared_ptr<const Signer> SignerFor(const TestKey& key, SignOptions options = {});
 Signed SignWith(const TestKey& key, const std::string& message, SignOptions options = {}, bool with_cert = false);
+Signed SignWith(const Signer& signer, const std::string& message);
 
 // Verifies with the given keys pinned for their signers.
 VerifyReport VerifyWith(const std::vector<const TestKey*>& keys, const std::string& message,
