@@ -11,6 +11,7 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -134,6 +135,10 @@ struct KeyRequest {
   // Whether the signature verifies with a key: for candidates the signer
   // identifier cannot tell apart (issuerAndSerialNumber against a bare key).
   std::function<bool(const PublicKey&)> verifies;
+  // Service entries this message may still try, answers from the cache
+  // included: each costs key matching, and signatures x SignerInfos x
+  // services are the attacker's to choose.
+  int* service_budget = nullptr;
 };
 
 struct KeyLookup {
@@ -157,7 +162,7 @@ struct KeyLookup {
   std::vector<std::string> notes;  // services skipped (unsupported, budget)
 
   // How much an outcome weighs when sources disagree:
-  // rejected > temporary > other key > malformed > no key > found.
+  // rejected > other key > temporary > malformed > no key > found.
   static int Severity(Outcome o);
 };
 
@@ -197,7 +202,13 @@ class PkixResolver final : public KeyResolver {
 
  private:
   PkixResolver() = default;
+  // Without a CA file: the system's hashed directory, and its bundle file
+  // (SSL_CERT_FILE, else OpenSSL's default), loaded the first time a chain
+  // finds no issuer there, as on systems without hashed links.
+  void LoadSystemBundleOnce();
   X509_STORE* store_ = nullptr;
+  bool system_store_ = false;
+  std::once_flag bundle_loaded_;
 };
 
 // Tries resolvers in order; the first that finds a key, or that has

@@ -4,6 +4,7 @@
 
 #include <cctype>
 #include <cerrno>
+#include <cstdlib>
 #include <cstring>
 
 #include "common/ossl.h"
@@ -23,9 +24,9 @@ int KeyLookup::Severity(Outcome o) {
   switch (o) {
     case Outcome::kRejected:
       return 5;
-    case Outcome::kTemporary:
+    case Outcome::kOtherKey:  // above temporary: a forger's unreachable service must not turn fail into a deferral
       return 4;
-    case Outcome::kOtherKey:
+    case Outcome::kTemporary:
       return 3;
     case Outcome::kMalformed:
       return 2;
@@ -81,6 +82,7 @@ Result<std::unique_ptr<PkixResolver>> PkixResolver::FromCaFile(const std::string
     // that mostly embed no certificate.
     X509_LOOKUP* dir = X509_STORE_add_lookup(r->store_, X509_LOOKUP_hash_dir());
     if (!dir || X509_LOOKUP_add_dir(dir, nullptr, X509_FILETYPE_DEFAULT) != 1) ERR_clear_error();
+    r->system_store_ = true;
   } else if (::access(ca_file.c_str(), R_OK) != 0) {
     return Status::InvalidArgument(ca_file + ": " + std::strerror(errno));
   } else if (X509_STORE_load_file(r->store_, ca_file.c_str()) != 1) {
@@ -91,6 +93,14 @@ Result<std::unique_ptr<PkixResolver>> PkixResolver::FromCaFile(const std::string
 }
 
 PkixResolver::~PkixResolver() { X509_STORE_free(store_); }
+
+void PkixResolver::LoadSystemBundleOnce() {
+  std::call_once(bundle_loaded_, [this] {
+    const char* env = std::getenv(X509_get_default_cert_file_env());
+    const char* file = env && *env ? env : X509_get_default_cert_file();
+    if (X509_STORE_load_file(store_, file) != 1) ERR_clear_error();  // none there: the directory was all
+  });
+}
 
 KeyLookup PkixResolver::Resolve(const KeyRequest& request) {
   KeyLookup out;
@@ -107,11 +117,25 @@ KeyLookup PkixResolver::Resolve(const KeyRequest& request) {
     X509_up_ref(c.get());
     sk_X509_push(chain.get(), c.get());
   }
-  ossl::StoreCtxPtr ctx(X509_STORE_CTX_new());
-  X509_STORE_CTX_init(ctx.get(), store_, leaf->get(), chain.get());
-  X509_VERIFY_PARAM* param = X509_STORE_CTX_get0_param(ctx.get());
-  X509_VERIFY_PARAM_set1_host(param, request.signer.c_str(), request.signer.size());
-  if (X509_verify_cert(ctx.get()) != 1) {
+  ossl::StoreCtxPtr ctx;
+  auto verify = [&] {
+    ctx.reset(X509_STORE_CTX_new());
+    X509_STORE_CTX_init(ctx.get(), store_, leaf->get(), chain.get());
+    X509_VERIFY_PARAM* param = X509_STORE_CTX_get0_param(ctx.get());
+    X509_VERIFY_PARAM_set1_host(param, request.signer.c_str(), request.signer.size());
+    return X509_verify_cert(ctx.get()) == 1;
+  };
+  bool trusted = verify();
+  int first_error = trusted ? X509_V_OK : X509_STORE_CTX_get_error(ctx.get());
+  if (!trusted && system_store_ &&
+      (first_error == X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT_LOCALLY ||
+       first_error == X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT || first_error == X509_V_ERR_DEPTH_ZERO_SELF_SIGNED_CERT ||
+       first_error == X509_V_ERR_SELF_SIGNED_CERT_IN_CHAIN)) {
+    ERR_clear_error();
+    LoadSystemBundleOnce();
+    trusted = verify();
+  }
+  if (!trusted) {
     int err = X509_STORE_CTX_get_error(ctx.get());
     ERR_clear_error();
     // No trust path is no evidence against the key: other sources may know it.

@@ -15,6 +15,8 @@ using Outcome = KeyLookup::Outcome;
 
 constexpr uint32_t kMinTtl = 60, kMaxTtl = 86400, kDefaultTtl = 3600, kNegativeTtl = 60;
 constexpr const char* kBudgetSpent = "lookup budget of the message spent";
+constexpr const char* kServicesSpent = "the message has tried as many services as a message may";
+constexpr size_t kMaxCandidates = 8;  // keys of one answer matched against a SignerInfo
 
 // A key published for `signer` must come from its own domain: the DNS name
 // or URL host at or below the signer's organisational domain. Otherwise
@@ -120,6 +122,10 @@ KeyLookup ServiceKeyResolver::Resolve(const KeyRequest& request) {
       skipped.push_back(service.method + (service.known ? " unsupported" : " unknown"));
       continue;
     }
+    if (request.service_budget && (*request.service_budget)-- <= 0) {
+      skipped.push_back(service.method + " skipped: " + kServicesSpent);
+      continue;
+    }
     std::string target;
     FetchedKeys f;
     if (auto t = methods_.at(service.method)->Target(service, request.signer);
@@ -141,7 +147,8 @@ KeyLookup ServiceKeyResolver::Resolve(const KeyRequest& request) {
     l.reason = f.reason;
     if (f.outcome == Outcome::kFound) {
       bool any_for_signer = false;
-      for (const auto& [key, cert] : f.candidates) {
+      for (size_t i = 0; i < f.candidates.size() && i < kMaxCandidates; ++i) {
+        const auto& [key, cert] = f.candidates[i];
         if (cert && X509_check_host(cert.get(), request.signer.c_str(), request.signer.size(), 0, nullptr) != 1)
           continue;
         any_for_signer = true;

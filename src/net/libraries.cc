@@ -65,12 +65,20 @@ struct LoadedLdap {
 
 LoadedLdap LoadLdap() {
   LoadedLdap out;
+  // OpenLDAP 2.5 (Debian 12), or 2.6 and later under the name it went back to.
   SharedLibrary lib("libldap-2.5.so.0");
+  if (!lib.ok()) lib = SharedLibrary("libldap.so.2");
   LdapLibrary& l = out.api;
   lib.Bind(l.initialize, "ldap_initialize");
   lib.Bind(l.set_option, "ldap_set_option");
   lib.Bind(l.sasl_bind_s, "ldap_sasl_bind_s");
-  lib.Bind(l.search_ext_s, "ldap_search_ext_s");
+  lib.Bind(l.search_ext, "ldap_search_ext");
+  lib.Bind(l.result, "ldap_result");
+  lib.Bind(l.parse_result, "ldap_parse_result");
+  lib.Bind(l.abandon_ext, "ldap_abandon_ext");
+  lib.Bind(l.msgtype, "ldap_msgtype");
+  lib.Bind(l.get_option, "ldap_get_option");
+  lib.Bind(l.sockbuf_ctrl, "ber_sockbuf_ctrl");  // liblber, which libldap loads with it
   lib.Bind(l.first_entry, "ldap_first_entry");
   lib.Bind(l.next_entry, "ldap_next_entry");
   lib.Bind(l.get_values_len, "ldap_get_values_len");

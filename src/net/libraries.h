@@ -52,7 +52,13 @@ struct LdapLibrary {
   decltype(&ldap_initialize) initialize;
   decltype(&ldap_set_option) set_option;
   decltype(&ldap_sasl_bind_s) sasl_bind_s;
-  decltype(&ldap_search_ext_s) search_ext_s;
+  decltype(&ldap_search_ext) search_ext;
+  decltype(&ldap_result) result;
+  decltype(&ldap_parse_result) parse_result;
+  decltype(&ldap_abandon_ext) abandon_ext;
+  decltype(&ldap_msgtype) msgtype;
+  decltype(&ldap_get_option) get_option;
+  decltype(&ber_sockbuf_ctrl) sockbuf_ctrl;
   decltype(&ldap_first_entry) first_entry;
   decltype(&ldap_next_entry) next_entry;
   decltype(&ldap_get_values_len) get_values_len;

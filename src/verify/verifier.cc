@@ -50,6 +50,9 @@ struct Scan {
 constexpr ContentDigestSpec kDefaultSpec{Canon::kRelaxed, DigestAlg::kSha256};
 // Prefix digests one verification computes at most (each costs a hasher).
 constexpr size_t kMaxPrefixRequests = 64;
+// Service entries one message may try, over all its signatures and their
+// SignerInfos (lookups that go to the network have their own, smaller budget).
+constexpr int kMaxServiceVisits = 64;
 
 bool EndsWith(std::string_view s, std::string_view tail) {
   return s.size() >= tail.size() && s.compare(s.size() - tail.size(), tail.size(), tail) == 0;
@@ -485,7 +488,10 @@ class SignatureCheck {
       KeyLookup key;
       r.signer_infos.push_back(CheckSignerInfo(sig, si, r, &key));
       if (key.outcome == KeyLookup::Outcome::kOtherKey) other_key.push_back(r.signer_infos.size() - 1);
-      if (r.signer_infos.back().result != SigResult::kPass || any_verified) continue;
+      if (r.signer_infos.back().result != SigResult::kPass) continue;
+      // The hop is reported with its most strongly vouched key (KeyTrust
+      // orders strongest first), whatever the SignerInfos' order.
+      if (any_verified && !(key.trust < r.key_trust)) continue;
       any_verified = true;
       *verified = std::move(key);
       r.algorithm = si.algorithm;
@@ -549,9 +555,9 @@ class SignatureCheck {
       return done(SigResult::kPermError, "Ed25519 signatures must use SHA-512 (RFC 8419)");
     key->reason = "no key source configured";
     if (options_.resolver)
-      *key = options_.resolver->Resolve(
-          KeyRequest{sig.attrs.signer, r.services, si.sid, sig.certificates, budget_,
-                     [&sig, &si](const PublicKey& k) { return CheckSignatureValue(sig, si, k).ok(); }});
+      *key = options_.resolver->Resolve(KeyRequest{
+          sig.attrs.signer, r.services, si.sid, sig.certificates, budget_,
+          [&sig, &si](const PublicKey& k) { return CheckSignatureValue(sig, si, k).ok(); }, &service_budget_});
     out.key_method = key->method;
     out.key_trust = key->trust;
     for (const auto& n : key->notes)  // the same services, skipped for each SignerInfo, noted once
@@ -675,7 +681,8 @@ class SignatureCheck {
   const VerifyOptions& options_;
   const Scan& scan_;
   const std::vector<Located>& all_;
-  int* budget_;  // network lookups left for this message
+  int* budget_;                             // network lookups left for this message
+  int service_budget_ = kMaxServiceVisits;  // service entries left for this message, cached or not
 };
 
 int Rank(SigResult r) {

@@ -160,6 +160,12 @@ check "slow HTTP server" ed.example.test "http:download:der _slow x" temperror h
 # (MTAS_TEST_TIME_FACTOR, set by scripts/test.sh).
 bound_ms=$((3000 * ${MTAS_TEST_TIME_FACTOR:-1}))
 [ "$last_ms" -lt "$bound_ms" ] || fail "a slow HTTP server held verification for $last_ms ms (timeout 1000)"
+# A forger's signature by another key that also names an unreachable service
+# of the domain stays a fail: the published key that is not theirs outweighs
+# the lookup that timed out.
+check "wrong key beside an unreachable service" wrong.example.test \
+  "domain:key:email s1._certs; http:download:der _slow x" fail domain:key:email "" -- \
+  --connect-to "wrong.example.test:80:127.0.0.1:$port_slow"
 net=(--resolver "127.0.0.1:$port_blackhole" --timeout 1000)
 check "stalled DNS server" ed.example.test "domain:key:email s1._certs" temperror domain:key:email ""
 [ "$last_ms" -lt "$bound_ms" ] || fail "a stalled DNS server held verification for $last_ms ms (timeout 1000)"
@@ -195,6 +201,25 @@ PY
 two_keys "two keys, both published" s2 "domain:key:email s1._certs; domain:key:email s2._certs" "ed25519=pass rsa=pass"
 two_keys "two keys, the next one not published yet" s3 "domain:key:email s3._certs; domain:key:email s1._certs" \
   "ed25519=pass rsa=neutral"
+
+# Answers from the cache cost no network lookup, but every service entry
+# tried counts: five hops that each name the same absent record 15 times
+# before their key reach the 64 entries a message may try in the fifth.
+cached=$(for i in $(seq 15); do printf 'domain:key:email nothere._certs; '; done)
+cp "$msg" "$work/hops.eml"
+for _ in 1 2 3 4 5; do
+  "$mtas" sign --key "$work/keys/ed.example.test/s1.key.pem" --signer ed.example.test \
+    --services "${cached}domain:key:email s1._certs" "$work/hops.eml" "$work/hops.next" && mv "$work/hops.next" "$work/hops.eml"
+done
+"$mtas" verify "${net[@]}" --json "$work/hops.eml" >"$work/r.json" 2>"$work/err"
+python3 - "$work/r.json" <<'PY' || fail "service entries per message"
+import json, sys
+sigs = json.load(open(sys.argv[1]))["signatures"]
+got = [s["result"] for s in sigs]
+assert got == ["pass"] * 4 + ["neutral"], got
+assert any("as many services as a message may" in n for n in sigs[4]["notes"]), sigs[4]["notes"]
+PY
+echo "ok: service entries per message: four hops pass, the fifth finds its key unchecked"
 
 # --no-network forbids lookups.
 "$mtas" verify --no-network --json "$work/signed.eml" >"$work/r.json"; st=$?

@@ -101,6 +101,10 @@ check "no such entry" neutral "$base/cn=nobody.mail.example.test,ou=mtas,dc=exam
 check "a value that is no certificate" permerror "$base/cn=garbage.mail.example.test,ou=mtas,dc=example,dc=test"
 check "a directory outside the signer's domain" fail \
   "ldap://ldap.elsewhere.example/cn=mail.example.test,ou=mtas,dc=example,dc=test"
+# libldap decodes %-escapes in the host: the host checked must be the one connected to.
+check "an escaped host (evil%00.mail.example.test)" permerror \
+  "ldap://ldap.elsewhere.example%00.mail.example.test/cn=mail.example.test,ou=mtas,dc=example,dc=test" "" "" \
+  "plain name"
 check "not an LDAP URL" permerror "cn=mail.example.test,ou=mtas,dc=example,dc=test"
 check "the server is down" temperror "$base/cn=mail.example.test,ou=mtas,dc=example,dc=test" "$down_port"
 check "the server never answers" temperror "$base/cn=mail.example.test,ou=mtas,dc=example,dc=test" "$silent_port" 1000

@@ -302,21 +302,36 @@ TEST(SignVerify, EmbeddedCertificateValidatedAgainstTheSystemDirectory) {
   char hashed[16];
   std::snprintf(hashed, sizeof hashed, "%08lx.0", X509_subject_name_hash(cert->get()));
   std::filesystem::copy_file(Ec().cert_path, dir + "/" + hashed, std::filesystem::copy_options::overwrite_existing);
-  const char* before = std::getenv("SSL_CERT_DIR");
-  std::string saved = before ? before : "";
-  for (bool trusted : {true, false}) {
-    setenv("SSL_CERT_DIR", trusted ? dir.c_str() : "/nonexistent", 1);
+  const char* dir_before = std::getenv("SSL_CERT_DIR");
+  const char* file_before = std::getenv("SSL_CERT_FILE");
+  std::string saved_dir = dir_before ? dir_before : "", saved_file = file_before ? file_before : "";
+  // In the directory; in neither; in the bundle file only (systems without
+  // hashed links), read when the directory gave no issuer.
+  struct Case {
+    const char* dir;
+    const char* file;
+    SigResult want;
+  } cases[] = {{dir.c_str(), "/nonexistent", SigResult::kPass},
+               {"/nonexistent", "/nonexistent", SigResult::kNeutral},
+               {"/nonexistent", Ec().cert_path.c_str(), SigResult::kPass}};
+  for (const Case& c : cases) {
+    setenv("SSL_CERT_DIR", c.dir, 1);
+    setenv("SSL_CERT_FILE", c.file, 1);
     auto pkix = PkixResolver::FromCaFile("");
     ASSERT_TRUE(pkix.ok());
     VerifyOptions opt;
     opt.resolver = pkix->get();
     VerifyReport r = VerifyWith({}, s.message, opt);
-    EXPECT_EQ(r.result, trusted ? SigResult::kPass : SigResult::kNeutral) << r.signatures[0].reason;
+    EXPECT_EQ(r.result, c.want) << c.dir << " " << c.file << ": " << r.signatures[0].reason;
   }
-  if (before)
-    setenv("SSL_CERT_DIR", saved.c_str(), 1);
-  else
-    unsetenv("SSL_CERT_DIR");
+  auto restore = [](const char* name, const char* before, const std::string& saved) {
+    if (before)
+      setenv(name, saved.c_str(), 1);
+    else
+      unsetenv(name);
+  };
+  restore("SSL_CERT_DIR", dir_before, saved_dir);
+  restore("SSL_CERT_FILE", file_before, saved_file);
   std::filesystem::remove_all(dir);
 }
 

@@ -71,7 +71,7 @@ struct Input {
 // "From :" (space before the colon, RFC 5322 §4.5.3) is a From field that
 // readers display: that line is the message's own and is never skipped.
 Status SkipMboxSeparator(Input* in) {
-  char head[1024];
+  char head[4096];  // an mbox separator line is far shorter
   MTAS_RETURN_IF_ERROR(in->file->Rewind());
   size_t got = 0;
   while (got < sizeof head) {
@@ -383,8 +383,8 @@ int Verify(const std::vector<std::string>& argv_in) {
          Union(Union(kVerifyOptions, kNetworkOptions), {"add-header", "result-fields"}));
   if (!a.ok()) return Usage("verify", a.error());
   if (a.positional().size() > 1) return Usage("verify", "one INPUT at most");
-  if (v.restore_hop > 0 && a.Has("add-header"))
-    return Usage("verify", "--restore and --add-header both write a message");
+  if (v.restore_hop > 0 && (a.Has("add-header") || a.Has("result-fields")))
+    return Usage("verify", "--restore writes a message; not with --add-header or --result-fields");
   if (a.Has("add-header") && a.Has("result-fields"))
     return Usage("verify", "--add-header writes the message, --result-fields only its new fields: one of them");
   std::string authserv_id = a.Has("result-fields") ? a.Get("result-fields") : a.Get("add-header");
@@ -559,14 +559,18 @@ int CheckPublished(ServiceKeyResolver& resolver, const std::string& signer, cons
       verdict = "OUTSIDE: verifiers refuse keys from outside the signer's domain";
       ++bad;
     } else if (f.outcome == KeyLookup::Outcome::kFound) {
-      size_t match = want.size();
-      for (const auto& c : f.candidates)
-        for (size_t i = 0; i < want.size() && match == want.size(); ++i)
-          if (c.first.SpkiDer() == want[i].SpkiDer()) match = i;
-      if (match < want.size()) {
-        verdict = "ok: the published key matches" + (want.size() > 1 ? " " + names[match] : std::string()) + " (" +
+      // Every key of ours the answer holds (one name may publish several).
+      std::string matched;
+      for (size_t i = 0; i < want.size(); ++i)
+        for (const auto& c : f.candidates)
+          if (c.first.SpkiDer() == want[i].SpkiDer()) {
+            matched += (matched.empty() ? " " : ", ") + names[i];
+            if (seen_by[i].empty()) seen_by[i] = target;
+            break;
+          }
+      if (!matched.empty()) {
+        verdict = "ok: the published key matches" + (want.size() > 1 ? matched : std::string()) + " (" +
                   std::string(KeyTrustName(f.trust)) + ")";
-        if (seen_by[match].empty()) seen_by[match] = target;
       } else {
         verdict = "MISMATCH: a different key is published";
         ++bad;

@@ -4,8 +4,13 @@
 // key-publishing.md "Rotating a key"). It writes the new key and its
 // records; the KeyTable lines it prints are for the operator to put in
 // place, as the KeyTable is theirs.
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include <algorithm>
+#include <cerrno>
 #include <cstdio>
+#include <cstring>
 #include <filesystem>
 #include <string>
 #include <vector>
@@ -13,6 +18,7 @@
 #include "args.h"
 #include "config.h"
 #include "mtas/keys.h"
+#include "mtas/signature.h"
 
 namespace mtas::cli {
 namespace {
@@ -86,14 +92,30 @@ int KeygenRotate(const std::vector<std::string>& argv) {
     algorithms.push_back(KeygenName(*pk));
   }
   std::string algorithm = a.Get("algorithm", algorithms.front());
-  // Never over a key that may be the one signing now.
-  if (std::filesystem::exists(a.Get("out") + "/" + a.Get("selector") + ".key.pem"))
-    return Error("keygen",
-                 a.Get("out") + "/" + a.Get("selector") + ".key.pem exists: the next key needs a selector of its own",
+  // Never over a key that may be the one signing now, nor over records
+  // verifiers still need for mail the old key signed.
+  const std::string selector = a.Get("selector");
+  if (std::filesystem::exists(a.Get("out") + "/" + selector + ".key.pem"))
+    return Error("keygen", a.Get("out") + "/" + selector + ".key.pem exists: the next key needs a selector of its own",
                  kUsage);
-  auto made = WriteNewKey(algorithm, entry->signer, a.Get("selector"), a.Get("out"), *days, a.Has("https"));
+  for (const std::string& word : {" " + selector + ".", " " + selector + "._"})
+    if ((" " + entry->services).find(word) != std::string::npos)
+      return Error("keygen", "selector " + selector + " is in entry " + id + "'s services: the next key needs its own",
+                   kUsage);
+  if (entry->key_files.size() >= kMaxSignerInfos)
+    return Error("keygen",
+                 "entry " + id + " already signs with " + std::to_string(entry->key_files.size()) +
+                     " keys, the most that sign together; finish the rotation under way first",
+                 kUsage);
+  auto made = WriteNewKey(algorithm, entry->signer, selector, a.Get("out"), *days, a.Has("https"));
   if (!made.ok())
     return Error("keygen", made.status().message(), made.status().code() == Status::Code::kIoError ? 1 : kUsage);
+  // mtasd reads the new key as it reads the old one: the same owner and group.
+  if (struct stat old_key{}; entry->key_files.front().rfind("pkcs11:", 0) != 0 &&
+                             ::stat(entry->key_files.front().c_str(), &old_key) == 0 &&
+                             ::chown(made->key_path.c_str(), old_key.st_uid, old_key.st_gid) != 0)
+    std::printf("note: %s is not owned as %s is (%s): mtasd must be able to read it\n", made->key_path.c_str(),
+                entry->key_files.front().c_str(), std::strerror(errno));
   auto new_public = PublicOf(made->key_path);
   if (!new_public.ok()) return Error("keygen", new_public.status().message());
   std::string family = KeygenName(*new_public).substr(0, 3);  // "rsa2048" replaces "rsa3072" too
