@@ -7,6 +7,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -65,12 +66,14 @@ class ServiceKeyResolver final : public KeyResolver {
   explicit ServiceKeyResolver(NetworkOptions options);
   KeyLookup Resolve(const KeyRequest& request) override;
   // Fetches what one service entry publishes (for `mtas dns-record --check`).
-  // `budget`, when given, is the network lookups left: an answer from the
-  // cache costs none; with none left, nothing is fetched (kNoKey).
-  FetchedKeys FetchService(const Service& service, const std::string& signer, std::string* target,
-                           int* budget = nullptr);
+  FetchedKeys FetchService(const Service& service, const std::string& signer, std::string* target);
 
  private:
+  // As FetchService, within `budget` network lookups (nullptr: no limit):
+  // an answer from the cache costs none; nullopt when one was needed and
+  // none is left.
+  std::optional<FetchedKeys> FetchWithin(const Service& service, const std::string& signer, std::string* target,
+                                         int* budget);
   NetworkOptions options_;
   std::map<std::string, std::unique_ptr<KeyMethod>, std::less<>> methods_;
   KeyCache cache_;

@@ -14,7 +14,6 @@ namespace {
 using Outcome = KeyLookup::Outcome;
 
 constexpr uint32_t kMinTtl = 60, kMaxTtl = 86400, kDefaultTtl = 3600, kNegativeTtl = 60;
-constexpr const char* kBudgetSpent = "lookup budget of the message spent";
 constexpr const char* kServicesSpent = "the message has tried as many services as a message may";
 constexpr size_t kMaxCandidates = 8;  // keys of one answer matched against a SignerInfo
 
@@ -77,8 +76,12 @@ ServiceKeyResolver::ServiceKeyResolver(NetworkOptions options) : options_(std::m
   }
 }
 
-FetchedKeys ServiceKeyResolver::FetchService(const Service& service, const std::string& signer, std::string* target,
-                                             int* budget) {
+FetchedKeys ServiceKeyResolver::FetchService(const Service& service, const std::string& signer, std::string* target) {
+  return *FetchWithin(service, signer, target, nullptr);
+}
+
+std::optional<FetchedKeys> ServiceKeyResolver::FetchWithin(const Service& service, const std::string& signer,
+                                                           std::string* target, int* budget) {
   auto it = methods_.find(service.method);
   if (it == methods_.end()) {
     FetchedKeys f;
@@ -96,11 +99,7 @@ FetchedKeys ServiceKeyResolver::FetchService(const Service& service, const std::
   std::string cache_key = service.method + " " + *t;
   FetchedKeys f;
   if (cache_.Get(cache_key, &f)) return f;
-  if (budget && *budget <= 0) {
-    f.reason = kBudgetSpent;
-    return f;
-  }
-  if (budget) --*budget;
+  if (budget && (*budget)-- <= 0) return std::nullopt;
   f = it->second->Fetch(*t);
   cache_.Put(cache_key, f);
   return f;
@@ -134,11 +133,12 @@ KeyLookup ServiceKeyResolver::Resolve(const KeyRequest& request) {
       f.reason = *t + " is outside the domain of signer " + request.signer;
       target = *t;
     } else {
-      f = FetchService(service, request.signer, &target, request.lookup_budget);
-      if (f.outcome == Outcome::kNoKey && f.reason == kBudgetSpent) {
-        skipped.push_back(service.method + " skipped: " + kBudgetSpent);
+      auto fetched = FetchWithin(service, request.signer, &target, request.lookup_budget);
+      if (!fetched) {
+        skipped.push_back(service.method + " skipped: lookup budget of the message spent");
         continue;
       }
+      f = std::move(*fetched);
     }
     KeyLookup l;
     l.method = service.method;

@@ -83,15 +83,13 @@ int KeygenRotate(const std::vector<std::string>& argv) {
 
   // The entry's keys by algorithm: the new key replaces those of its own
   // algorithm (all of them when it has one), and joins the others.
-  std::vector<std::string> algorithms;
   std::vector<PublicKey> publics;
   for (const auto& file : entry->key_files) {
     auto pk = PublicOf(file);
     if (!pk.ok()) return Error("keygen", "KeyTable " + id + ": " + pk.status().message());
     publics.push_back(*pk);
-    algorithms.push_back(KeygenName(*pk));
   }
-  std::string algorithm = a.Get("algorithm", algorithms.front());
+  std::string algorithm = a.Get("algorithm", KeygenName(publics.front()));
   // Never over a key that may be the one signing now, nor over records
   // verifiers still need for mail the old key signed.
   const std::string selector = a.Get("selector");
@@ -118,20 +116,21 @@ int KeygenRotate(const std::vector<std::string>& argv) {
                 entry->key_files.front().c_str(), std::strerror(errno));
   auto new_public = PublicOf(made->key_path);
   if (!new_public.ok()) return Error("keygen", new_public.status().message());
-  std::string family = KeygenName(*new_public).substr(0, 3);  // "rsa2048" replaces "rsa3072" too
+  // One family per KeyAlgorithm: an RSA key replaces RSA keys of any size.
+  const KeyAlgorithm family = new_public->algorithm();
 
   // The KeyTable names files relative to mtasd.conf; the new key's, made
   // relative to here, is written absolute.
   std::string new_key = std::filesystem::absolute(made->key_path).lexically_normal().string();
   std::vector<std::string> grace = entry->key_files, final_keys;
   grace.push_back(new_key);
-  bool same_family = std::any_of(algorithms.begin(), algorithms.end(),
-                                 [&](const std::string& alg) { return alg.substr(0, 3) == family; });
+  bool same_family =
+      std::any_of(publics.begin(), publics.end(), [&](const PublicKey& k) { return k.algorithm() == family; });
   // A key of another algorithm than the entry's only key takes its place
   // (a move from RSA to Ed25519); beside several, it joins them.
   if (same_family || entry->key_files.size() > 1)
     for (size_t i = 0; i < entry->key_files.size(); ++i)
-      if (algorithms[i].substr(0, 3) != family) final_keys.push_back(entry->key_files[i]);
+      if (publics[i].algorithm() != family) final_keys.push_back(entry->key_files[i]);
   final_keys.push_back(new_key);
   // Certificates stay with the keys that stay.
   std::vector<std::string> kept_certs;
