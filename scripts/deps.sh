@@ -1,13 +1,13 @@
 #!/usr/bin/env bash
 # Installs what building and running mtas needs on Debian 12 (idempotent):
 # the compiler and the -dev packages, and the run-time libraries mtas loads
-# (libcurl and libunbound at first use, so also named here). Nothing for
+# (libcurl, libunbound, libldap, librnp at first use, so also named here). Nothing for
 # tests: scripts/test-deps.sh adds those.
 #   deps.sh [EXTRA-PACKAGE...]
 set -euo pipefail
 packages=(cmake g++ make pkg-config dpkg-dev      # build, and the Debian package (cpack -G DEB)
-          libssl-dev libunbound-dev libcurl4-openssl-dev libldap-dev libmilter-dev
-          libssl3 libunbound8 libcurl4 libldap-2.5-0 publicsuffix dns-root-data  # run time
+          libssl-dev libunbound-dev libcurl4-openssl-dev libldap-dev libmilter-dev librnp-dev libjson-c-dev
+          libssl3 libunbound8 libcurl4 libldap-2.5-0 librnp0 libjson-c5 publicsuffix dns-root-data  # run time
           "$@")
 missing=()
 for p in "${packages[@]}"; do

@@ -6,7 +6,7 @@ set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 "$root/scripts/deps.sh" \
   libgtest-dev libgmock-dev libbenchmark-dev gnutls-bin openssl python3 \
-  nsd ldnsutils tftpd-hpa python3-pyftpdlib slapd `# real servers the tests start` \
+  nsd ldnsutils tftpd-hpa python3-pyftpdlib slapd sks gnupg `# real servers the tests start, gpg for their keys` \
   postfix python3-dkim opendkim `# the end-to-end chains and DKIM coexistence` \
   mlmmj mailman3 `# real mailing-list managers in tests/e2e/lists.sh` \
   chromium `# headless, renders the trace page in tests/cli/trace_html.sh` \

@@ -18,13 +18,24 @@
 
 namespace mtas {
 
+// One key a method found, with what says whose it is.
+struct KeyCandidate {
+  KeyCandidate(PublicKey k, Certificate c, std::optional<std::vector<std::string>> domains = std::nullopt)
+      : key(std::move(k)), cert(std::move(c)), user_id_domains(std::move(domains)) {}
+  PublicKey key;
+  Certificate cert;  // may be empty; when present, it must be issued for the signer
+  // An OpenPGP key's user ID address domains (mtas/openpgp.h): the key
+  // stands only for a signer named here. nullopt for other methods.
+  std::optional<std::vector<std::string>> user_id_domains;
+};
+
 // What one method found at one target.
 struct FetchedKeys {
   KeyLookup::Outcome outcome = KeyLookup::Outcome::kNoKey;
-  std::vector<std::pair<PublicKey, Certificate>> candidates;  // cert may be empty
-  KeyTrust trust = KeyTrust::kNone;                           // dnssec | https | weak
-  std::string reason;                                         // one line
-  uint32_t ttl = 0;                                           // seconds, for the cache (0: the method's default)
+  std::vector<KeyCandidate> candidates;
+  KeyTrust trust = KeyTrust::kNone;  // dnssec | https | weak
+  std::string reason;                // one line
+  uint32_t ttl = 0;                  // seconds, for the cache (0: the method's default)
 };
 
 class KeyMethod {

@@ -7,6 +7,7 @@
 #include "mtas/fetch.h"
 #include "mtas/key_records.h"
 #include "mtas/key_service.h"
+#include "mtas/openpgp.h"
 
 namespace mtas {
 namespace {
@@ -214,6 +215,66 @@ class LdapMethod final : public KeyMethod {
   FetchOptions options_;
 };
 
+// http:pgp-keyserver URL FINGERPRINT -> the OpenPGP key of that fingerprint
+// from an HKP key server (URL/pks/lookup?op=get&options=mr&search=0x…).
+// URL is http[s]://HOST[:PORT][/PATH], or hkp://HOST[:PORT] (http, port
+// 11371 by default) or hkps://HOST[:PORT] (https). The key must be valid,
+// allowed to sign, and have a user ID whose address is at the signer
+// (checked by the resolver). Always weak: a key server takes keys from
+// anyone who uploads them, and TLS proves only which server answered.
+class PgpKeyserverMethod final : public KeyMethod {
+ public:
+  explicit PgpKeyserverMethod(FetchOptions options) : options_(std::move(options)) {}
+  std::string_view name() const override { return "http:pgp-keyserver"; }
+  Result<std::string> Target(const Service& s, const std::string&) const override {
+    if (s.args.size() != 2) return Status::Malformed("http:pgp-keyserver wants a key server URL and a key fingerprint");
+    auto fingerprint = NormalizeOpenPgpFingerprint(s.args[1]);
+    if (!fingerprint.ok()) return fingerprint.status();
+    std::string base = s.args[0];
+    if (base.find_first_of("?#") != std::string::npos)
+      return Status::Malformed("http:pgp-keyserver: a key server URL has no query: " + base);
+    if (base.rfind("hkp://", 0) == 0) {
+      base = "http://" + base.substr(6);
+      size_t path = base.find('/', 7);
+      std::string authority = base.substr(7, path == std::string::npos ? std::string::npos : path - 7);
+      if (authority.find(':') == std::string::npos) base.insert(7 + authority.size(), ":11371");
+    } else if (base.rfind("hkps://", 0) == 0) {
+      base = "https://" + base.substr(7);
+    } else if (base.rfind("http://", 0) != 0 && base.rfind("https://", 0) != 0) {
+      return Status::Malformed("http:pgp-keyserver wants an http, https, hkp or hkps URL: " + base);
+    }
+    while (!base.empty() && base.back() == '/') base.pop_back();
+    return base + kLookup + *fingerprint;
+  }
+  FetchedKeys Fetch(const std::string& url) override {
+    FetchResult r = mtas::Fetch(url, options_);
+    // Refused: a TLS server that could not be verified, evidence against the key.
+    if (r.outcome != FetchResult::Outcome::kOk) return FetchFailure(r.outcome, r.why, Outcome::kRejected);
+    std::string fingerprint = url.substr(url.rfind(kLookup) + std::string_view(kLookup).size());
+    auto key = ReadOpenPgpKey(r.body, fingerprint);
+    if (!key.ok()) {
+      switch (key.status().code()) {
+        case Status::Code::kInvalidArgument:  // revoked, expired, not for signing
+          return Fail(Outcome::kRejected, url + ": " + key.status().message());
+        case Status::Code::kMalformed:
+          return Fail(Outcome::kMalformed, url + ": " + key.status().message());
+        default:  // not there, an algorithm mtas does not verify with, no librnp
+          return Fail(Outcome::kNoKey, url + ": " + key.status().message());
+      }
+    }
+    FetchedKeys f;
+    f.outcome = Outcome::kFound;
+    f.trust = KeyTrust::kWeak;
+    f.reason = url + ": OpenPGP key " + key->fingerprint;
+    f.candidates.emplace_back(key->key, Certificate(), key->user_id_domains);
+    return f;
+  }
+
+ private:
+  static constexpr const char* kLookup = "/pks/lookup?op=get&options=mr&search=0x";
+  FetchOptions options_;
+};
+
 }  // namespace
 
 std::vector<std::unique_ptr<KeyMethod>> DefaultKeyMethods(const NetworkOptions& options) {
@@ -224,6 +285,7 @@ std::vector<std::unique_ptr<KeyMethod>> DefaultKeyMethods(const NetworkOptions& 
   m.push_back(std::make_unique<DnsCertMethod>(options.dns));
   m.push_back(std::make_unique<DnsTxtMethod>(options.dns));
   m.push_back(std::make_unique<LdapMethod>(options.fetch));
+  m.push_back(std::make_unique<PgpKeyserverMethod>(options.fetch));
   return m;
 }
 

@@ -33,7 +33,7 @@ OWNER = {
     "status.h": "common", "limits.h": "common", "sink.h": "common", "digest.h": "common", "blocking.h": "common",
     "message.h": "message", "source.h": "message", "address.h": "message", "domain.h": "message",
     "canon.h": "canon",
-    "signature.h": "cms", "keys.h": "keys", "version.h": "common", "key_sources.h": "keys", "key_records.h": "keys", "key_service.h": "keys", "services.h": "keys",
+    "signature.h": "cms", "keys.h": "keys", "version.h": "common", "key_sources.h": "keys", "key_records.h": "keys", "key_service.h": "keys", "services.h": "keys", "openpgp.h": "keys",
     "dns.h": "net", "fetch.h": "net",
     "carrier.h": "carrier",
     "sign.h": "sign", "verify.h": "verify",

@@ -118,7 +118,7 @@ TEST_F(ConfigTest, ConfigsThatWouldBreakMailAreRefusedWithTheReason) {
       keys +
           ":1: services: unknown method 'domian:key:email' (they implement: http:download:der, https:download:der, "
           "ftp:download:der, tftp:download:der, domain:key:email, domain:cert:pkix, domain:txt:dk, "
-          "ldap:smime-keyserver)");
+          "ldap:smime-keyserver, http:pgp-keyserver)");
   Write("keys", "k " + key_ + " mail.example.com services=\"domain:key:email\"\n");
   EXPECT_NE(error("KeyTable keys\n").find(keys + ":1: services: "), std::string::npos);
   Write("keys", "k " + key_ + " mail.example.com services=\"domain:key:email k._certs\n");

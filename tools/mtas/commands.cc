@@ -200,8 +200,10 @@ Result<int> ParseDays(const std::string& text) {
 }
 
 int Keygen(const std::vector<std::string>& argv) {
-  for (const auto& arg : argv)
+  for (const auto& arg : argv) {
     if (arg == "--rotate" || arg.rfind("--rotate=", 0) == 0) return KeygenRotate(argv);
+    if (arg == "--from-openpgp" || arg.rfind("--from-openpgp=", 0) == 0) return KeygenFromOpenPgp(argv);
+  }
   Args a(argv, {"https"}, {"algorithm", "signer", "selector", "out", "days"});
   if (!a.ok()) return Usage("keygen", a.error());
   for (const char* req : {"algorithm", "signer", "selector", "out"})
@@ -563,7 +565,7 @@ int CheckPublished(ServiceKeyResolver& resolver, const std::string& signer, cons
       std::string matched;
       for (size_t i = 0; i < want.size(); ++i)
         for (const auto& c : f.candidates)
-          if (c.first.SpkiDer() == want[i].SpkiDer()) {
+          if (c.key.SpkiDer() == want[i].SpkiDer()) {
             matched += (matched.empty() ? " " : ", ") + names[i];
             if (seen_by[i].empty()) seen_by[i] = target;
             break;

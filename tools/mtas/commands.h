@@ -13,6 +13,7 @@ int Keygen(const std::vector<std::string>& args);
 // keygen --rotate ID --config FILE: the next key of a KeyTable entry and the
 // steps that change to it without a gap (rotate.cc).
 int KeygenRotate(const std::vector<std::string>& args);
+int KeygenFromOpenPgp(const std::vector<std::string>& args);
 int Sign(const std::vector<std::string>& args);
 int Verify(const std::vector<std::string>& args);
 int Inspect(const std::vector<std::string>& args);

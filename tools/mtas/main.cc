@@ -18,7 +18,9 @@ constexpr CommandUsage kCommands[] = {
      "  keygen  --algorithm ed25519|ecdsa-p256|rsa2048|rsa3072 --signer FQDN --selector LABEL --out DIR\n"
      "          [--days N] [--https]   (--https: you will also serve the certificate over https)\n"
      "  keygen  --rotate KEY-ID --config /etc/mtas/mtasd.conf --selector LABEL --out DIR\n"
-     "          [--algorithm A] [--days N] [--https]   (the next key of a KeyTable entry, and the steps)\n"},
+     "          [--algorithm A] [--days N] [--https]   (the next key of a KeyTable entry, and the steps)\n"
+     "  keygen  --from-openpgp SECRET-KEY-FILE --keyserver URL --signer FQDN --selector LABEL --out DIR\n"
+     "          [--fingerprint FPR]   (a gpg key as the PEM key mtas signs with, found on an HKP server)\n"},
     {"sign",
      "  sign    --key KEY.pem [--key KEY2.pem]... [--cert CERT.pem]... [--embed-cert] --signer FQDN\n"
      "          [--services \"...\"]   (several keys: one signature with a SignerInfo for each)\n"
