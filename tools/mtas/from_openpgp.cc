@@ -29,7 +29,9 @@ int KeygenFromOpenPgp(const std::vector<std::string>& argv) {
   if (!in) return Error("keygen", a.Get("from-openpgp") + ": cannot be read");
   std::string data((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
   auto key = ReadOpenPgpSecretKey(data, a.Get("fingerprint"));
-  if (!key.ok()) return Error("keygen", a.Get("from-openpgp") + ": " + key.status().message());
+  if (!key.ok())  // as keygen: the operator's input is what is wrong, unless a library is missing
+    return Error("keygen", a.Get("from-openpgp") + ": " + key.status().message(),
+                 key.status().code() == Status::Code::kUnsupported ? 1 : kUsage);
 
   // The verifier takes the key only for a signer one of its user IDs names:
   // refuse now rather than let every message fail later.
