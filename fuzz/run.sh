@@ -11,7 +11,7 @@ set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 seconds="${1:-10}"
 build="${MTAS_FUZZ_BUILD_DIR:-$root/build-fuzz}"
-targets=(message decoders carrier signature verify records policy result_headers config roundtrip milter address)
+targets=(message decoders carrier signature verify records policy result_headers config roundtrip milter address openpgp)
 cmake -S "$root" -B "$build" -DCMAKE_CXX_COMPILER=clang++ -DMTAS_BUILD_FUZZ=ON -DMTAS_BUILD_TESTS=OFF \
   -DMTAS_BUILD_BENCH=OFF -DMTAS_SANITIZE=ON -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
 cmake --build "$build" -j "$(nproc)" >/dev/null
@@ -58,6 +58,23 @@ for alg in rsa2048 ecdsa-p256; do
   "$mtas" inspect --cms 1 "$build/signed-$alg.eml" >"$corpus/signature/cert-$alg"
 done
 printf 'domain:key:email k._certs; https:download:der _certs k.crt.der' >"$corpus/records/services"
+# openpgp: keys made by gpg, public and secret, each behind its fingerprint.
+if command -v gpg >/dev/null && [ ! -s "$corpus/openpgp/ed25519-public" ]; then
+  export GNUPGHOME="$build/gnupg"
+  mkdir -p -m 700 "$GNUPGHOME"
+  for alg in ed25519 rsa2048 nistp256; do
+    gpg --batch --quiet --pinentry-mode loopback --passphrase '' \
+      --quick-gen-key "fuzz $alg <postmaster@fuzz.example.com>" "$alg" sign never 2>/dev/null
+    fpr=$(gpg --with-colons --list-keys "=fuzz $alg <postmaster@fuzz.example.com>" 2>/dev/null |
+      awk -F: '/^fpr/ {print $10; exit}')
+    { printf '%s' "$fpr"; gpg --export "$fpr"; } >"$corpus/openpgp/$alg-public"
+    { printf '%s' "$fpr"; gpg --armor --export "$fpr"; } >"$corpus/openpgp/$alg-armoured"
+    { printf '%s' "$fpr"; gpg --batch --pinentry-mode loopback --passphrase '' --export-secret-keys "$fpr"; } \
+      >"$corpus/openpgp/$alg-secret"
+  done
+  gpgconf --kill all
+  unset GNUPGHOME
+fi
 printf '\x02\x00\x02\x0f0123456789abcdef0123456789abcdef' >"$corpus/records/key-ed25519"
 printf 'v=DKIM1; k=ed25519; p=11qYAYKxCrfVS/7TyWQHOg7hcvPapiMlrwIaaPcHURo=' >"$corpus/records/dkim"
 printf 'v=spf1 mx -all mtas=required' >"$corpus/policy/spf"

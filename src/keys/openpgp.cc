@@ -341,11 +341,27 @@ std::vector<std::string> SigningSecretKeys(const RnpLibrary& rnp, rnp_ffi_t ffi)
   return out;
 }
 
+// Whether data starts as transferable keys do: an ASCII-armoured key block,
+// or a public or secret key packet (RFC 4880 §4.2, old or new format). What
+// does not (an HTML error page) is refused before RNP, which reports every
+// parse failure on standard error.
+bool LooksLikeKeys(std::string_view data) {
+  if (data.find("-----BEGIN PGP PUBLIC KEY BLOCK-----") != std::string_view::npos ||
+      data.find("-----BEGIN PGP PRIVATE KEY BLOCK-----") != std::string_view::npos)
+    return true;
+  if (data.empty()) return false;
+  auto first = static_cast<unsigned char>(data[0]);
+  if (!(first & 0x80)) return false;
+  int tag = first & 0x40 ? first & 0x3f : (first >> 2) & 0x0f;
+  return tag == 5 || tag == 6;  // secret key, public key
+}
+
 Result<OpenPgpKey> Read(std::string_view data, std::string_view fingerprint, bool secret) {
   auto lib = Rnp();
   if (!lib.ok()) return lib.status();
   const RnpLibrary& rnp = **lib;
   if (data.size() > kMaxData) return Status::Malformed("OpenPGP data larger than 1 MB");
+  if (!LooksLikeKeys(data)) return Status::Malformed("not OpenPGP key data");
   Handles h{&rnp};
   if (rnp.ffi_create(&h.ffi, "GPG", "GPG") != RNP_SUCCESS) return Status::CryptoFailure("RNP did not start");
   rnp_input_t input = nullptr;
