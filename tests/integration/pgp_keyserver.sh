@@ -9,7 +9,8 @@
 # encryption-only keys fail; a key not on the server is neutral; an answer
 # that is not OpenPGP is a permerror; a server outside the signer's domain
 # is refused; a server that is down or never answers is a temperror in time;
-# keygen refuses a key without a user ID at the signer or with a passphrase.
+# keygen refuses a key without a user ID at the signer or with a passphrase;
+# dns-record --check tells the published key from another.
 #   pgp_keyserver.sh MTAS SOURCE_DIR
 # shellcheck disable=SC1091,SC2154  # work, fails: set by lib.sh
 set -uo pipefail
@@ -189,6 +190,20 @@ check "the server is down" temperror fpr_ed "$hkp" "$fpr_ed" "$down_port"
 check "the server never answers" temperror fpr_ed "$hkp" "$fpr_ed" "$silent_port" 1000
 bound_ms=$((3000 * ${MTAS_TEST_TIME_FACTOR:-1}))
 [ "$ms" -lt "$bound_ms" ] || fail "a silent key server held verification for $ms ms (timeout 1000)"
+
+# The operator's check of what is published: the key on the server is the key mtas signs with.
+if "$mtas" dns-record --check --signer "$signer" --key-file "$work/keys/fpr_ed.key.pem" \
+  --services "http:pgp-keyserver $hkp $fpr_ed" --connect-to "keys.$signer:11371:127.0.0.1:$hkp_port" \
+  >"$work/check.out" 2>&1 && grep -q "matches" "$work/check.out"; then
+  echo "ok: dns-record --check finds the key on the server"
+else
+  fail "dns-record --check of the published key"; cat "$work/check.out"
+fi
+if "$mtas" dns-record --check --signer "$signer" --key-file "$work/keys/fpr_rsa.key.pem" \
+  --services "http:pgp-keyserver $hkp $fpr_ed" --connect-to "keys.$signer:11371:127.0.0.1:$hkp_port" \
+  >"$work/check.out" 2>&1 || ! grep -q "MISMATCH" "$work/check.out"; then
+  fail "dns-record --check took another key"; cat "$work/check.out"
+fi
 
 [ "$fails" = 0 ] && echo "PASS: http:pgp-keyserver against sks, keys from gpg"
 exit "$fails"

@@ -1,7 +1,7 @@
 // mtas keygen --from-openpgp FILE: the key of an OpenPGP secret key (as `gpg
 // --export-secret-keys` writes it) as the PEM key mtas signs with, for a
 // signer whose verifiers find the same key on an HKP key server through the
-// http:pgp-keyserver service (docs/key-publishing.md "PGP key servers").
+// http:pgp-keyserver service (docs/key-publishing.md section 2.7).
 #include <sys/stat.h>
 
 #include <cstdio>
