@@ -61,7 +61,7 @@ printf 'domain:key:email k._certs; https:download:der _certs k.crt.der' >"$corpu
 # openpgp: keys made by gpg, public and secret, each behind its fingerprint.
 if command -v gpg >/dev/null && [ ! -s "$corpus/openpgp/ed25519-public" ]; then
   export GNUPGHOME="$build/gnupg"
-  mkdir -p -m 700 "$GNUPGHOME"
+  mkdir -p "$GNUPGHOME" && chmod 700 "$GNUPGHOME"
   for alg in ed25519 rsa2048 nistp256; do
     gpg --batch --quiet --pinentry-mode loopback --passphrase '' \
       --quick-gen-key "fuzz $alg <postmaster@fuzz.example.com>" "$alg" sign never 2>/dev/null
