@@ -27,6 +27,11 @@ struct KeyCandidate {
   // An OpenPGP key's user ID address domains (mtas/openpgp.h): the key
   // stands only for a signer named here. nullopt for other methods.
   std::optional<std::vector<std::string>> user_id_domains;
+
+  // Whether it is published for `signer`: a certificate issued for its
+  // name, an OpenPGP key with a user ID address at it exactly, or a bare key
+  // (its place in the signer's domain is what vouches).
+  bool IsFor(const std::string& signer) const;
 };
 
 // What one method found at one target.

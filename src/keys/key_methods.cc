@@ -215,63 +215,54 @@ class LdapMethod final : public KeyMethod {
   FetchOptions options_;
 };
 
-// http:pgp-keyserver URL FINGERPRINT -> the OpenPGP key of that fingerprint
-// from an HKP key server (URL/pks/lookup?op=get&options=mr&search=0x…).
-// URL is http[s]://HOST[:PORT][/PATH], or hkp://HOST[:PORT] (http, port
-// 11371 by default) or hkps://HOST[:PORT] (https). The key must be valid,
-// allowed to sign, and have a user ID whose address is at the signer
-// (checked by the resolver). Always weak: a key server takes keys from
-// anyone who uploads them, and TLS proves only which server answered.
+// http:pgp-keyserver SERVER FINGERPRINT -> the OpenPGP key of that
+// fingerprint from an HKP key server (HkpLookupUrl in mtas/openpgp.h). The
+// key must be valid, allowed to sign, and have a user ID whose address is at
+// the signer (checked by the resolver, KeyCandidate::IsFor). No redirects:
+// HKP has no need of them, and each would be a host unchecked. Always weak:
+// a key server takes keys from anyone who uploads them, and TLS proves only
+// which server answered.
 class PgpKeyserverMethod final : public KeyMethod {
  public:
-  explicit PgpKeyserverMethod(FetchOptions options) : options_(std::move(options)) {}
+  explicit PgpKeyserverMethod(FetchOptions options) : options_(std::move(options)) { options_.max_redirects = 0; }
   std::string_view name() const override { return "http:pgp-keyserver"; }
   Result<std::string> Target(const Service& s, const std::string&) const override {
     if (s.args.size() != 2) return Status::Malformed("http:pgp-keyserver wants a key server URL and a key fingerprint");
-    auto fingerprint = NormalizeOpenPgpFingerprint(s.args[1]);
-    if (!fingerprint.ok()) return fingerprint.status();
-    std::string base = s.args[0];
-    if (base.find_first_of("?#") != std::string::npos)
-      return Status::Malformed("http:pgp-keyserver: a key server URL has no query: " + base);
-    if (base.rfind("hkp://", 0) == 0) {
-      base = "http://" + base.substr(6);
-      size_t path = base.find('/', 7);
-      std::string authority = base.substr(7, path == std::string::npos ? std::string::npos : path - 7);
-      if (authority.find(':') == std::string::npos) base.insert(7 + authority.size(), ":11371");
-    } else if (base.rfind("hkps://", 0) == 0) {
-      base = "https://" + base.substr(7);
-    } else if (base.rfind("http://", 0) != 0 && base.rfind("https://", 0) != 0) {
-      return Status::Malformed("http:pgp-keyserver wants an http, https, hkp or hkps URL: " + base);
-    }
-    while (!base.empty() && base.back() == '/') base.pop_back();
-    return base + kLookup + *fingerprint;
+    return HkpLookupUrl(s.args[0], s.args[1]);
   }
   FetchedKeys Fetch(const std::string& url) override {
+    size_t lookup = url.rfind(kHkpLookup);
+    if (lookup == std::string::npos) return Fail(Outcome::kMalformed, url + ": not a key server lookup");
     FetchResult r = mtas::Fetch(url, options_);
     // Refused: a TLS server that could not be verified, evidence against the key.
     if (r.outcome != FetchResult::Outcome::kOk) return FetchFailure(r.outcome, r.why, Outcome::kRejected);
-    std::string fingerprint = url.substr(url.rfind(kLookup) + std::string_view(kLookup).size());
-    auto key = ReadOpenPgpKey(r.body, fingerprint);
+    auto key = ReadOpenPgpKey(r.body, url.substr(lookup + std::string_view(kHkpLookup).size()));
     if (!key.ok()) {
       switch (key.status().code()) {
         case Status::Code::kInvalidArgument:  // revoked, expired, not for signing
           return Fail(Outcome::kRejected, url + ": " + key.status().message());
         case Status::Code::kMalformed:
           return Fail(Outcome::kMalformed, url + ": " + key.status().message());
-        default:  // not there, an algorithm mtas does not verify with, no librnp
+        case Status::Code::kNotFound:     // not in the answer
+        case Status::Code::kUnsupported:  // an algorithm mtas does not verify with, or no librnp
           return Fail(Outcome::kNoKey, url + ": " + key.status().message());
+        default:
+          return Fail(Outcome::kTemporary, url + ": " + key.status().message());
       }
     }
     FetchedKeys f;
     f.outcome = Outcome::kFound;
     f.trust = KeyTrust::kWeak;
+    f.ttl = kKeyServerTtl;
     f.reason = url + ": OpenPGP key " + key->fingerprint;
     f.candidates.emplace_back(key->key, Certificate(), key->user_id_domains);
     return f;
   }
 
  private:
-  static constexpr const char* kLookup = "/pks/lookup?op=get&options=mr&search=0x";
+  // Kept shorter than a DNS key's hour: a key server has no TTL to say how
+  // soon a revocation must be seen.
+  static constexpr uint32_t kKeyServerTtl = 900;
   FetchOptions options_;
 };
 

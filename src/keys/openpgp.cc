@@ -11,16 +11,21 @@
 #include <rnp/rnp_err.h>
 
 #include <cctype>
+#include <cstring>
 #include <memory>
 
 #include "common/ossl.h"
 #include "common/shared_library.h"
+#include "mtas/address.h"
 
 namespace mtas {
 namespace {
 
 constexpr size_t kMaxData = 1024 * 1024;
-constexpr size_t kMaxUserIds = 64;
+// The shape of a key block librnp is given (UnusualShape): one primary key
+// with its subkeys, user IDs and signatures, nothing else.
+constexpr int kMaxSubkeys = 16, kMaxUserIds = 32, kMaxSignatures = 256;
+constexpr int kMaxRsaBits = 8192, kMaxRsaExponentBits = 33;
 
 // librnp and json-c, loaded at first use (common/shared_library.h says why:
 // librnp brings Botan and a dozen more objects that signing never needs).
@@ -52,6 +57,12 @@ struct RnpLibrary {
   decltype(&rnp_identifier_iterator_next) iterator_next;
   decltype(&rnp_identifier_iterator_destroy) iterator_destroy;
   decltype(&rnp_result_to_string) result_to_string;
+  decltype(&rnp_dearmor) dearmor;
+  decltype(&rnp_output_to_memory) output_to_memory;
+  decltype(&rnp_output_memory_get_buf) output_memory_get_buf;
+  decltype(&rnp_output_destroy) output_destroy;
+  decltype(&rnp_uid_get_type) uid_get_type;
+  decltype(&rnp_buffer_clear) buffer_clear;
   decltype(&json_tokener_parse) json_parse;
   decltype(&json_pointer_get) pointer_get;
   decltype(&json_object_get_string) json_get_string;
@@ -89,6 +100,12 @@ RnpLibrary LoadRnp() {
   rnp.Bind(r.iterator_next, "rnp_identifier_iterator_next");
   rnp.Bind(r.iterator_destroy, "rnp_identifier_iterator_destroy");
   rnp.Bind(r.result_to_string, "rnp_result_to_string");
+  rnp.Bind(r.dearmor, "rnp_dearmor");
+  rnp.Bind(r.output_to_memory, "rnp_output_to_memory");
+  rnp.Bind(r.output_memory_get_buf, "rnp_output_memory_get_buf");
+  rnp.Bind(r.output_destroy, "rnp_output_destroy");
+  rnp.Bind(r.uid_get_type, "rnp_uid_get_type");
+  rnp.Bind(r.buffer_clear, "rnp_buffer_clear");
   SharedLibrary json("libjson-c.so.5");
   json.Bind(r.json_parse, "json_tokener_parse");
   json.Bind(r.pointer_get, "json_pointer_get");
@@ -118,11 +135,14 @@ struct Handles {
   }
 };
 
+// A string librnp made, wiped (it may hold secret numbers) and freed.
 struct RnpString {
   const RnpLibrary* rnp;
   char* s = nullptr;
   ~RnpString() {
-    if (s) rnp->buffer_destroy(s);
+    if (!s) return;
+    rnp->buffer_clear(s, std::strlen(s));
+    rnp->buffer_destroy(s);
   }
 };
 
@@ -131,40 +151,22 @@ bool Flag(rnp_result_t (*fn)(rnp_key_handle_t, bool*), rnp_key_handle_t key) {
   return fn(key, &b) == RNP_SUCCESS && b;
 }
 
-// The domain of a user ID's address ("Name <local@domain>" or a bare
-// address), lower case; empty when it names none.
-std::string AddressDomain(std::string_view uid) {
-  size_t open = uid.rfind('<');
-  if (open != std::string_view::npos) {
-    size_t close = uid.find('>', open);
-    if (close == std::string_view::npos) return "";
-    uid = uid.substr(open + 1, close - open - 1);
-  }
-  size_t at = uid.rfind('@');
-  if (at == std::string_view::npos || at == 0) return "";
-  std::string domain(uid.substr(at + 1));
-  for (char& c : domain) {
-    if (std::isspace(static_cast<unsigned char>(c)) || c == '<' || c == '>' || c == '@') return "";
-    c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  }
-  while (!domain.empty() && domain.back() == '.') domain.pop_back();
-  return domain;
-}
-
 // The address domains of a primary key's valid, unrevoked user IDs.
 std::vector<std::string> UserIdDomains(const RnpLibrary& rnp, rnp_key_handle_t primary) {
   std::vector<std::string> out;
   size_t count = 0;
   if (rnp.key_get_uid_count(primary, &count) != RNP_SUCCESS) return out;
-  for (size_t i = 0; i < count && i < kMaxUserIds; ++i) {
+  for (size_t i = 0; i < count && i < static_cast<size_t>(kMaxUserIds); ++i) {
     rnp_uid_handle_t uid = nullptr;
     if (rnp.key_get_uid_handle_at(primary, i, &uid) != RNP_SUCCESS) continue;
     bool valid = false, revoked = true;
+    uint32_t type = 0;
     void* data = nullptr;
     size_t size = 0;
-    if (rnp.uid_is_valid(uid, &valid) == RNP_SUCCESS && valid && rnp.uid_is_revoked(uid, &revoked) == RNP_SUCCESS &&
+    if (rnp.uid_get_type(uid, &type) == RNP_SUCCESS && type == RNP_USER_ID &&
+        rnp.uid_is_valid(uid, &valid) == RNP_SUCCESS && valid && rnp.uid_is_revoked(uid, &revoked) == RNP_SUCCESS &&
         !revoked && rnp.uid_get_data(uid, &data, &size) == RNP_SUCCESS) {
-      std::string domain = AddressDomain(std::string_view(static_cast<const char*>(data), size));
+      std::string domain = OpenPgpUserIdDomain(std::string_view(static_cast<const char*>(data), size));
       if (!domain.empty()) out.push_back(std::move(domain));
     }
     if (data) rnp.buffer_destroy(data);
@@ -220,7 +222,13 @@ Result<ossl::PkeyPtr> FromParams(const char* type, OSSL_PARAM_BLD* bld, int sele
   if (!params || !ctx || EVP_PKEY_fromdata_init(ctx.get()) <= 0 ||
       EVP_PKEY_fromdata(ctx.get(), &key, selection, params.get()) <= 0)
     return Status::Malformed(std::string("OpenPGP ") + type + " key numbers OpenSSL does not take");
-  return ossl::PkeyPtr(key);
+  ossl::PkeyPtr out(key);
+  if (selection == EVP_PKEY_KEYPAIR) {  // the secret must be the public key's: p·q = n, d·e ≡ 1, d·G = Q
+    ossl::PkeyCtxPtr check(EVP_PKEY_CTX_new_from_pkey(nullptr, out.get(), nullptr));
+    if (!check || EVP_PKEY_check(check.get()) != 1)
+      return Status::Malformed(std::string("OpenPGP ") + type + " secret key does not belong to its public key");
+  }
+  return out;
 }
 
 // An RSA key from n, e and, with the secret, d, p, q; OpenSSL's CRT
@@ -318,9 +326,8 @@ Result<ossl::PkeyPtr> KeyOf(const RnpLibrary& rnp, rnp_key_handle_t handle, bool
   if (type == "RSA") return RsaKey(rnp, json.j, secret);
   if (type == "EDDSA" && curve == "Ed25519") return Ed25519Key(rnp, json.j, secret);
   if (type == "ECDSA" && curve == "NIST P-256") return EcdsaKey(rnp, json.j, "P-256", 32, secret);
-  if (type == "ECDSA" && curve == "NIST P-384") return EcdsaKey(rnp, json.j, "P-384", 48, secret);
   return Status::Unsupported("OpenPGP key of algorithm " + type + (curve.empty() ? "" : " " + curve) +
-                             " (mtas verifies RSA, Ed25519, ECDSA P-256 and P-384)");
+                             " (mtas verifies RSA, Ed25519 and ECDSA P-256)");
 }
 
 // Every key RNP read that holds its secret and may sign.
@@ -341,19 +348,110 @@ std::vector<std::string> SigningSecretKeys(const RnpLibrary& rnp, rnp_ffi_t ffi)
   return out;
 }
 
-// Whether data starts as transferable keys do: an ASCII-armoured key block,
-// or a public or secret key packet (RFC 4880 §4.2, old or new format). What
-// does not (an HTML error page) is refused before RNP, which reports every
-// parse failure on standard error.
-bool LooksLikeKeys(std::string_view data) {
-  if (data.find("-----BEGIN PGP PUBLIC KEY BLOCK-----") != std::string_view::npos ||
-      data.find("-----BEGIN PGP PRIVATE KEY BLOCK-----") != std::string_view::npos)
-    return true;
-  if (data.empty()) return false;
-  auto first = static_cast<unsigned char>(data[0]);
-  if (!(first & 0x80)) return false;
-  int tag = first & 0x40 ? first & 0x3f : (first >> 2) & 0x0f;
-  return tag == 5 || tag == 6;  // secret key, public key
+// Why librnp should not be given this (binary) key block, or "" when its
+// shape is ordinary. librnp verifies every self-signature as it imports and
+// sets no bound of its own on RSA sizes: a key with a 16384-bit modulus and
+// exponent makes each check cost a second. So the packets (RFC 4880 §4.2,
+// §5.5.2) are walked first, as only their framing needs reading: one
+// primary key, then subkeys, user IDs and signatures within bounds; RSA
+// keys of at most 8192 bits with an exponent below 2^33; DSA, whose checks
+// cost as much and which mtas never verifies with, refused; any other packet
+// (compressed data above all) refused.
+std::string UnusualShape(std::string_view bin) {
+  auto byte = [&](size_t i) { return static_cast<unsigned char>(bin[i]); };
+  size_t pos = 0;
+  int primaries = 0, subkeys = 0, user_ids = 0, signatures = 0;
+  while (pos < bin.size()) {
+    const size_t at = pos;
+    const unsigned char header = byte(pos++);
+    if (!(header & 0x80)) return "no OpenPGP packet at byte " + std::to_string(at);
+    int tag;
+    size_t len = 0, len_bytes;
+    if (header & 0x40) {  // new format
+      tag = header & 0x3f;
+      if (pos >= bin.size()) return "truncated packet";
+      const unsigned char first = byte(pos);
+      if (first < 192) {
+        len_bytes = 1, len = first;
+      } else if (first < 224) {
+        len_bytes = 2;
+        if (pos + 1 < bin.size()) len = ((first - 192u) << 8) + byte(pos + 1) + 192;
+      } else if (first == 255) {
+        len_bytes = 5;
+        for (size_t i = 1; i < 5 && pos + i < bin.size(); ++i) len = (len << 8) | byte(pos + i);
+      } else {
+        return "a packet of partial lengths at byte " + std::to_string(at);
+      }
+    } else {  // old format
+      tag = (header >> 2) & 0x0f;
+      if ((header & 3) == 3) return "a packet of indeterminate length at byte " + std::to_string(at);
+      len_bytes = size_t{1} << (header & 3);
+      for (size_t i = 0; i < len_bytes && pos + i < bin.size(); ++i) len = (len << 8) | byte(pos + i);
+    }
+    if (len_bytes > bin.size() - pos || len > bin.size() - pos - len_bytes) return "truncated packet";
+    pos += len_bytes;
+    std::string_view body = bin.substr(pos, len);
+    pos += len;
+    if (at == 0 && tag != 5 && tag != 6) return "no primary key first";
+    switch (tag) {
+      case 5:  // secret key
+      case 6:  // public key
+        if (++primaries > 1) return "more than one primary key";
+        break;
+      case 7:   // secret subkey
+      case 14:  // public subkey
+        if (++subkeys > kMaxSubkeys) return "more than " + std::to_string(kMaxSubkeys) + " subkeys";
+        break;
+      case 13:  // user ID
+      case 17:  // user attribute
+        if (++user_ids > kMaxUserIds) return "more than " + std::to_string(kMaxUserIds) + " user IDs";
+        continue;
+      case 2:
+        if (++signatures > kMaxSignatures) return "more than " + std::to_string(kMaxSignatures) + " signatures";
+        continue;
+      case 12:  // trust
+        continue;
+      default:
+        return "a packet of type " + std::to_string(tag) + " in a key block";
+    }
+    // A key packet: version 4, creation time, algorithm, then its numbers.
+    if (body.size() < 6 || body[0] != 4) continue;  // other versions: librnp refuses them
+    const unsigned char algorithm = static_cast<unsigned char>(body[5]);
+    if (algorithm == 17) return "a DSA key";
+    if (algorithm > 3) continue;  // not RSA
+    size_t off = 6;
+    for (int mpi = 0; mpi < 2; ++mpi) {  // n, then e
+      if (body.size() < off + 2) return "truncated RSA key";
+      const int bits = (static_cast<unsigned char>(body[off]) << 8) | static_cast<unsigned char>(body[off + 1]);
+      if (mpi == 0 && bits > kMaxRsaBits) return "an RSA key over " + std::to_string(kMaxRsaBits) + " bits";
+      if (mpi == 1 && bits > kMaxRsaExponentBits) return "an RSA public exponent of " + std::to_string(bits) + " bits";
+      off += 2 + (static_cast<size_t>(bits) + 7) / 8;
+    }
+  }
+  return primaries ? "" : "no key";
+}
+
+// The key block as binary packets: ASCII armour (what key servers send)
+// removed by librnp.
+Result<std::string> Binary(const RnpLibrary& rnp, std::string_view data) {
+  if (data.find("-----BEGIN PGP") == std::string_view::npos) return std::string(data);
+  rnp_input_t input = nullptr;
+  rnp_output_t output = nullptr;
+  std::string out;
+  bool ok =
+      rnp.input_from_memory(&input, reinterpret_cast<const uint8_t*>(data.data()), data.size(), false) == RNP_SUCCESS &&
+      rnp.output_to_memory(&output, kMaxData) == RNP_SUCCESS && rnp.dearmor(input, output) == RNP_SUCCESS;
+  uint8_t* buf = nullptr;
+  size_t len = 0;
+  if (ok && rnp.output_memory_get_buf(output, &buf, &len, false) == RNP_SUCCESS && buf)
+    out.assign(reinterpret_cast<const char*>(buf), len);
+  else
+    ok = false;
+  if (!out.empty()) rnp.buffer_clear(buf, len);  // a secret key block passes here too
+  if (output) rnp.output_destroy(output);
+  if (input) rnp.input_destroy(input);
+  if (!ok) return Status::Malformed("OpenPGP armour librnp cannot read");
+  return out;
 }
 
 Result<OpenPgpKey> Read(std::string_view data, std::string_view fingerprint, bool secret) {
@@ -361,11 +459,19 @@ Result<OpenPgpKey> Read(std::string_view data, std::string_view fingerprint, boo
   if (!lib.ok()) return lib.status();
   const RnpLibrary& rnp = **lib;
   if (data.size() > kMaxData) return Status::Malformed("OpenPGP data larger than 1 MB");
-  if (!LooksLikeKeys(data)) return Status::Malformed("not OpenPGP key data");
+  auto binary = Binary(rnp, data);
+  if (!binary.ok()) return binary.status();
+  struct Wipe {
+    std::string& s;
+    ~Wipe() { OPENSSL_cleanse(s.data(), s.size()); }
+  } wipe{*binary};
+  if (std::string why = UnusualShape(*binary); !why.empty())
+    return Status::Malformed("not an OpenPGP key block mtas reads: " + why);
   Handles h{&rnp};
   if (rnp.ffi_create(&h.ffi, "GPG", "GPG") != RNP_SUCCESS) return Status::CryptoFailure("RNP did not start");
   rnp_input_t input = nullptr;
-  if (rnp.input_from_memory(&input, reinterpret_cast<const uint8_t*>(data.data()), data.size(), false) != RNP_SUCCESS)
+  if (rnp.input_from_memory(&input, reinterpret_cast<const uint8_t*>(binary->data()), binary->size(), false) !=
+      RNP_SUCCESS)
     return Status::CryptoFailure("RNP did not take the data");
   uint32_t flags = RNP_LOAD_SAVE_PUBLIC_KEYS | RNP_LOAD_SAVE_PERMISSIVE | (secret ? RNP_LOAD_SAVE_SECRET_KEYS : 0);
   rnp_result_t imported = rnp.import_keys(h.ffi, input, flags, nullptr);
@@ -424,6 +530,8 @@ Result<OpenPgpKey> Read(std::string_view data, std::string_view fingerprint, boo
   }
   auto key = KeyOf(rnp, h.key, secret);
   if (!key.ok()) return key.status();
+  if (secret && EVP_PKEY_is_a(key->get(), "RSA") && EVP_PKEY_get_bits(key->get()) < 2048)
+    return Status::InvalidArgument("OpenPGP key " + fpr + " is RSA under 2048 bits, which mtas does not sign with");
   if (secret) {
     ossl::BioPtr bio(BIO_new(BIO_s_mem()));
     if (!PEM_write_bio_PrivateKey(bio.get(), key->get(), nullptr, nullptr, 0, nullptr, nullptr))
@@ -448,6 +556,43 @@ Result<std::string> NormalizeOpenPgpFingerprint(std::string_view text) {
   }
   if (out.size() != 40) return Status::Malformed("an OpenPGP fingerprint is 40 hex digits: " + out.substr(0, 64));
   return out;
+}
+
+std::string OpenPgpUserIdDomain(std::string_view user_id) {
+  auto mailboxes = ParseAddressList(user_id);
+  if (!mailboxes.ok() || mailboxes->size() != 1) return "";
+  return (*mailboxes)[0].domain;
+}
+
+Result<std::string> HkpLookupUrl(std::string_view server, std::string_view fingerprint) {
+  auto fpr = NormalizeOpenPgpFingerprint(fingerprint);
+  if (!fpr.ok()) return fpr.status();
+  const std::string text(server);
+  size_t colon = text.find("://");
+  if (colon == std::string::npos) return Status::Malformed("not a key server URL: " + text);
+  std::string scheme = text.substr(0, colon), authority = text.substr(colon + 3);
+  for (char& c : scheme) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  if (!authority.empty() && authority.back() == '/') authority.pop_back();
+  std::string default_port;
+  if (scheme == "hkp") {
+    scheme = "http", default_port = "11371";
+  } else if (scheme == "hkps") {
+    scheme = "https";
+  } else if (scheme != "http" && scheme != "https") {
+    return Status::Malformed("a key server URL is hkp, hkps, http or https: " + text);
+  }
+  // HOST[:PORT] and nothing else: a path, user, %-escape or address literal
+  // would let the host checked against the signer's domain differ from the
+  // one connected to, or reach a file anyone may put under that host.
+  size_t port_at = authority.find(':');
+  std::string host = authority.substr(0, port_at),
+              port = port_at == std::string::npos ? "" : authority.substr(port_at + 1);
+  bool plain = !host.empty() && port.size() <= 5 && (port_at == std::string::npos || !port.empty());
+  for (char c : host) plain &= std::isalnum(static_cast<unsigned char>(c)) || c == '.' || c == '-';
+  for (char c : port) plain &= std::isdigit(static_cast<unsigned char>(c)) != 0;
+  if (!plain) return Status::Malformed("a key server is SCHEME://HOST[:PORT], a host name written plainly: " + text);
+  if (port.empty() && !default_port.empty()) port = default_port;
+  return scheme + "://" + host + (port.empty() ? "" : ":" + port) + kHkpLookup + *fpr;
 }
 
 Result<OpenPgpKey> ReadOpenPgpKey(std::string_view data, std::string_view fingerprint) {

@@ -38,23 +38,16 @@ bool BelongsToSigner(const std::string& target, const std::string& signer) {
                          host[host.size() - org.size() - 1] == '.');
 }
 
-namespace {
-
-// Whether a candidate is published for the signer: a certificate issued for
-// its name, an OpenPGP key with a user ID address at it, or a bare key (its
-// place in the signer's domain is what vouches).
-bool IsFor(const KeyCandidate& c, const std::string& signer) {
-  if (c.cert && X509_check_host(c.cert.get(), signer.c_str(), signer.size(), 0, nullptr) != 1) return false;
-  if (c.user_id_domains) {
+bool KeyCandidate::IsFor(const std::string& signer) const {
+  if (cert && X509_check_host(cert.get(), signer.c_str(), signer.size(), 0, nullptr) != 1) return false;
+  if (user_id_domains) {
     std::string name = signer;
     for (char& ch : name) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
     while (!name.empty() && name.back() == '.') name.pop_back();
-    return std::find(c.user_id_domains->begin(), c.user_id_domains->end(), name) != c.user_id_domains->end();
+    return std::find(user_id_domains->begin(), user_id_domains->end(), name) != user_id_domains->end();
   }
   return true;
 }
-
-}  // namespace
 
 bool KeyCache::Get(const std::string& key, FetchedKeys* out) {
   std::lock_guard<std::mutex> lock(mu_);
@@ -165,7 +158,7 @@ KeyLookup ServiceKeyResolver::Resolve(const KeyRequest& request) {
     if (f.outcome == Outcome::kFound) {
       bool any_for_signer = false;
       for (size_t i = 0; i < f.candidates.size() && i < kMaxCandidates; ++i) {
-        if (!IsFor(f.candidates[i], request.signer)) continue;
+        if (!f.candidates[i].IsFor(request.signer)) continue;
         const PublicKey& key = f.candidates[i].key;
         const Certificate& cert = f.candidates[i].cert;
         any_for_signer = true;
@@ -182,8 +175,9 @@ KeyLookup ServiceKeyResolver::Resolve(const KeyRequest& request) {
       l.outcome = any_for_signer ? Outcome::kOtherKey : Outcome::kRejected;
       l.reason = any_for_signer ? target + ": the published key is not the key that signed"
                                 : target + ": " +
-                                      (f.candidates[0].user_id_domains ? "no user ID of the key names "
-                                                                       : "certificate is not issued for ") +
+                                      (!f.candidates.empty() && f.candidates[0].user_id_domains
+                                           ? "no user ID of the key names "
+                                           : "certificate is not issued for ") +
                                       request.signer;
     }
     if (KeyLookup::Severity(l.outcome) >= KeyLookup::Severity(worst.outcome)) worst = std::move(l);

@@ -92,7 +92,7 @@ FetchResult Fetch(const std::string& url, const FetchOptions& options) {
       r.why = url + ": " + lib->easy_strerror(rc);
       return r;
   }
-  if (status >= 500) {
+  if (status >= 500 || status == 429) {  // 429: rate-limited, as key servers do
     r.outcome = FetchResult::Outcome::kTemporary;
     r.why = url + ": HTTP " + std::to_string(status);
   } else if (status >= 400) {

@@ -40,6 +40,8 @@ fpr_other=$(newkey "mtas other <postmaster@$signer>" ed25519 sign never)     # p
 fpr_elsewhere=$(newkey "someone <someone@other.example.test>" ed25519 sign never)
 fpr_revoked=$(newkey "mtas revoked <postmaster@$signer>" ed25519 sign never)
 fpr_expired=$(newkey "mtas expired <postmaster@$signer>" ed25519 sign 1y --faked-system-time 20200101T000000!)
+# A user ID that mentions the signer's address but is an address at another domain.
+fpr_dressed=$(newkey "\"<postmaster@$signer>\"@other.example.test" ed25519 sign never)
 fpr_primary=$(newkey "mtas sub <postmaster@$signer>" ed25519 cert never)
 gpg_ --quick-add-key "$fpr_primary" ed25519 sign
 gpg_ --quick-add-key "$fpr_primary" cv25519 encr
@@ -47,7 +49,7 @@ subkey() {  # PRIMARY USAGE-LETTER -> that subkey's fingerprint
   gpg --with-colons --list-keys "$1" 2>/dev/null | awk -F: -v u="$2" '/^sub/ {want = index($12, u) > 0} /^fpr/ && want {print $10; exit}'
 }
 fpr_sub=$(subkey "$fpr_primary" s); fpr_encr=$(subkey "$fpr_primary" e)
-for f in fpr_ed fpr_rsa fpr_ec fpr_other fpr_elsewhere fpr_revoked fpr_expired fpr_sub fpr_encr; do
+for f in fpr_ed fpr_rsa fpr_ec fpr_other fpr_elsewhere fpr_dressed fpr_revoked fpr_expired fpr_sub fpr_encr; do
   v="${!f}"; [ "${#v}" = 40 ] || { echo "gpg made no key for $f"; cat "$work/gpg.log"; exit 1; }
 done
 
@@ -81,6 +83,14 @@ for f in fpr_ed fpr_rsa fpr_ec fpr_other fpr_expired fpr_revoked; do
   "${when[@]}" "$mtas" keygen --from-openpgp "$work/$f.sec" --keyserver "hkp://keys.$signer" --signer "$signer" \
     --selector "$f" --out "$work/keys" >"$work/keygen.out" 2>&1 || { fail "keygen --from-openpgp $f"; cat "$work/keygen.out"; }
 done
+# Keys of another domain, as their owners would make them (keygen checks the user ID
+# against --signer): their holders then sign as $signer.
+for f in fpr_elsewhere fpr_dressed; do
+  gpg_ --export-secret-keys "${!f}" >"$work/$f.sec"
+  "$mtas" keygen --from-openpgp "$work/$f.sec" --keyserver "hkp://keys.other.example.test" \
+    --signer other.example.test --selector "$f" --out "$work/keys" >"$work/keygen.out" 2>&1 ||
+    { fail "keygen --from-openpgp $f for other.example.test"; cat "$work/keygen.out"; }
+done
 gpg_ --export-secret-keys "$fpr_primary" >"$work/primary.sec"
 "$mtas" keygen --from-openpgp "$work/primary.sec" --fingerprint "$fpr_sub" --keyserver "hkp://keys.$signer" \
   --signer "$signer" --selector fpr_sub --out "$work/keys" >"$work/keygen.out" 2>&1 ||
@@ -102,13 +112,21 @@ refused() {
     fail "keygen $1 (exit $status)"; cat "$work/keygen.out"
   fi
 }
-gpg_ --export-secret-keys "$fpr_elsewhere" >"$work/elsewhere.sec"
-refused "took a key without a user ID at $signer" "no user ID" "$work/elsewhere.sec"
+refused "took a key without a user ID at $signer" "no user ID" "$work/fpr_elsewhere.sec"
+refused "took a user ID that only mentions $signer" "no user ID" "$work/fpr_dressed.sec"
 gpg --batch --pinentry-mode loopback --passphrase secret --quick-gen-key "locked <postmaster@$signer>" ed25519 sign never 2>>"$work/gpg.log"
 gpg --batch --pinentry-mode loopback --passphrase secret --export-secret-keys "locked <postmaster@$signer>" >"$work/locked.sec" 2>>"$work/gpg.log"
 refused "took a key protected by a passphrase" "passphrase" "$work/locked.sec"
-cat "$work/primary.sec" "$work/elsewhere.sec" >"$work/two.sec"
-refused "chose one of several keys" "several" "$work/two.sec"
+fpr_two=$(newkey "mtas two <postmaster@$signer>" ed25519 sign never)
+gpg_ --quick-add-key "$fpr_two" ed25519 sign
+gpg_ --export-secret-keys "$fpr_two" >"$work/two.sec"
+refused "chose one of two keys that may sign" "several" "$work/two.sec"
+cat "$work/primary.sec" "$work/fpr_elsewhere.sec" >"$work/blocks.sec"
+refused "read two key blocks as one" "more than one primary key" "$work/blocks.sec"
+"$mtas" keygen --from-openpgp "$work/fpr_ed.sec" --keyserver "hkp://keys.elsewhere.example" --signer "$signer" \
+  --selector x --out "$work/refused" >"$work/keygen.out" 2>&1
+{ [ $? = 64 ] && grep -q "outside the domain" "$work/keygen.out"; } ||
+  { fail "keygen took a key server outside the signer's domain"; cat "$work/keygen.out"; }
 [ ! -e "$work/refused/x.key.pem" ] || fail "a refused keygen wrote a key"
 
 # The revocation gpg wrote beside the key, imported once mtas has the key:
@@ -126,7 +144,8 @@ sks db -basedir "$sks_dir" >"$work/sks.log" 2>&1 &
 pids+=($!)
 for _ in $(seq 100); do [ -n "$(ss -Hltn "sport = :$hkp_port" 2>/dev/null)" ] && break; sleep 0.1; done
 [ -n "$(ss -Hltn "sport = :$hkp_port" 2>/dev/null)" ] || { echo "sks did not start"; cat "$work/sks.log"; exit 1; }
-for f in "$fpr_ed" "$fpr_rsa" "$fpr_ec" "$fpr_other" "$fpr_elsewhere" "$fpr_revoked" "$fpr_expired" "$fpr_primary"; do
+for f in "$fpr_ed" "$fpr_rsa" "$fpr_ec" "$fpr_other" "$fpr_elsewhere" "$fpr_dressed" "$fpr_revoked" "$fpr_expired" \
+  "$fpr_primary"; do
   gpg --armor --export "$f" >"$work/pub.asc"
   curl -sf --data-urlencode "keytext@$work/pub.asc" "http://127.0.0.1:$hkp_port/pks/add" >/dev/null ||
     { echo "uploading $f to sks failed"; exit 1; }
@@ -176,7 +195,8 @@ check "a signing subkey" pass fpr_sub "$hkp" "$fpr_sub"
 check "the fingerprint with 0x, lower case, an http URL" pass fpr_ed "http://keys.$signer:11371/" \
   "0x$(tr 'A-F' 'a-f' <<<"$fpr_ed")"
 check "another key of the signer" fail fpr_ed "$hkp" "$fpr_other" "" "" "not the key that signed"
-check "a key whose user IDs are at another domain" fail fpr_ed "$hkp" "$fpr_elsewhere" "" "" "no user ID"
+check "a key whose user ID is at another domain, signing" fail fpr_elsewhere "$hkp" "$fpr_elsewhere" "" "" "no user ID"
+check "a user ID that only mentions the signer, signing" fail fpr_dressed "$hkp" "$fpr_dressed" "" "" "no user ID"
 check "a revoked key" fail fpr_revoked "$hkp" "$fpr_revoked" "" "" "revoked"
 check "an expired key" fail fpr_expired "$hkp" "$fpr_expired" "" "" "expired"
 check "an encryption subkey" fail fpr_sub "$hkp" "$fpr_encr" "" "" "not allowed to sign"
@@ -198,6 +218,11 @@ if "$mtas" dns-record --check --signer "$signer" --key-file "$work/keys/fpr_ed.k
   echo "ok: dns-record --check finds the key on the server"
 else
   fail "dns-record --check of the published key"; cat "$work/check.out"
+fi
+if "$mtas" dns-record --check --signer "$signer" --key-file "$work/keys/fpr_elsewhere.key.pem" \
+  --services "http:pgp-keyserver $hkp $fpr_elsewhere" --connect-to "keys.$signer:11371:127.0.0.1:$hkp_port" \
+  >"$work/check.out" 2>&1 || ! grep -q "NOT FOR SIGNER" "$work/check.out"; then
+  fail "dns-record --check took a key whose user IDs do not name the signer"; cat "$work/check.out"
 fi
 if "$mtas" dns-record --check --signer "$signer" --key-file "$work/keys/fpr_rsa.key.pem" \
   --services "http:pgp-keyserver $hkp $fpr_ed" --connect-to "keys.$signer:11371:127.0.0.1:$hkp_port" \

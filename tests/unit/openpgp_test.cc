@@ -107,3 +107,95 @@ TEST(OpenPgp, NoChangedByteYieldsAnotherKeyOrName) {
 
 }  // namespace
 }  // namespace mtas
+
+namespace mtas {
+namespace {
+
+// A user ID stands for the domain of the one address it is, however it is
+// dressed: the RFC 5322 reading, never the last '@' or the last '<'.
+TEST(OpenPgp, AUserIdNamesTheDomainOfItsOneAddress) {
+  const std::pair<const char*, const char*> cases[] = {
+      {"mtas <postmaster@Mail.Example.COM>", "mail.example.com"},
+      {"postmaster@mail.example.com", "mail.example.com"},
+      {"\"mtas, the MTA\" <postmaster@mail.example.com>", "mail.example.com"},
+      {"Eve <e@attacker.example> (c <x@mail.example.com>)", "attacker.example"},
+      {"\"<x@mail.example.com>\"@attacker.example", "attacker.example"},
+      {"e@attacker.example x@mail.example.com", ""},
+      {"a@attacker.example, b@mail.example.com", ""},
+      {"mtas <postmaster@mail.example.com", ""},
+      {"mtas", ""},
+      {"", ""},
+      {"mtas <postmaster@mail.example.com.>", ""},
+  };
+  for (const auto& [uid, domain] : cases) EXPECT_EQ(OpenPgpUserIdDomain(uid), domain) << uid;
+  EXPECT_EQ(OpenPgpUserIdDomain(std::string("e@attacker.example\0@mail.example.com", 36)), "");
+}
+
+TEST(OpenPgp, AKeyServerIsAPlainHostAndPort) {
+  const std::string fpr = kSigning, q = std::string(kHkpLookup) + kSigning;
+  EXPECT_EQ(*HkpLookupUrl("hkp://keys.example.com", fpr), "http://keys.example.com:11371" + q);
+  EXPECT_EQ(*HkpLookupUrl("HKP://keys.example.com:8080/", fpr), "http://keys.example.com:8080" + q);
+  EXPECT_EQ(*HkpLookupUrl("hkps://keys.example.com", fpr), "https://keys.example.com" + q);
+  EXPECT_EQ(*HkpLookupUrl("https://keys.example.com:8443", "0x" + fpr), "https://keys.example.com:8443" + q);
+  for (const char* bad :
+       {"keys.example.com", "ldap://keys.example.com", "hkp://", "hkp://keys.example.com/path",
+        "hkp://u:p@keys.example.com", "hkp://evil.example@keys.example.com", "hkp://evil.example%2ekeys.example.com",
+        "hkp://[::1]:11371", "hkp://keys.example.com:", "hkp://keys.example.com:80:80", "hkp://keys.example.com:123456",
+        "hkp://keys.example.com\\@evil.example", "hkp://keys.example.com?x", "hkp://keys.example.com#x"})
+    EXPECT_EQ(HkpLookupUrl(bad, fpr).status().code(), Status::Code::kMalformed) << bad;
+  EXPECT_EQ(HkpLookupUrl("hkp://keys.example.com", "D437374A40D62621").status().code(), Status::Code::kMalformed);
+}
+
+// Packets, as RFC 4880 §4.2 frames them (new format, two-octet lengths).
+std::string Packet(int tag, const std::string& body) {
+  std::string p(1, static_cast<char>(0xc0 | tag));
+  if (body.size() < 192) {
+    p += static_cast<char>(body.size());
+  } else {
+    p += static_cast<char>(((body.size() - 192) >> 8) + 192);
+    p += static_cast<char>((body.size() - 192) & 0xff);
+  }
+  return p + body;
+}
+std::string Mpi(int bits) {
+  std::string m{static_cast<char>(bits >> 8), static_cast<char>(bits & 0xff)};
+  m += static_cast<char>(0x80 >> ((8 - bits % 8) % 8));
+  return m + std::string(static_cast<size_t>((bits + 7) / 8 - 1), '\x01');
+}
+std::string KeyBody(int algorithm, const std::string& numbers) {
+  return std::string("\x04\x5f\x00\x00\x00", 5) + static_cast<char>(algorithm) + numbers;
+}
+
+// Shapes that would make librnp work long (its self-signature checks) or
+// that no key block has are refused before librnp reads them.
+TEST(OpenPgp, KeyBlocksOfUnusualShapeAreRefusedFirst) {
+  const std::string good = Data("public.gpg");
+  const std::pair<std::string, const char*> cases[] = {
+      {Packet(6, KeyBody(1, Mpi(2048) + Mpi(40))), "exponent of 40 bits"},
+      {Packet(6, KeyBody(1, Mpi(16384) + Mpi(17))), "over 8192 bits"},
+      {Packet(6, KeyBody(17, Mpi(2048))), "DSA"},
+      {good + Packet(8, "\x01\x02\x03"), "type 8"},
+      {Packet(8, "\x01\x02\x03"), "no primary key first"},
+      {Packet(13, "mtas <postmaster@signer.example>") + good, "no primary key first"},
+      {good + good, "more than one primary key"},
+      {good + Packet(11, "literal"), "type 11"},
+      {good.substr(0, good.size() - 1), "truncated"},
+      {std::string("\xc6\xff\x7f\xff\xff\xff", 6), "truncated"},
+      {std::string("\x9b\x00", 2), "indeterminate"},
+  };
+  for (const auto& [data, why] : cases) {
+    auto key = ReadOpenPgpKey(data, kSigning);
+    EXPECT_EQ(key.status().code(), Status::Code::kMalformed) << why;
+    EXPECT_NE(key.status().message().find(why), std::string::npos) << key.status().message();
+  }
+  std::string many_subkeys = good;
+  for (int i = 0; i < 17; ++i) many_subkeys += Packet(14, KeyBody(22, Mpi(263)));
+  EXPECT_NE(ReadOpenPgpKey(many_subkeys, kSigning).status().message().find("more than 16 subkeys"), std::string::npos);
+  std::string many_user_ids = good;
+  for (int i = 0; i < 33; ++i) many_user_ids += Packet(13, "u" + std::to_string(i) + "@signer.example");
+  EXPECT_NE(ReadOpenPgpKey(many_user_ids, kSigning).status().message().find("more than 32 user IDs"),
+            std::string::npos);
+}
+
+}  // namespace
+}  // namespace mtas

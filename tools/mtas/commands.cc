@@ -563,14 +563,23 @@ int CheckPublished(ServiceKeyResolver& resolver, const std::string& signer, cons
     } else if (f.outcome == KeyLookup::Outcome::kFound) {
       // Every key of ours the answer holds (one name may publish several).
       std::string matched;
+      bool not_for_signer = false;
       for (size_t i = 0; i < want.size(); ++i)
         for (const auto& c : f.candidates)
           if (c.key.SpkiDer() == want[i].SpkiDer()) {
+            // As verifiers check: a certificate or OpenPGP user ID for the signer.
+            if (!c.IsFor(signer)) {
+              not_for_signer = true;
+              continue;
+            }
             matched += (matched.empty() ? " " : ", ") + names[i];
             if (seen_by[i].empty()) seen_by[i] = target;
             break;
           }
-      if (!matched.empty()) {
+      if (matched.empty() && not_for_signer) {
+        verdict = "NOT FOR SIGNER: the key is published, but its certificate or user IDs do not name " + signer;
+        ++bad;
+      } else if (!matched.empty()) {
         verdict = "ok: the published key matches" + (want.size() > 1 ? matched : std::string()) + " (" +
                   std::string(KeyTrustName(f.trust)) + ")";
       } else {

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "args.h"
+#include "mtas/key_service.h"
 #include "mtas/openpgp.h"
 
 namespace mtas::cli {
@@ -29,9 +30,7 @@ int KeygenFromOpenPgp(const std::vector<std::string>& argv) {
   if (!in) return Error("keygen", a.Get("from-openpgp") + ": cannot be read");
   std::string data((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
   auto key = ReadOpenPgpSecretKey(data, a.Get("fingerprint"));
-  if (!key.ok())  // as keygen: the operator's input is what is wrong, unless a library is missing
-    return Error("keygen", a.Get("from-openpgp") + ": " + key.status().message(),
-                 key.status().code() == Status::Code::kUnsupported ? 1 : kUsage);
+  if (!key.ok()) return Error("keygen", a.Get("from-openpgp") + ": " + key.status().message(), kUsage);
 
   // The verifier takes the key only for a signer one of its user IDs names:
   // refuse now rather than let every message fail later.
@@ -50,6 +49,11 @@ int KeygenFromOpenPgp(const std::vector<std::string>& argv) {
                  kUsage);
 
   // The services entry is checked as a verifier will read it.
+  auto lookup = HkpLookupUrl(a.Get("keyserver"), key->fingerprint);
+  if (!lookup.ok()) return Usage("keygen", "--keyserver: " + lookup.status().message());
+  if (!BelongsToSigner(*lookup, signer))
+    return Usage("keygen", "--keyserver " + a.Get("keyserver") + " is outside the domain of " + signer +
+                               ": verifiers take keys only from the signer's own domain");
   std::string services = "http:pgp-keyserver " + a.Get("keyserver") + " " + key->fingerprint;
   std::string key_path = a.Get("out") + "/" + selector + ".key.pem";
   if (std::filesystem::exists(key_path))
