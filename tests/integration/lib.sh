@@ -33,3 +33,27 @@ start_nsd() {  # DIR ZONE:FILE...
   done
   echo "nsd did not start"; cat "$dir/nsd.out" "$dir/nsd.log" 2>/dev/null; return 1
 }
+
+# verify_expects NAME SIGNED METHOD WANT-RESULT WANT-IN-REASON TIMEOUT-MS CONNECT-TO [WANT-TRUST-ON-PASS]:
+# `mtas verify --json` of SIGNED ($mtas), whose first signature must end WANT-RESULT,
+# found by METHOD, with WANT-IN-REASON in its reason; the time it took in $ms.
+# shellcheck disable=SC2154  # mtas: the tests that source this set it
+verify_expects() {
+  local name="$1" signed="$2" method="$3" want="$4" why="$5" timeout="$6" connect="$7" trust="${8:-}" start
+  start=$(date +%s%N)
+  "$mtas" verify --json --timeout "$timeout" --connect-to "$connect" "$signed" >"$work/r.json" 2>"$work/err"
+  ms=$(( ($(date +%s%N) - start) / 1000000 ))
+  if python3 - "$work/r.json" "$want" "$why" "$method" "$trust" <<'PY'; then
+import json, sys
+r = json.load(open(sys.argv[1]))["signatures"][0]
+want, why, method, trust = sys.argv[2:6]
+assert r["result"] == want, f"result {r['result']} ({r['reason']}), want {want}"
+assert why in r["reason"], f"reason {r['reason']!r} does not say {why!r}"
+assert r["key_method"] == method, f"method {r['key_method']}"
+assert not trust or want != "pass" or r["key_trust"] == trust, f"trust {r['key_trust']}"
+PY
+    echo "ok: $name -> $want in $ms ms"
+  else
+    fail "$name ($ms ms)"; head -c 1200 "$work/r.json"; echo; cat "$work/err"
+  fi
+}
