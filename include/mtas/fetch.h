@@ -24,6 +24,7 @@ struct FetchResult {
   Outcome outcome = Outcome::kTemporary;
   std::string body;
   std::string why;
+  std::string final_url;  // where the body came from, after redirects ("" if none was read)
 };
 
 // Thread safety: reentrant (each call has its own libcurl handle).

@@ -61,6 +61,14 @@ struct NetworkOptions {
 // Whether a lookup target (DNS name or URL) lies at or below the signer's
 // organisational domain: a key for a signer must come from its own domain.
 bool BelongsToSigner(const std::string& target, const std::string& signer);
+// The host a target names: a URL's host (after any user@, without the
+// port; "" for an address literal), or the DNS name itself; lower case.
+std::string TargetHost(const std::string& target);
+// Whether a URL's authority is HOST[:PORT] written plainly (letters,
+// digits, dots, hyphens; a port of digits): no user, %-escape, backslash or
+// address literal, so that the host checked against the signer's domain is
+// the host libcurl connects to.
+bool HasPlainHost(std::string_view url);
 
 // The methods this build implements (the one place to register a new one).
 std::vector<std::unique_ptr<KeyMethod>> DefaultKeyMethods(const NetworkOptions& options);

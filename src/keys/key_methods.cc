@@ -150,6 +150,8 @@ class DownloadMethod final : public KeyMethod {
     if (s.args.size() == 1 && s.args[0].find("://") != std::string::npos) {
       if (s.args[0].rfind(scheme_ + "://", 0) != 0)
         return Status::Malformed(name_ + " with a URL of another scheme: " + s.args[0]);
+      if (!HasPlainHost(s.args[0]))
+        return Status::Malformed(name_ + ": the URL's host must be written plainly, HOST[:PORT]: " + s.args[0]);
       return s.args[0];
     }
     std::string path;
@@ -166,6 +168,10 @@ class DownloadMethod final : public KeyMethod {
     FetchResult r = mtas::Fetch(url, options_);
     // Refused: a TLS server that could not be verified, evidence against the key.
     if (r.outcome != FetchResult::Outcome::kOk) return FetchFailure(r.outcome, r.why, Outcome::kRejected);
+    // The entry's host was held to the signer's domain; so is every host a
+    // redirect led to (it lies in the same organisational domain as the first).
+    if (!r.final_url.empty() && !BelongsToSigner(r.final_url, TargetHost(url)))
+      return Fail(Outcome::kRejected, url + ": redirected outside the signer's domain, to " + r.final_url);
     auto cert = Certificate::FromDer(r.body);
     if (!cert.ok()) return Fail(Outcome::kMalformed, url + ": not a DER certificate");
     FetchedKeys f;

@@ -23,19 +23,41 @@ constexpr size_t kMaxCandidates = 8;  // keys of one answer matched against a Si
 // anyone could name their own record in a signature and pass as the signer.
 }  // namespace
 
-bool BelongsToSigner(const std::string& target, const std::string& signer) {
+std::string TargetHost(const std::string& target) {
   std::string host = target;
   if (size_t scheme = host.find("://"); scheme != std::string::npos) {
     host = host.substr(scheme + 3);
     host = host.substr(0, host.find_first_of("/?#"));
     if (size_t at = host.rfind('@'); at != std::string::npos) host = host.substr(at + 1);
-    if (!host.empty() && host.front() == '[') return false;  // an IP literal names no domain
+    if (!host.empty() && host.front() == '[') return "";  // an IP literal names no domain
     host = host.substr(0, host.rfind(':') == std::string::npos ? std::string::npos : host.rfind(':'));
   }
   for (char& c : host) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return host;
+}
+
+bool BelongsToSigner(const std::string& target, const std::string& signer) {
+  std::string host = TargetHost(target);
   std::string org = OrganizationalDomain(signer);
-  return host == org || (host.size() > org.size() && host.compare(host.size() - org.size(), org.size(), org) == 0 &&
-                         host[host.size() - org.size() - 1] == '.');
+  return !host.empty() &&
+         (host == org || (host.size() > org.size() && host.compare(host.size() - org.size(), org.size(), org) == 0 &&
+                          host[host.size() - org.size() - 1] == '.'));
+}
+
+bool HasPlainHost(std::string_view url) {
+  size_t scheme = url.find("://");
+  if (scheme == std::string_view::npos) return false;
+  std::string_view authority = url.substr(scheme + 3);
+  authority = authority.substr(0, authority.find_first_of("/?#"));
+  size_t colon = authority.find(':');
+  std::string_view host = authority.substr(0, colon);
+  std::string_view port = colon == std::string_view::npos ? std::string_view() : authority.substr(colon + 1);
+  if (host.empty() || (colon != std::string_view::npos && (port.empty() || port.size() > 5))) return false;
+  for (char c : host)
+    if (!std::isalnum(static_cast<unsigned char>(c)) && c != '.' && c != '-') return false;
+  for (char c : port)
+    if (!std::isdigit(static_cast<unsigned char>(c))) return false;
+  return true;
 }
 
 bool KeyCandidate::IsFor(const std::string& signer) const {

@@ -66,6 +66,8 @@ FetchResult Fetch(const std::string& url, const FetchOptions& options) {
   CURLcode rc = lib->easy_perform(h);
   long status = 0;
   lib->easy_getinfo(h, CURLINFO_RESPONSE_CODE, &status);
+  if (char* final_url = nullptr; lib->easy_getinfo(h, CURLINFO_EFFECTIVE_URL, &final_url) == CURLE_OK && final_url)
+    r.final_url = final_url;
   if (sink.too_large || rc == CURLE_FILESIZE_EXCEEDED) {
     r.outcome = FetchResult::Outcome::kTooLarge;
     r.why = url + ": larger than " + std::to_string(options.max_bytes) + " bytes";

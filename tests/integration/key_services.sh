@@ -147,6 +147,22 @@ check "URL outside the signer's domain" ed.example.test "http:download:der http:
 check "NXDOMAIN" ed.example.test "domain:key:email nothere._certs" neutral domain:key:email ""
 check "wrong key published" wrong.example.test "domain:key:email s1._certs" fail domain:key:email ""
 check "garbage KEY record" garbage.example.test "domain:key:email s1._certs" permerror domain:key:email ""
+# Redirects: within the signer's domain they are followed; a host outside it is refused,
+# as the entry's own host would be.
+check "http download redirected within the signer's domain" ed.example.test \
+  "http:download:der _redirect keys.ed.example.test/_certs/ed.example.test.der" pass http:download:der weak -- \
+  --connect-to "ed.example.test:80:127.0.0.1:$port_http" --connect-to "keys.ed.example.test:80:127.0.0.1:$port_http"
+check "http download redirected outside the signer's domain" ed.example.test \
+  "http:download:der _redirect evil.example/_certs/ed.example.test.der" fail http:download:der "" -- \
+  --connect-to "ed.example.test:80:127.0.0.1:$port_http" --connect-to "evil.example:80:127.0.0.1:$port_http"
+grep -q "redirected outside the signer's domain" "$work/r.json" || fail "the redirect out is not named as such"
+# A host libcurl would read otherwise than the domain check does is refused before any request.
+for url in "http://evil.example%2eed.example.test/_certs/ed.example.test.der" \
+  "http://evil.example\\@ed.example.test/_certs/ed.example.test.der" \
+  "http://user@ed.example.test/_certs/ed.example.test.der"; do
+  check "download URL with an unplain host ($url)" ed.example.test "http:download:der $url" permerror "" "" -- \
+    --connect-to "ed.example.test:80:127.0.0.1:$port_http"
+done
 check "HTTP 404" ed.example.test "http:download:der _certs missing.der" neutral http:download:der "" -- \
   --connect-to "ed.example.test:80:127.0.0.1:$port_http"
 check "certificate with the wrong SAN" ed.example.test "http:download:der _certs wrong-san.der" fail http:download:der "" -- \

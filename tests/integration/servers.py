@@ -4,7 +4,8 @@
   servers.py --root DIR --ports FILE [--cert C --key K]
 
 Starts, each on an ephemeral port, and writes NAME=PORT lines to FILE:
-  http      serves DIR (404 for what is missing)
+  http      serves DIR (404 for what is missing); /_redirect/HOST/PATH answers
+            302 to http://HOST/PATH
   https     the same over TLS with C/K
   slow      accepts, then answers after 30 s
   big       answers 200 with 1 MiB of zeros
@@ -22,6 +23,16 @@ import time
 
 
 class Quiet(http.server.SimpleHTTPRequestHandler):
+    def do_GET(self):
+        if self.path.startswith("/_redirect/"):
+            host, _, path = self.path[len("/_redirect/"):].partition("/")
+            self.send_response(302)
+            self.send_header("Location", f"http://{host}/{path}")
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+            return
+        super().do_GET()
+
     def log_message(self, *args):
         pass
 
