@@ -17,6 +17,7 @@
 #include "common/ossl.h"
 #include "common/shared_library.h"
 #include "mtas/address.h"
+#include "mtas/key_service.h"
 
 namespace mtas {
 namespace {
@@ -584,15 +585,10 @@ Result<std::string> HkpLookupUrl(std::string_view server, std::string_view finge
   // HOST[:PORT] and nothing else: a path, user, %-escape or address literal
   // would let the host checked against the signer's domain differ from the
   // one connected to, or reach a file anyone may put under that host.
-  size_t port_at = authority.find(':');
-  std::string host = authority.substr(0, port_at),
-              port = port_at == std::string::npos ? "" : authority.substr(port_at + 1);
-  bool plain = !host.empty() && port.size() <= 5 && (port_at == std::string::npos || !port.empty());
-  for (char c : host) plain &= std::isalnum(static_cast<unsigned char>(c)) || c == '.' || c == '-';
-  for (char c : port) plain &= std::isdigit(static_cast<unsigned char>(c)) != 0;
-  if (!plain) return Status::Malformed("a key server is SCHEME://HOST[:PORT], a host name written plainly: " + text);
-  if (port.empty() && !default_port.empty()) port = default_port;
-  return scheme + "://" + host + (port.empty() ? "" : ":" + port) + kHkpLookup + *fpr;
+  if (authority.find_first_of("/?#") != std::string::npos || !HasPlainHost(scheme + "://" + authority))
+    return Status::Malformed("a key server is SCHEME://HOST[:PORT], a host name written plainly: " + text);
+  if (authority.find(':') == std::string::npos && !default_port.empty()) authority += ":" + default_port;
+  return scheme + "://" + authority + kHkpLookup + *fpr;
 }
 
 Result<OpenPgpKey> ReadOpenPgpKey(std::string_view data, std::string_view fingerprint) {

@@ -125,6 +125,7 @@ gpg_ --export-secret-keys "$fpr_two" >"$work/two.sec"
 refused "chose one of two keys that may sign" "several" "$work/two.sec"
 cat "$work/primary.sec" "$work/fpr_elsewhere.sec" >"$work/blocks.sec"
 refused "read two key blocks as one" "more than one primary key" "$work/blocks.sec"
+refused "read a device without end" "at most 1 MB" /dev/zero
 "$mtas" keygen --from-openpgp "$work/fpr_ed.sec" --keyserver "hkp://keys.elsewhere.example" --signer "$signer" \
   --selector x --out "$work/refused" >"$work/keygen.out" 2>&1
 { [ $? = 64 ] && grep -q "outside the domain" "$work/keygen.out"; } ||

@@ -2,6 +2,7 @@
 // --export-secret-keys` writes it) as the PEM key mtas signs with, for a
 // signer whose verifiers find the same key on an HKP key server through the
 // http:pgp-keyserver service (docs/key-publishing.md section 2.7).
+#include <openssl/crypto.h>
 #include <sys/stat.h>
 
 #include <cstdio>
@@ -26,23 +27,24 @@ int KeygenFromOpenPgp(const std::vector<std::string>& argv) {
   if (selector.empty() || selector.find('/') != std::string::npos)
     return Usage("keygen", "--selector must be a label without '/'");
 
-  std::ifstream in(a.Get("from-openpgp"), std::ios::binary);
-  if (!in) return Error("keygen", a.Get("from-openpgp") + ": cannot be read");
+  // A regular file within ReadOpenPgpSecretKey's bound: never a FIFO or a device read forever.
+  const std::string path = a.Get("from-openpgp");
+  std::error_code size_error;
+  if (!std::filesystem::is_regular_file(path, size_error) ||
+      std::filesystem::file_size(path, size_error) > 1024 * 1024 || size_error)
+    return Error("keygen", path + ": not a readable file of at most 1 MB", kUsage);
+  std::ifstream in(path, std::ios::binary);
   std::string data((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  if (!in && !in.eof()) return Error("keygen", path + ": cannot be read", kUsage);
   auto key = ReadOpenPgpSecretKey(data, a.Get("fingerprint"));
-  if (!key.ok()) return Error("keygen", a.Get("from-openpgp") + ": " + key.status().message(), kUsage);
+  OPENSSL_cleanse(data.data(), data.size());
+  if (!key.ok()) return Error("keygen", path + ": " + key.status().message(), kUsage);
 
   // The verifier takes the key only for a signer one of its user IDs names:
   // refuse now rather than let every message fail later.
-  std::string name = signer;
-  for (char& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  bool named = false;
   std::string names;
-  for (const auto& d : key->user_id_domains) {
-    named |= d == name;
-    names += (names.empty() ? "" : ", ") + d;
-  }
-  if (!named)
+  for (const auto& d : key->user_id_domains) names += (names.empty() ? "" : ", ") + d;
+  if (!KeyCandidate(key->key, Certificate(), key->user_id_domains).IsFor(signer))
     return Error("keygen",
                  "no user ID of OpenPGP key " + key->fingerprint + " has an address at " + signer +
                      " (they are at: " + names + "); add one (gpg --quick-add-uid) and export again",
